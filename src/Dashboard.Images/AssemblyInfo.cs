@@ -1,0 +1,2 @@
+namespace Dashboard.Images;
+internal static class ProjectMarker;

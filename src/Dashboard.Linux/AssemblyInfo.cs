@@ -1,0 +1,2 @@
+namespace Dashboard.Linux;
+internal static class ProjectMarker;

@@ -1,0 +1,2 @@
+namespace Dashboard.Oci;
+internal static class ProjectMarker;
