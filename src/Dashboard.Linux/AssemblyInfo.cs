@@ -1,2 +1,0 @@
-namespace Dashboard.Linux;
-internal static class ProjectMarker;
