@@ -1,0 +1,91 @@
+using Dashboard.Web.Engines;
+using Dashboard.Web.Model;
+using Dashboard.Web.Security;
+using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Components.Authorization;
+using MudBlazor;
+
+namespace Dashboard.Web.Components.Pages;
+
+public partial class Containers : IAsyncDisposable
+{
+    private static readonly ContainerState[] s_filterStates = [ContainerState.Running, ContainerState.Paused, ContainerState.Exited, ContainerState.Created];
+
+    private readonly HashSet<string> _busy = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _cts = new();
+
+    [Inject]
+    private IEngineRegistry Engines { get; set; } = default!;
+
+    [Inject]
+    private IUserAccessSource UserAccess { get; set; } = default!;
+
+    [Inject]
+    private ContainerActions Actions { get; set; } = default!;
+
+    [Inject]
+    private ISnackbar Snackbar { get; set; } = default!;
+
+    [CascadingParameter]
+    private Task<AuthenticationState> AuthenticationState { get; set; } = default!;
+
+    [SupplyParameterFromQuery(Name = "engine")]
+    public string? EngineName { get; set; }
+
+    private ContainersViewModel ViewModel { get; set; } = default!;
+
+    public async ValueTask DisposeAsync()
+    {
+        ViewModel.Changed -= OnChangedAsync;
+        await ViewModel.DisposeAsync();
+        await _cts.CancelAsync();
+        _cts.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    protected override void OnInitialized()
+    {
+        ViewModel = new ContainersViewModel(Engines, UserAccess, Actions);
+        ViewModel.Changed += OnChangedAsync;
+    }
+
+    protected override async Task OnInitializedAsync()
+    {
+        var state = await AuthenticationState;
+        await ViewModel.InitializeAsync(state.User, EngineName, _cts.Token);
+    }
+
+    private Task OnChangedAsync() => InvokeAsync(StateHasChanged);
+
+    private async Task OnEngineChangedAsync(string engine) => await ViewModel.SelectEngineAsync(engine);
+
+    private void OnSearchChanged(string? value) => ViewModel.SetSearch(value);
+
+    private bool IsBusy(string id) => _busy.Contains(id);
+
+    private string DetailHref(ContainerSummary c) => $"/containers/{Uri.EscapeDataString(ViewModel.Engine)}/{Uri.EscapeDataString(c.Id)}";
+
+    private async Task RunAsync(ContainerSummary container, ContainerAction action)
+    {
+        // A second dispatch while the first is running is dropped (security.md D11 "multiple dispatches").
+        if (!_busy.Add(container.Id))
+        {
+            return;
+        }
+
+        try
+        {
+            var state = await AuthenticationState;
+            await ViewModel.RunAsync(state.User, container.Id, action, _cts.Token);
+            Snackbar.Add($"{action.ToString().ToLowerInvariant()} {container.Name}: done", Severity.Success);
+        }
+        catch (Exception e) when (e is EngineException or DashboardForbiddenException)
+        {
+            Snackbar.Add(e.Message, Severity.Error);
+        }
+        finally
+        {
+            _busy.Remove(container.Id);
+        }
+    }
+}

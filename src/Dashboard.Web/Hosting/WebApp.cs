@@ -1,0 +1,169 @@
+using System.Threading.RateLimiting;
+using Dashboard.Web.Components;
+using Dashboard.Web.Engines;
+using Dashboard.Web.Hubs;
+using Dashboard.Web.Identity;
+using Dashboard.Web.Security;
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Components.Authorization;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using MudBlazor.Services;
+
+namespace Dashboard.Web.Hosting;
+
+public static class WebApp
+{
+    /// <summary>Largest message a client may send to the circuit or a hub (security.md D11).</summary>
+    public const long MaxReceiveMessageSize = 32 * 1024;
+
+    public static WebApplication Build(string[] args)
+    {
+        var normalized = CommandLine.Normalize(args);
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = normalized });
+        if (builder.Configuration["Dashboard:ConfigFile"] is { Length: > 0 } configFile)
+        {
+            builder.Configuration.AddJsonFile(Path.GetFullPath(configFile), optional: false, reloadOnChange: false);
+            builder.Configuration.AddCommandLine(normalized);
+        }
+
+        AddServices(builder.Services, builder.Configuration);
+        var app = builder.Build();
+        Configure(app);
+        return app;
+    }
+
+    public static void AddServices(IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<DashboardOptions>().Bind(configuration.GetSection(DashboardOptions.Section));
+        services.AddSystemd();
+
+        services.AddDbContext<WebDbContext>((sp, o) =>
+            o.UseSqlite($"Data Source={sp.GetRequiredService<IOptions<DashboardOptions>>().Value.DatabasePath}"));
+        services.AddHostedService<DatabaseInitializer>();
+
+        services.AddAuthentication(IdentityConstants.ApplicationScheme).AddIdentityCookies();
+        services.AddIdentityCore<WebUser>()
+            .AddRoles<IdentityRole>()
+            .AddEntityFrameworkStores<WebDbContext>()
+            .AddSignInManager()
+            .AddDefaultTokenProviders();
+        services.AddOptions<IdentityOptions>().Configure<IOptions<DashboardOptions>>((o, d) =>
+        {
+            o.Password.RequiredLength = 12;
+            o.Password.RequiredUniqueChars = 5;
+            o.Password.RequireDigit = false;
+            o.Password.RequireLowercase = false;
+            o.Password.RequireUppercase = false;
+            o.Password.RequireNonAlphanumeric = false;
+            o.Lockout.AllowedForNewUsers = true;
+            o.Lockout.MaxFailedAccessAttempts = d.Value.MaxFailedAccessAttempts;
+            o.Lockout.DefaultLockoutTimeSpan = d.Value.LockoutDuration;
+            o.User.RequireUniqueEmail = false;
+        });
+        services.Configure<SecurityStampValidatorOptions>(o => o.ValidationInterval = TimeSpan.FromMinutes(1));
+        services.AddOptions<CookieAuthenticationOptions>(IdentityConstants.ApplicationScheme).Configure<IOptions<DashboardOptions>>((o, d) =>
+        {
+            var secure = !d.Value.AllowInsecureHttp;
+
+            // __Host- pins the cookie to this host, path / and Secure (security.md D5).
+            o.Cookie.Name = secure ? "__Host-dashboard" : "dashboard";
+            o.Cookie.HttpOnly = true;
+            o.Cookie.SecurePolicy = secure ? CookieSecurePolicy.Always : CookieSecurePolicy.SameAsRequest;
+            o.Cookie.SameSite = SameSiteMode.Strict;
+            o.Cookie.Path = "/";
+            o.LoginPath = "/account/login";
+            o.AccessDeniedPath = "/account/login";
+            o.ReturnUrlParameter = "returnUrl";
+            o.ExpireTimeSpan = TimeSpan.FromHours(8);
+            o.SlidingExpiration = true;
+        });
+        services.AddAntiforgery();
+        services.AddOptions<AntiforgeryOptions>().Configure<IOptions<DashboardOptions>>((o, d) =>
+        {
+            var secure = !d.Value.AllowInsecureHttp;
+            o.Cookie.Name = secure ? "__Host-dashboard-af" : "dashboard-af";
+            o.Cookie.SecurePolicy = secure ? CookieSecurePolicy.Always : CookieSecurePolicy.SameAsRequest;
+            o.Cookie.SameSite = SameSiteMode.Strict;
+        });
+        services.AddDataProtection()
+            .SetApplicationName("dashboard-web")
+            .Services.AddOptions<Microsoft.AspNetCore.DataProtection.KeyManagement.KeyManagementOptions>().Configure<IOptions<DashboardOptions>>((o, d) =>
+                o.XmlRepository = new Microsoft.AspNetCore.DataProtection.Repositories.FileSystemXmlRepository(
+                    new DirectoryInfo(Path.Combine(d.Value.DataDir, "keys")), Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance));
+
+        services.AddAuthorizationBuilder()
+            .SetFallbackPolicy(new Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build());
+
+        services.AddRateLimiter(o =>
+        {
+            o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            o.AddPolicy(AccountEndpoints.RateLimitPolicy, context =>
+            {
+                var limit = context.RequestServices.GetRequiredService<IOptions<DashboardOptions>>().Value.LoginAttemptsPerMinute;
+                return RateLimitPartition.GetFixedWindowLimiter(
+                    context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+                    _ => new FixedWindowRateLimiterOptions { PermitLimit = limit, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 });
+            });
+        });
+
+        services.AddRazorComponents()
+            .AddInteractiveServerComponents(o =>
+            {
+                o.DetailedErrors = false;
+                o.DisconnectedCircuitMaxRetained = 50;
+                o.DisconnectedCircuitRetentionPeriod = TimeSpan.FromMinutes(1);
+                o.MaxBufferedUnacknowledgedRenderBatches = 10;
+            })
+            .AddHubOptions(o => o.MaximumReceiveMessageSize = MaxReceiveMessageSize);
+        services.AddSignalR(o =>
+        {
+            o.MaximumReceiveMessageSize = MaxReceiveMessageSize;
+            o.EnableDetailedErrors = false;
+        });
+        services.AddCascadingAuthenticationState();
+        services.AddScoped<AuthenticationStateProvider, RevalidatingIdentityStateProvider>();
+        services.AddMudServices();
+
+        services.AddSingleton<IEngineRegistry>(sp =>
+        {
+            var configured = sp.GetRequiredService<IOptions<DashboardOptions>>().Value.Engines;
+            var endpoints = (configured.Count == 0 ? ["unix:///run/dashboard/engine.sock"] : configured)
+                .Select(EngineEndpoint.Parse)
+                .ToList();
+            return new EngineRegistry(endpoints.Select(e => KeyValuePair.Create(e.Name, (IEngineClient)new DockerEngineClient(e))));
+        });
+        services.AddSingleton<IAuditLog, MemoryAuditLog>();
+        services.AddScoped<IUserAccessSource, IdentityUserAccessSource>();
+        services.AddScoped<ActionAuthorizer>();
+        services.AddScoped<ContainerActions>();
+        services.AddScoped<BootstrapService>();
+    }
+
+    public static void Configure(WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.UseMiddleware<SecurityHeadersMiddleware>();
+        if (!app.Environment.IsDevelopment())
+        {
+            app.UseExceptionHandler("/error", createScopeForErrors: true);
+            app.UseHsts();
+        }
+
+        app.UseMiddleware<OriginCheckMiddleware>();
+        app.UseRouting();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseRateLimiter();
+        app.UseAntiforgery();
+
+        app.MapStaticAssets().AllowAnonymous();
+        app.MapGet("/healthz", () => Results.Text("ok")).AllowAnonymous();
+        app.Map("/error", () => Results.Problem("internal error")).AllowAnonymous();
+        app.MapAccountEndpoints();
+        app.MapHub<ContainersHub>(ContainersHub.Path);
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+    }
+}

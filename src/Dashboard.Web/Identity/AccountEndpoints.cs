@@ -1,0 +1,127 @@
+using Dashboard.Web.Security;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Dashboard.Web.Identity;
+
+public sealed class SignInForm
+{
+    public string? UserName { get; set; }
+
+    public string? Password { get; set; }
+
+    public string? ReturnUrl { get; set; }
+}
+
+public sealed class BootstrapForm
+{
+    public string? Secret { get; set; }
+
+    public string? UserName { get; set; }
+
+    public string? Password { get; set; }
+
+    public string? ConfirmPassword { get; set; }
+}
+
+/// <summary>
+/// Form posts of the static sign-in and setup pages. Minimal APIs validate the antiforgery token of every
+/// form-bound endpoint (security.md D6); the sign-in and setup posts are rate limited per client address (D5).
+/// </summary>
+public static class AccountEndpoints
+{
+    public const string RateLimitPolicy = "account";
+
+    public static void MapAccountEndpoints(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/account");
+        group.MapPost("/signin", SignInAsync).AllowAnonymous().RequireRateLimiting(RateLimitPolicy);
+        group.MapPost("/bootstrap", BootstrapAsync).AllowAnonymous().RequireRateLimiting(RateLimitPolicy);
+        group.MapPost("/signout", SignOutAsync).RequireAuthorization();
+        group.MapPost("/signout-everywhere", SignOutEverywhereAsync).RequireAuthorization();
+    }
+
+    private static async Task<IResult> SignInAsync(
+        [FromForm] SignInForm form,
+        SignInManager<WebUser> signIn,
+        UserManager<WebUser> users,
+        IAuditLog audit,
+        HttpContext context)
+    {
+        var userName = (form.UserName ?? "").Trim();
+        var returnUrl = SafeReturnUrl(form.ReturnUrl);
+        var user = userName.Length == 0 ? null : await users.FindByNameAsync(userName);
+        if (user is null)
+        {
+            // Hash anyway so an unknown name costs the same as a wrong password (no user enumeration by timing, D5).
+            users.PasswordHasher.VerifyHashedPassword(new WebUser(), DummyHash.Value, form.Password ?? "");
+            await AuditAsync(audit, userName, "SignIn", context, AuditOutcome.Failed, "invalid credentials");
+            return Results.Redirect($"/account/login?error=invalid&returnUrl={Uri.EscapeDataString(returnUrl)}");
+        }
+
+        var result = await signIn.PasswordSignInAsync(user, form.Password ?? "", isPersistent: false, lockoutOnFailure: true);
+        if (result.Succeeded)
+        {
+            await AuditAsync(audit, userName, "SignIn", context, AuditOutcome.Succeeded, null);
+            return Results.LocalRedirect(returnUrl);
+        }
+
+        var error = result.IsLockedOut ? "locked" : result.IsNotAllowed ? "notallowed" : "invalid";
+        await AuditAsync(audit, userName, "SignIn", context, AuditOutcome.Failed, error);
+        return Results.Redirect($"/account/login?error={error}&returnUrl={Uri.EscapeDataString(returnUrl)}");
+    }
+
+    private static async Task<IResult> BootstrapAsync([FromForm] BootstrapForm form, BootstrapService bootstrap, IAuditLog audit, HttpContext context)
+    {
+        if (form.Password != form.ConfirmPassword)
+        {
+            return Results.Redirect("/account/setup?error=mismatch");
+        }
+
+        var (result, errors) = await bootstrap.CreateAdminAsync(form.Secret ?? "", form.UserName ?? "", form.Password ?? "");
+        await AuditAsync(audit, form.UserName ?? "", "Bootstrap", context, result == BootstrapResult.Created ? AuditOutcome.Succeeded : AuditOutcome.Failed, result.ToString());
+        return result switch
+        {
+            BootstrapResult.Created => Results.Redirect("/account/login?created=1"),
+            BootstrapResult.AlreadyDone => Results.Redirect("/account/login"),
+            BootstrapResult.InvalidAccount => Results.Redirect("/account/setup?error=account&detail=" + Uri.EscapeDataString(string.Join(" ", errors))),
+            BootstrapResult.Unavailable => Results.Redirect("/account/setup?error=unavailable"),
+            _ => Results.Redirect("/account/setup?error=secret"),
+        };
+    }
+
+    private static async Task<IResult> SignOutAsync(SignInManager<WebUser> signIn)
+    {
+        await signIn.SignOutAsync();
+        return Results.Redirect("/account/login");
+    }
+
+    /// <summary>A new security stamp invalidates every cookie and, at the next revalidation, every open circuit.</summary>
+    private static async Task<IResult> SignOutEverywhereAsync(SignInManager<WebUser> signIn, UserManager<WebUser> users, HttpContext context)
+    {
+        var user = await users.GetUserAsync(context.User);
+        if (user is not null)
+        {
+            await users.UpdateSecurityStampAsync(user);
+        }
+
+        await signIn.SignOutAsync();
+        return Results.Redirect("/account/login");
+    }
+
+    /// <summary>Only local paths: an open redirect after sign-in would hand the session page to another site.</summary>
+    public static string SafeReturnUrl(string? returnUrl) =>
+        !string.IsNullOrEmpty(returnUrl) && returnUrl[0] == '/' &&
+        (returnUrl.Length == 1 || (returnUrl[1] != '/' && returnUrl[1] != '\\')) &&
+        !returnUrl.Any(char.IsControl)
+            ? returnUrl
+            : "/";
+
+    private static Task AuditAsync(IAuditLog audit, string user, string action, HttpContext context, AuditOutcome outcome, string? detail) =>
+        audit.WriteAsync(new AuditEntry(DateTimeOffset.UtcNow, user, action, $"from {context.Connection.RemoteIpAddress}", outcome, detail), CancellationToken.None);
+
+    private static class DummyHash
+    {
+        public static readonly string Value = new PasswordHasher<WebUser>().HashPassword(new WebUser(), Guid.NewGuid().ToString());
+    }
+}

@@ -1,0 +1,17 @@
+using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Design;
+
+namespace Dashboard.Web.Identity;
+
+/// <summary>Users, roles and logins of the web UI; its own SQLite file under the data dir, separate from the engine's.</summary>
+public sealed class WebDbContext(DbContextOptions<WebDbContext> options) : IdentityDbContext<WebUser>(options)
+{
+}
+
+/// <summary>Lets <c>dotnet ef migrations add</c> build the model without starting the app.</summary>
+internal sealed class WebDbContextDesignFactory : IDesignTimeDbContextFactory<WebDbContext>
+{
+    public WebDbContext CreateDbContext(string[] args) =>
+        new(new DbContextOptionsBuilder<WebDbContext>().UseSqlite("Data Source=design.db").Options);
+}

@@ -1,0 +1,39 @@
+using Bunit;
+using Bunit.TestDoubles;
+using Dashboard.Web.Engines;
+using Dashboard.Web.Security;
+using Dashboard.Web.Tests.Fakes;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using MudBlazor;
+using MudBlazor.Services;
+
+namespace Dashboard.Web.Tests.Components;
+
+/// <summary>A bUnit context wired like the app, with the engine and the user store replaced by fakes.</summary>
+public abstract class DashboardTestContext : BunitContext
+{
+    protected DashboardTestContext()
+    {
+        JSInterop.Mode = JSRuntimeMode.Loose;
+        Services.AddMudServices();
+        Services.AddSingleton<IEngineRegistry>(new EngineRegistry([KeyValuePair.Create("local", (IEngineClient)Engine)]));
+        Services.AddSingleton<IUserAccessSource>(Access);
+        Services.AddSingleton<IAuditLog>(Audit);
+        Services.AddScoped<ActionAuthorizer>();
+        Services.AddScoped<ContainerActions>();
+        Auth = AddAuthorization();
+        Auth.SetAuthorized("alice");
+        Render<MudPopoverProvider>();
+    }
+
+    protected FakeEngineClient Engine { get; } = new();
+
+    protected FakeUserAccessSource Access { get; } = new(Roles.Viewer);
+
+    protected MemoryAuditLog Audit { get; } = new(NullLogger<MemoryAuditLog>.Instance);
+
+    protected BunitAuthorizationContext Auth { get; }
+
+    protected static readonly TimeSpan Wait = TimeSpan.FromSeconds(5);
+}

@@ -1,0 +1,162 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using Dashboard.Web.Engines;
+
+namespace Dashboard.Web.Tests.Fakes;
+
+/// <summary>An engine fed by the test through channels (events, logs), recording every lifecycle call.</summary>
+public sealed class FakeEngineClient : IEngineClient
+{
+    private readonly ConcurrentDictionary<string, ContainerSummary> _containers = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ContainerDetails> _details = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Channel<IReadOnlyList<LogLine>>> _logs = new(StringComparer.Ordinal);
+    private readonly List<Channel<IReadOnlyList<EngineEvent>>> _subscribers = [];
+    private readonly Lock _lock = new();
+
+    public ConcurrentQueue<(string Action, string Id)> Calls { get; } = new();
+
+    public ConcurrentQueue<int> LogTails { get; } = new();
+
+    public Exception? FailActionsWith { get; set; }
+
+    public int EventSubscribers
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _subscribers.Count;
+            }
+        }
+    }
+
+    public List<ImageSummary> Images { get; } = [];
+
+    public void SetContainer(ContainerSummary container) => _containers[container.Id] = container;
+
+    public void RemoveContainer(string id) => _containers.TryRemove(id, out _);
+
+    public void SetDetails(ContainerDetails details) => _details[details.Id] = details;
+
+    public static ContainerSummary Container(string id, string name, ContainerState state, string image = "busybox:latest") =>
+        new(id, name, image, state, state.ToString(), DateTimeOffset.UnixEpoch, [], new Dictionary<string, string>());
+
+    public static ContainerDetails Details(string id, string name, ContainerState state, IReadOnlyList<string>? env = null) =>
+        new(id, name, "busybox:latest", state, state.ToString().ToLowerInvariant(), 0, false, null, 0, null, DateTimeOffset.UnixEpoch, null, null, false,
+            ["sh", "-c", "echo hi"], [new PortMapping(80, 8080, "tcp", "127.0.0.1")], [new MountInfo("volume", "/var/lib/x", "/data", true)],
+            env ?? [], new Dictionary<string, string>());
+
+    public async Task PublishAsync(params EngineEvent[] events)
+    {
+        List<Channel<IReadOnlyList<EngineEvent>>> subscribers;
+        lock (_lock)
+        {
+            subscribers = [.. _subscribers];
+        }
+
+        foreach (var s in subscribers)
+        {
+            await s.Writer.WriteAsync(events);
+        }
+    }
+
+    public static EngineEvent ContainerEvent(string id, string action) =>
+        new(EngineEventType.Container, action, id, new Dictionary<string, string>(), DateTimeOffset.UtcNow);
+
+    public ChannelWriter<IReadOnlyList<LogLine>> LogWriter(string id) => LogChannel(id).Writer;
+
+    public Task<IReadOnlyList<ContainerSummary>> ListContainersAsync(IReadOnlyCollection<string>? ids, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<ContainerSummary> list = _containers.Values
+            .Where(c => ids is null || ids.Contains(c.Id))
+            .ToList();
+        return Task.FromResult(list);
+    }
+
+    public Task<ContainerDetails> InspectContainerAsync(string id, CancellationToken cancellationToken) =>
+        _details.TryGetValue(id, out var d)
+            ? Task.FromResult(d)
+            : Task.FromException<ContainerDetails>(new EngineException(EngineErrorKind.NotFound, $"inspect container {id}: no such container"));
+
+    public Task StartContainerAsync(string id, CancellationToken cancellationToken) => Record("start", id);
+
+    public Task StopContainerAsync(string id, CancellationToken cancellationToken) => Record("stop", id);
+
+    public Task RestartContainerAsync(string id, CancellationToken cancellationToken) => Record("restart", id);
+
+    public Task KillContainerAsync(string id, CancellationToken cancellationToken) => Record("kill", id);
+
+    public Task PauseContainerAsync(string id, CancellationToken cancellationToken) => Record("pause", id);
+
+    public Task UnpauseContainerAsync(string id, CancellationToken cancellationToken) => Record("unpause", id);
+
+    public Task RemoveContainerAsync(string id, bool force, CancellationToken cancellationToken) => Record("remove", id);
+
+    public async IAsyncEnumerable<IReadOnlyList<LogLine>> GetLogsAsync(string id, int tail, bool follow, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        LogTails.Enqueue(tail);
+        var reader = LogChannel(id).Reader;
+        while (await reader.WaitToReadAsync(cancellationToken))
+        {
+            while (reader.TryRead(out var batch))
+            {
+                yield return batch;
+            }
+        }
+    }
+
+    public async IAsyncEnumerable<IReadOnlyList<ContainerStatsSample>> GetStatsAsync(string id, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await Task.Delay(Timeout.Infinite, cancellationToken);
+        yield break;
+    }
+
+    public async IAsyncEnumerable<IReadOnlyList<EngineEvent>> GetEventsAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var channel = Channel.CreateUnbounded<IReadOnlyList<EngineEvent>>();
+        lock (_lock)
+        {
+            _subscribers.Add(channel);
+        }
+
+        try
+        {
+            await foreach (var batch in channel.Reader.ReadAllAsync(cancellationToken))
+            {
+                yield return batch;
+            }
+        }
+        finally
+        {
+            lock (_lock)
+            {
+                _subscribers.Remove(channel);
+            }
+        }
+    }
+
+    public Task<IReadOnlyList<ImageSummary>> ListImagesAsync(CancellationToken cancellationToken) => Task.FromResult<IReadOnlyList<ImageSummary>>(Images);
+
+    public async IAsyncEnumerable<IReadOnlyList<PullProgress>> PullImageAsync(string reference, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await Record("pull", reference);
+        yield return [new PullProgress(null, "done", null, null, null)];
+    }
+
+    public Task RemoveImageAsync(string id, bool force, CancellationToken cancellationToken) => Record("remove-image", id);
+
+    private Channel<IReadOnlyList<LogLine>> LogChannel(string id) =>
+        _logs.GetOrAdd(id, _ => Channel.CreateUnbounded<IReadOnlyList<LogLine>>());
+
+    private Task Record(string action, string id)
+    {
+        if (FailActionsWith is { } e)
+        {
+            return Task.FromException(e);
+        }
+
+        Calls.Enqueue((action, id));
+        return Task.CompletedTask;
+    }
+}
