@@ -1,2 +1,1 @@
-namespace Dashboard.Images;
-internal static class ProjectMarker;
+[assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
