@@ -65,7 +65,7 @@ public static partial class SyscallTable
 HEAD
 { dump $X86_64; echo "uretprobe 335"; late 0 ''; } | emit X86_64
 { dump $X32; late $((0x40000000)) '^(map_shadow_stack)$'; } | emit X32
-{ dump $I386; late 0 '^(map_shadow_stack)$'; } | emit X86
+{ dump $I386; late 0 ''; } | emit X86
 { dump $AARCH64; late 0 ''; } | emit Aarch64
-{ dump $ARM; late 0 '^(map_shadow_stack)$'; } | emit Arm
+{ dump $ARM; late 0 ''; } | emit Arm
 echo "}"
