@@ -140,6 +140,7 @@ public static class WebApp
         services.AddScoped<ActionAuthorizer>();
         services.AddScoped<ContainerActions>();
         services.AddScoped<BootstrapService>();
+        services.AddScoped<IBootstrapStatus>(sp => sp.GetRequiredService<BootstrapService>());
     }
 
     public static void Configure(WebApplication app)

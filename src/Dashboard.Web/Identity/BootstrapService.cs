@@ -19,10 +19,16 @@ public enum BootstrapResult
 /// First run: the admin account is created only by someone who presents the one-time secret the install wrote
 /// on the host, never by the first visitor (CVE-2018-19367). The secret file is deleted once used.
 /// </summary>
+/// <summary>Whether the first admin still has to be created (what the sign-in and setup pages ask).</summary>
+public interface IBootstrapStatus
+{
+    Task<bool> IsNeededAsync();
+}
+
 public sealed class BootstrapService(
     UserManager<WebUser> users,
     IOptions<DashboardOptions> options,
-    ILogger<BootstrapService> logger)
+    ILogger<BootstrapService> logger) : IBootstrapStatus
 {
     public const int MinimumSecretLength = 16;
 

@@ -26,6 +26,10 @@ public sealed class RevalidatingIdentityStateProvider(
         return current.UserId is not null && SameRoles(authenticationState.User, current);
     }
 
+    /// <summary>The periodic check, callable directly by tests.</summary>
+    internal Task<bool> ValidateAsync(AuthenticationState state, CancellationToken cancellationToken) =>
+        ValidateAuthenticationStateAsync(state, cancellationToken);
+
     private static bool SameRoles(ClaimsPrincipal user, UserAccess current)
     {
         var claimed = user.FindAll(ClaimTypes.Role).Select(c => c.Value).ToHashSet(StringComparer.Ordinal);

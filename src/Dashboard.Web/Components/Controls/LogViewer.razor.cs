@@ -12,6 +12,9 @@ namespace Dashboard.Web.Components.Controls;
 /// </summary>
 public partial class LogViewer : IAsyncDisposable
 {
+    /// <summary>Up to this many lines render directly; beyond it only the visible rows are rendered.</summary>
+    public const int VirtualizeAbove = 200;
+
     private LogViewerViewModel? _viewModel;
     private ElementReference _scroller;
     private string? _error;

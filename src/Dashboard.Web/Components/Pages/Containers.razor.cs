@@ -11,6 +11,12 @@ public partial class Containers : IAsyncDisposable
 {
     private static readonly ContainerState[] s_filterStates = [ContainerState.Running, ContainerState.Paused, ContainerState.Exited, ContainerState.Created];
 
+    /// <summary>
+    /// Short lists render every row, so they also appear in the prerendered page; long ones (the 1,000-row case)
+    /// render only what is on screen.
+    /// </summary>
+    public const int VirtualizeAbove = 50;
+
     private readonly HashSet<string> _busy = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _cts = new();
 

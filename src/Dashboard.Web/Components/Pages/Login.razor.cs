@@ -6,7 +6,7 @@ namespace Dashboard.Web.Components.Pages;
 public partial class Login
 {
     [Inject]
-    private BootstrapService Bootstrap { get; set; } = default!;
+    private IBootstrapStatus Bootstrap { get; set; } = default!;
 
     [SupplyParameterFromQuery(Name = "error")]
     public string? Error { get; set; }
