@@ -1,0 +1,85 @@
+using Dashboard.Oci.Runtime;
+
+namespace Dashboard.Runtime.Cgroups;
+
+public enum FreezerState
+{
+    /// <summary>No freezer on this host (v1 without the freezer hierarchy, v2 before Linux 5.2).</summary>
+    Undefined,
+    Thawed,
+    Freezing,
+    Frozen,
+}
+
+/// <summary>
+/// One container's cgroup, on whatever layout the host has. Obtain one from
+/// <see cref="CgroupManagerFactory.Create(string, string?)"/>; every method is safe to call from a new
+/// process (nothing is cached that the filesystem does not hold), so <c>delete</c> after a CLI restart works.
+/// </summary>
+public interface ICgroupManager
+{
+    CgroupLayout Layout { get; }
+
+    /// <summary>The normalised cgroupsPath (e.g. <c>/dashboard/&lt;id&gt;</c>).</summary>
+    string CgroupPath { get; }
+
+    /// <summary>
+    /// Directory per controller (runc's <c>cgroup_paths</c>): v1 keys are controller names
+    /// (<c>cpu</c>, <c>memory</c>, <c>name=systemd</c>, …); the cgroup2 directory has key "" (on hybrid hosts too).
+    /// </summary>
+    IReadOnlyDictionary<string, string> Paths { get; }
+
+    bool Exists { get; }
+
+    /// <summary>Creates the cgroup(s) and applies <paramref name="resources"/>. Returns what was accepted but is not enforced.</summary>
+    IReadOnlyList<string> Create(Resources? resources);
+
+    /// <summary>Applies <paramref name="resources"/> to the live cgroup (runc <c>update</c>). Returns what is not enforced.</summary>
+    IReadOnlyList<string> Update(Resources resources);
+
+    /// <summary>Moves <paramref name="pid"/> (0 = the caller) into the cgroup of every hierarchy.</summary>
+    void Join(int pid);
+
+    /// <summary>Every process in the cgroup and its sub-cgroups.</summary>
+    IReadOnlyList<int> GetPids();
+
+    /// <summary>Freezes every process and waits until the kernel reports the cgroup frozen.</summary>
+    void Freeze();
+
+    void Thaw();
+
+    FreezerState GetFreezerState();
+
+    /// <summary>SIGKILLs everything in the cgroup subtree (frozen processes too) and waits until it is empty.</summary>
+    void Kill();
+
+    /// <summary>Removes the cgroup directories bottom-up, sub-cgroups made inside the container included.</summary>
+    void Destroy();
+
+    /// <summary>Usage counters in the shape of runc's <c>events --stats</c> data.</summary>
+    CgroupStats GetStats();
+
+    /// <summary>How many processes the OOM killer has killed in this cgroup.</summary>
+    ulong GetOomKillCount();
+
+    /// <summary>A pollable OOM notification (v1 eventfd on memory.oom_control, v2 inotify on memory.events).</summary>
+    IOomWatcher WatchOom();
+}
+
+/// <summary>
+/// OOM notifications for one cgroup, poll-friendly: poll <see cref="Fd"/> for POLLIN, then call
+/// <see cref="Acknowledge"/> and compare <see cref="ReadOomKillCount"/> with the last value seen.
+/// </summary>
+public interface IOomWatcher : IDisposable
+{
+    /// <summary>Becomes readable on an OOM event (v1) or any memory.events change (v2).</summary>
+    int Fd { get; }
+
+    /// <summary>Consumes pending notifications so the fd stops being readable.</summary>
+    void Acknowledge();
+
+    ulong ReadOomKillCount();
+
+    /// <summary>Waits until the oom_kill counter exceeds <paramref name="seen"/>; false on timeout or when the cgroup is gone.</summary>
+    bool WaitForOomKill(ulong seen, TimeSpan timeout);
+}
