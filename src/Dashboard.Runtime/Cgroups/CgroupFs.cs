@@ -100,6 +100,37 @@ internal class CgroupFs
         }
     }
 
+    /// <summary>
+    /// Installs a compiled device program on a cgroup2 directory, replacing the ones it had: the new
+    /// program is attached before the old ones are detached, so there is no moment without a filter.
+    /// </summary>
+    public virtual void ApplyDeviceFilter(string dir, ulong[] program)
+    {
+        var path = Map(dir);
+        try
+        {
+            var old = CgroupBpf.QueryDevicePrograms(path);
+            var fd = CgroupBpf.LoadDeviceProgram(program);
+            try
+            {
+                CgroupBpf.AttachDeviceProgram(path, fd);
+            }
+            finally
+            {
+                CgroupBpf.Close(fd);
+            }
+
+            foreach (var id in old)
+            {
+                CgroupBpf.DetachDeviceProgram(path, id);
+            }
+        }
+        catch (SyscallException e)
+        {
+            throw new CgroupException(CgroupErrorKind.Io, $"set device filter on {dir}: {e.Message}", e);
+        }
+    }
+
     /// <summary>A control file holding one unsigned number ("max" reads as <see cref="ulong.MaxValue"/>); null when absent.</summary>
     public ulong? TryReadUInt64(string path)
     {

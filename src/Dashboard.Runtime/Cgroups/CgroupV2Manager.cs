@@ -147,13 +147,8 @@ internal sealed class CgroupV2Manager : CgroupManagerBase
 
         if (r.Devices is { Count: > 0 } devices)
         {
-            // Validate the rules even though they are not written, so a bad config fails the same way on both layouts.
-            foreach (var rule in devices)
-            {
-                _ = CgroupDeviceRules.ToV1Lines(rule);
-            }
-
-            warnings.Add("linux.resources.devices is not enforced on cgroup v2: the eBPF device filter is not implemented; device nodes stay limited to those created in the container's /dev");
+            // v2 has no devices files: the allow-list becomes an eBPF program on the cgroup (as runc and crun do).
+            Fs.ApplyDeviceFilter(_dir, DeviceFilter.Compile(devices));
         }
 
         // Last, so explicit v2 keys override the converted v1 values (runc does the same).

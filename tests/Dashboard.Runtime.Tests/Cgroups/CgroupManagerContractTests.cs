@@ -424,13 +424,19 @@ public sealed class CgroupV2ManagerContractTests : CgroupManagerContractTests
     protected override string Dir(string controller, string cgroup = "/dashboard/c1") => "/sys/fs/cgroup" + cgroup;
 
     [Fact]
-    public void Create_FullResources_ReportsWhatV2DoesNotEnforce()
+    public void Create_FullResources_InstallsDeviceFilterAndReportsWhatV2DoesNotEnforce()
     {
         var manager = Manager("c1", null);
 
         var warnings = manager.Create(RuntimeJson.ParseResources(FullResourcesJson));
 
-        Assert.Contains(warnings, w => w.Contains("devices is not enforced", StringComparison.Ordinal));
+        Assert.DoesNotContain(warnings, w => w.Contains("devices", StringComparison.Ordinal));
+        var (dir, program) = Assert.Single(Fs.DeviceFilters);
+        Assert.Equal("/sys/fs/cgroup/dashboard/c1", dir);
+        Assert.True(DeviceFilter.Evaluate(program, DeviceFilter.DevChar, DeviceFilter.AccRead | DeviceFilter.AccWrite, 1, 3));
+        Assert.True(DeviceFilter.Evaluate(program, DeviceFilter.DevBlock, DeviceFilter.AccRead, 136, 7));
+        Assert.False(DeviceFilter.Evaluate(program, DeviceFilter.DevBlock, DeviceFilter.AccMknod, 136, 7));
+        Assert.False(DeviceFilter.Evaluate(program, DeviceFilter.DevChar, DeviceFilter.AccRead, 1, 5));
         Assert.Contains(warnings, w => w.Contains("swappiness", StringComparison.Ordinal));
         Assert.Contains(warnings, w => w.Contains("disableOOMKiller", StringComparison.Ordinal));
     }

@@ -167,6 +167,34 @@ public sealed class CgroupRootTests : IDisposable
         Assert.False(Directory.Exists(dir));
     }
 
+    [Fact]
+    public void V2DeviceFilter_OnHostCgroup2_KernelEnforcesAllowListAndUpdateReplacesIt()
+    {
+        Requires.Tool("busybox");
+        var manager = NewV2Manager();
+        manager.Create(new Resources
+        {
+            Devices =
+            [
+                new DeviceCgroup { Allow = false, Access = "rwm" },
+                new DeviceCgroup { Allow = true, Type = "c", Major = 1, Minor = 3, Access = "rwm" },
+                new DeviceCgroup { Allow = true, Type = "c", Major = 1, Minor = 5, Access = "r" },
+            ],
+        });
+
+        Assert.Equal(
+            ["null-ok", "zero-read-ok", "zero-write-denied", "urandom-denied"],
+            Probe(manager, "(echo x > /dev/null) && echo null-ok; (head -c 1 /dev/zero >/dev/null) && echo zero-read-ok; (echo x > /dev/zero) || echo zero-write-denied; (head -c 1 /dev/urandom >/dev/null) || echo urandom-denied"));
+
+        manager.Update(new Resources
+        {
+            Devices = [new DeviceCgroup { Allow = false, Access = "rwm" }, new DeviceCgroup { Allow = true, Type = "c", Major = 1, Access = "rwm" }],
+        });
+
+        Assert.Single(CgroupBpf.QueryDevicePrograms(manager.Paths[""]));
+        Assert.Equal(["zero-write-ok", "urandom-ok"], Probe(manager, "(echo x > /dev/zero) && echo zero-write-ok; (head -c 1 /dev/urandom >/dev/null) && echo urandom-ok"));
+    }
+
     public void Dispose()
     {
         foreach (var p in _processes)
@@ -211,6 +239,20 @@ public sealed class CgroupRootTests : IDisposable
 
     private static string Read(string path) => File.ReadAllText(path).Trim();
 
+    /// <summary>Runs a busybox shell script inside the cgroup (joined before the script starts) and returns its stdout lines.</summary>
+    private string[] Probe(ICgroupManager manager, string script)
+    {
+        var busybox = Requires.FindTool("busybox")!;
+        var p = Start(busybox, $"sh -c \"read go; {script}\"", redirectStdin: true, redirectOutput: true);
+        manager.Join(p.Id);
+        p.StandardInput.WriteLine("go");
+        p.StandardInput.Flush();
+        var stdout = p.StandardOutput.ReadToEnd();
+        _ = p.StandardError.ReadToEnd();
+        Assert.True(p.WaitForExit(10000));
+        return stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+    }
+
     private static string NewId() => "t" + Guid.NewGuid().ToString("N")[..12];
 
     private ICgroupManager NewV1Manager()
@@ -244,9 +286,16 @@ public sealed class CgroupRootTests : IDisposable
         return manager;
     }
 
-    private Process Start(string file, string arguments, bool redirectStdin = false)
+    private Process Start(string file, string arguments, bool redirectStdin = false, bool redirectOutput = false)
     {
-        var p = Process.Start(new ProcessStartInfo(file, arguments) { RedirectStandardInput = redirectStdin, UseShellExecute = false })!;
+        var info = new ProcessStartInfo(file, arguments)
+        {
+            RedirectStandardInput = redirectStdin,
+            RedirectStandardOutput = redirectOutput,
+            RedirectStandardError = redirectOutput,
+            UseShellExecute = false,
+        };
+        var p = Process.Start(info)!;
         _processes.Add(p);
         return p;
     }

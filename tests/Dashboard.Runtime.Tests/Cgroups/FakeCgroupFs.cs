@@ -22,6 +22,10 @@ internal sealed class FakeCgroupFs : CgroupFs, IDisposable
 
     public List<string> Removed { get; } = [];
 
+    public List<(string Dir, ulong[] Program)> DeviceFilters { get; } = [];
+
+    public override void ApplyDeviceFilter(string dir, ulong[] program) => DeviceFilters.Add((dir, program));
+
     public override void Write(string path, string value)
     {
         Writes.Add((path, value));
