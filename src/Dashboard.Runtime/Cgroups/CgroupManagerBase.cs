@@ -125,6 +125,31 @@ internal abstract class CgroupManagerBase : ICgroupManager
         }
     }
 
+    public void Signal(int signal)
+    {
+        // Frozen, the processes cannot fork new ones between the listing and the signal; a paused container stays paused.
+        var wasFrozen = GetFreezerState() == FreezerState.Frozen;
+        if (!wasFrozen)
+        {
+            TryFreezeQuick();
+        }
+
+        try
+        {
+            foreach (var pid in GetPids())
+            {
+                CgroupSyscalls.Kill(pid, signal);
+            }
+        }
+        finally
+        {
+            if (!wasFrozen)
+            {
+                TryThawQuick();
+            }
+        }
+    }
+
     public void Destroy()
     {
         var failures = new List<string>();
@@ -164,6 +189,32 @@ internal abstract class CgroupManagerBase : ICgroupManager
         }
 
         return levels;
+    }
+
+    /// <summary>
+    /// The directory saved in the container's state (see <see cref="CgroupManagerFactory.Open"/>), else the
+    /// resolved one. A saved path must lie below its mount: state files steer rmdir and kill.
+    /// </summary>
+    protected string SavedOrResolved(IReadOnlyDictionary<string, string>? saved, string key, CgroupMount mount)
+    {
+        if (saved is null || !saved.TryGetValue(key, out var path))
+        {
+            return ResolveDirectory(mount, key);
+        }
+
+        var prefix = mount.MountPoint.TrimEnd('/') + "/";
+        if (!path.StartsWith(prefix, StringComparison.Ordinal))
+        {
+            throw new CgroupException(CgroupErrorKind.InvalidSpec, $"saved cgroup path \"{path}\" is not below {mount.MountPoint}");
+        }
+
+        var relative = path[prefix.Length..];
+        if (Cgroups.CgroupPath.Normalize("/" + relative, "x") != "/" + relative)
+        {
+            throw new CgroupException(CgroupErrorKind.InvalidSpec, $"saved cgroup path \"{path}\" is not normalised");
+        }
+
+        return path;
     }
 
     /// <summary>The cgroup directory in <paramref name="mount"/>: absolute paths from its root, relative ones below our own cgroup.</summary>

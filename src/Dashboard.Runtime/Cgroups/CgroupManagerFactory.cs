@@ -42,4 +42,16 @@ public static class CgroupManagerFactory
             ? new CgroupV2Manager(host, path)
             : new CgroupV1Manager(host, path);
     }
+
+    /// <summary>Reopens a container's cgroup from the <see cref="ICgroupManager.Paths"/> saved in its state.</summary>
+    public static ICgroupManager Open(string cgroupPath, IReadOnlyDictionary<string, string> savedPaths) =>
+        Open(cgroupPath, savedPaths, CgroupHost.Current());
+
+    public static ICgroupManager Open(string cgroupPath, IReadOnlyDictionary<string, string> savedPaths, CgroupHost host)
+    {
+        var path = Cgroups.CgroupPath.Normalize(cgroupPath, "-");
+        return host.Mounts.Layout == CgroupLayout.Unified
+            ? new CgroupV2Manager(host, path, savedPaths)
+            : new CgroupV1Manager(host, path, savedPaths);
+    }
 }

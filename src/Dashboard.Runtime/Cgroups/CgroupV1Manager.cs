@@ -16,12 +16,12 @@ internal sealed class CgroupV1Manager : CgroupManagerBase
     private readonly Dictionary<string, string> _paths = [];
     private readonly Dictionary<string, string> _mountPointOf = [];
 
-    public CgroupV1Manager(CgroupHost host, string cgroupPath)
+    public CgroupV1Manager(CgroupHost host, string cgroupPath, IReadOnlyDictionary<string, string>? savedPaths = null)
         : base(host, cgroupPath)
     {
         foreach (var mount in host.Mounts.V1)
         {
-            var dir = ResolveDirectory(mount, mount.Controllers[0]);
+            var dir = SavedOrResolved(savedPaths, mount.Controllers[0], mount);
             _mountPointOf[dir] = mount.MountPoint;
             foreach (var controller in mount.Controllers)
             {
@@ -31,7 +31,7 @@ internal sealed class CgroupV1Manager : CgroupManagerBase
 
         if (host.Mounts.Unified is { } unified)
         {
-            var dir = ResolveDirectory(unified, "");
+            var dir = SavedOrResolved(savedPaths, "", unified);
             _mountPointOf[dir] = unified.MountPoint;
             _paths[""] = dir;
         }

@@ -12,12 +12,12 @@ internal sealed class CgroupV2Manager : CgroupManagerBase
     private readonly string _mountPoint;
     private readonly Dictionary<string, string> _paths;
 
-    public CgroupV2Manager(CgroupHost host, string cgroupPath)
+    public CgroupV2Manager(CgroupHost host, string cgroupPath, IReadOnlyDictionary<string, string>? savedPaths = null)
         : base(host, cgroupPath)
     {
         var mount = host.Mounts.Unified ?? throw new CgroupException(CgroupErrorKind.Unsupported, "no cgroup2 filesystem is mounted");
         _mountPoint = mount.MountPoint;
-        _dir = ResolveDirectory(mount, "");
+        _dir = SavedOrResolved(savedPaths, "", mount);
         _paths = new Dictionary<string, string> { [""] = _dir };
     }
 

@@ -13,8 +13,10 @@ public enum FreezerState
 
 /// <summary>
 /// One container's cgroup, on whatever layout the host has. Obtain one from
-/// <see cref="CgroupManagerFactory.Create(string, string?)"/>; every method is safe to call from a new
-/// process (nothing is cached that the filesystem does not hold), so <c>delete</c> after a CLI restart works.
+/// <see cref="CgroupManagerFactory.Create(string, string?)"/> when creating a container, and from
+/// <see cref="CgroupManagerFactory.Open"/> with the saved <see cref="Paths"/> afterwards (a relative cgroupsPath
+/// resolves against the calling process's own cgroup, which a later CLI process may not share). Nothing is
+/// cached that the filesystem does not hold, so <c>delete</c> from a new process works.
 /// </summary>
 public interface ICgroupManager
 {
@@ -52,6 +54,9 @@ public interface ICgroupManager
 
     /// <summary>SIGKILLs everything in the cgroup subtree (frozen processes too) and waits until it is empty.</summary>
     void Kill();
+
+    /// <summary>Sends <paramref name="signal"/> once to every process in the cgroup subtree (runc <c>kill --all</c>).</summary>
+    void Signal(int signal);
 
     /// <summary>Removes the cgroup directories bottom-up, sub-cgroups made inside the container included.</summary>
     void Destroy();

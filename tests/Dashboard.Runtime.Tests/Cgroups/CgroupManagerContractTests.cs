@@ -235,6 +235,34 @@ public abstract class CgroupManagerContractTests : IDisposable
         Assert.Equal(CgroupErrorKind.InvalidSpec, e.Kind);
     }
 
+    [Fact]
+    public void Open_SavedPaths_ReusesThemFromAProcessInAnotherCgroup()
+    {
+        var manager = Manager("c1", "rel/c1");
+        manager.Create(null);
+        var elsewhere = new CgroupHost(_host.Mounts, manager.Paths.Keys.ToDictionary(k => k, _ => "/elsewhere"), Fs);
+
+        var reopened = CgroupManagerFactory.Open(manager.CgroupPath, manager.Paths, elsewhere);
+
+        Assert.Equal(manager.Paths, reopened.Paths);
+        Assert.True(reopened.Exists);
+        Assert.NotEqual(manager.Paths, CgroupManagerFactory.Create("c1", "rel/c1", elsewhere).Paths);
+    }
+
+    [Theory]
+    [InlineData("/etc")]
+    [InlineData("/sys/fs/cgroup/../../etc")]
+    [InlineData("/sys/fs/cgroupx/a")]
+    public void Open_SavedPathOutsideItsMount_IsInvalidSpec(string saved)
+    {
+        var key = Manager("c1", null).Paths.Keys.First();
+        var paths = new Dictionary<string, string> { [key] = key.Length == 0 || saved != "/sys/fs/cgroup/../../etc" ? saved : $"/sys/fs/cgroup/{key}/../../../etc" };
+
+        var e = Assert.Throws<CgroupException>(() => CgroupManagerFactory.Open("/dashboard/c1", paths, _host));
+
+        Assert.Equal(CgroupErrorKind.InvalidSpec, e.Kind);
+    }
+
     public void Dispose()
     {
         Fs.Dispose();

@@ -35,6 +35,21 @@ public sealed class CgroupMountsTests
     }
 
     [Fact]
+    public void Factory_LegacyHost_SharesOneDirectoryForComountedControllers()
+    {
+        var host = new CgroupHost(CgroupMounts.Parse(CgroupSamples.LegacyMountInfo), new Dictionary<string, string>(), "/nonexistent-root");
+
+        var manager = CgroupManagerFactory.Create("c1", null, host);
+
+        Assert.Equal(CgroupLayout.Legacy, manager.Layout);
+        Assert.Equal("/sys/fs/cgroup/cpu,cpuacct/dashboard/c1", manager.Paths["cpu"]);
+        Assert.Equal(manager.Paths["cpu"], manager.Paths["cpuacct"]);
+        Assert.Equal("/sys/fs/cgroup/net cls/dashboard/c1", manager.Paths["net_cls"]);
+        Assert.False(manager.Paths.ContainsKey(""));
+        Assert.False(manager.Exists);
+    }
+
+    [Fact]
     public void Parse_UnifiedMountInfo_IsUnified()
     {
         var mounts = CgroupMounts.Parse(CgroupSamples.UnifiedMountInfo);

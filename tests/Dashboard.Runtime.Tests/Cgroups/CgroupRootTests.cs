@@ -101,6 +101,24 @@ public sealed class CgroupRootTests : IDisposable
     }
 
     [Fact]
+    public void V1Signal_PausedContainer_StaysPausedUntilResumed()
+    {
+        var manager = NewV1Manager();
+        manager.Create(null);
+        var sleep = Start("/bin/sleep", "30");
+        manager.Join(sleep.Id);
+        manager.Freeze();
+
+        manager.Signal(15);
+
+        Assert.Equal(FreezerState.Frozen, manager.GetFreezerState());
+        Assert.False(sleep.WaitForExit(200));
+        manager.Thaw();
+        Assert.True(sleep.WaitForExit(5000));
+        Assert.Equal(143, sleep.ExitCode);
+    }
+
+    [Fact]
     public void V1Oom_ProcessAboveLimit_IsKilledAndCounted()
     {
         Requires.Tool("busybox");
