@@ -13,7 +13,7 @@ namespace Dashboard.Web.Tests.Components;
 /// <summary>A bUnit context wired like the app, with the engine and the user store replaced by fakes.</summary>
 public abstract class DashboardTestContext : BunitContext
 {
-    protected DashboardTestContext()
+    protected DashboardTestContext(Action<IServiceCollection>? configure = null, bool popoverProvider = true)
     {
         JSInterop.Mode = JSRuntimeMode.Loose;
         Services.AddMudServices();
@@ -24,7 +24,11 @@ public abstract class DashboardTestContext : BunitContext
         Services.AddScoped<ContainerActions>();
         Auth = AddAuthorization();
         Auth.SetAuthorized("alice");
-        Render<MudPopoverProvider>();
+        configure?.Invoke(Services);
+        if (popoverProvider)
+        {
+            Render<MudPopoverProvider>();
+        }
     }
 
     protected FakeEngineClient Engine { get; } = new();
