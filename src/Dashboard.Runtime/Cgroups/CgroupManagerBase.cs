@@ -36,7 +36,20 @@ internal abstract class CgroupManagerBase : ICgroupManager
     /// <summary>The cgroup2 directory, if this host has a cgroup2 mount.</summary>
     protected string? UnifiedDirectory => Paths.TryGetValue("", out var d) ? d : null;
 
-    public abstract IReadOnlyList<string> Create(Resources? resources);
+    public IReadOnlyList<string> Create(Resources? resources)
+    {
+        // A leftover cgroup that still holds processes (a crashed runtime, a reused id) would make them part
+        // of the new container: its limits, its kill, its delete (runc refuses this too).
+        var leftovers = GetPids();
+        if (leftovers.Count > 0)
+        {
+            throw new CgroupException(CgroupErrorKind.InvalidState, $"cgroup {CgroupPath} is not empty: {leftovers.Count} process(es) found");
+        }
+
+        return CreateDirectories(resources);
+    }
+
+    protected abstract IReadOnlyList<string> CreateDirectories(Resources? resources);
 
     public abstract IReadOnlyList<string> Update(Resources resources);
 

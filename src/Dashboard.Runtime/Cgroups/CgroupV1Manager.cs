@@ -41,7 +41,7 @@ internal sealed class CgroupV1Manager : CgroupManagerBase
 
     public override IReadOnlyDictionary<string, string> Paths => _paths;
 
-    public override IReadOnlyList<string> Create(Resources? resources)
+    protected override IReadOnlyList<string> CreateDirectories(Resources? resources)
     {
         foreach (var dir in Directories)
         {

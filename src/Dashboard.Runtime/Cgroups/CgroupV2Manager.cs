@@ -25,7 +25,7 @@ internal sealed class CgroupV2Manager : CgroupManagerBase
 
     public override IReadOnlyDictionary<string, string> Paths => _paths;
 
-    public override IReadOnlyList<string> Create(Resources? resources)
+    protected override IReadOnlyList<string> CreateDirectories(Resources? resources)
     {
         // Controllers reach a cgroup only through every ancestor's cgroup.subtree_control ("top-down constraint", cgroup-v2.rst),
         // so each level delegates before its child is made.

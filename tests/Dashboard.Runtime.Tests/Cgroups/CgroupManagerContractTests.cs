@@ -165,6 +165,33 @@ public abstract class CgroupManagerContractTests : IDisposable
     }
 
     [Fact]
+    public void Create_LeftoverCgroupWithProcesses_IsInvalidState()
+    {
+        var manager = Manager("c1", null);
+        manager.Create(null);
+        Fs.Seed(Dir("pids") + "/cgroup.procs", "4321\n");
+        Fs.Writes.Clear();
+
+        var e = Assert.Throws<CgroupException>(() => Manager("c1", null).Create(null));
+
+        Assert.Equal(CgroupErrorKind.InvalidState, e.Kind);
+        Assert.Contains("not empty", e.Message, StringComparison.Ordinal);
+        Assert.Empty(Fs.Writes);
+    }
+
+    [Fact]
+    public void Kill_EmptyOrMissingCgroup_Returns()
+    {
+        Manager("never-created", null).Kill();
+        var manager = Manager("c1", null);
+        manager.Create(null);
+
+        manager.Kill();
+
+        Assert.Empty(manager.GetPids());
+    }
+
+    [Fact]
     public void FreezeThaw_Fake_ReportsState()
     {
         var manager = Manager("c1", null);
