@@ -59,10 +59,10 @@ internal sealed class CgroupV1Manager : CgroupManagerBase
             }
         }
 
-        return resources is null ? [] : Apply(resources);
+        return resources is null ? [] : Apply(resources, isUpdate: false);
     }
 
-    public override IReadOnlyList<string> Update(Resources resources) => Apply(resources);
+    public override IReadOnlyList<string> Update(Resources resources) => Apply(resources, isUpdate: true);
 
     public override void Freeze()
     {
@@ -129,7 +129,7 @@ internal sealed class CgroupV1Manager : CgroupManagerBase
         }
     }
 
-    private List<string> Apply(Resources r)
+    private List<string> Apply(Resources r, bool isUpdate)
     {
         var warnings = new List<string>();
         if (r.Unified is { Count: > 0 })
@@ -145,7 +145,7 @@ internal sealed class CgroupV1Manager : CgroupManagerBase
 
         if (r.Devices is { Count: > 0 } devices)
         {
-            ApplyDevices(devices);
+            ApplyDevices(devices, isUpdate);
         }
 
         if (r.Memory is { } memory)
@@ -295,11 +295,33 @@ internal sealed class CgroupV1Manager : CgroupManagerBase
     /// <summary>
     /// Starts from deny-all, then writes the rules in order (config-linux.md "Allowed Device list": later
     /// rules win). Pass <see cref="CgroupDeviceRules.Effective"/> to keep the default devices usable.
+    /// On update of a running container the reset would briefly take /dev/null and friends away, so when
+    /// both the current list and the target are allow-lists, only the difference is written: additions first.
     /// </summary>
-    private void ApplyDevices(List<DeviceCgroup> rules)
+    private void ApplyDevices(List<DeviceCgroup> rules, bool isUpdate)
     {
         var dir = Require("devices", "set the device allow-list");
         var lines = rules.Select(rule => (rule.Allow, Lines: CgroupDeviceRules.ToV1Lines(rule))).ToList();
+        if (isUpdate && TargetExceptions(lines) is { } target && CurrentExceptions(Fs.TryRead(dir + "/devices.list")) is { } current)
+        {
+            foreach (var (key, access) in target)
+            {
+                Fs.Write(dir + "/devices.allow", $"{key} {access}");
+            }
+
+            foreach (var (key, access) in current)
+            {
+                var keep = target.GetValueOrDefault(key, "");
+                var removed = new string([.. access.Where(c => !keep.Contains(c, StringComparison.Ordinal))]);
+                if (removed.Length > 0)
+                {
+                    Fs.Write(dir + "/devices.deny", $"{key} {removed}");
+                }
+            }
+
+            return;
+        }
+
         Fs.Write(dir + "/devices.deny", "a");
         foreach (var (allow, ruleLines) in lines)
         {
@@ -309,6 +331,77 @@ internal sealed class CgroupV1Manager : CgroupManagerBase
             }
         }
     }
+
+    /// <summary>
+    /// The exceptions ("c 1:3" → "rwm") the kernel will hold after the reset-and-replay, as it computes
+    /// them in deny-by-default mode (an allow adds access bits to the exact entry, a deny removes them);
+    /// null when the rules switch to allow-by-default.
+    /// </summary>
+    private static Dictionary<string, string>? TargetExceptions(List<(bool Allow, IReadOnlyList<string> Lines)> rules)
+    {
+        var map = new Dictionary<string, string>();
+        foreach (var (allow, lines) in rules)
+        {
+            foreach (var line in lines)
+            {
+                if (line == "a")
+                {
+                    if (allow)
+                    {
+                        return null;
+                    }
+
+                    map.Clear();
+                    continue;
+                }
+
+                var cut = line.LastIndexOf(' ');
+                var key = line[..cut];
+                var access = line[(cut + 1)..];
+                var old = map.GetValueOrDefault(key, "");
+                var next = allow ? Canonical(old + access) : new string([.. old.Where(c => !access.Contains(c, StringComparison.Ordinal))]);
+                if (next.Length == 0)
+                {
+                    map.Remove(key);
+                }
+                else
+                {
+                    map[key] = next;
+                }
+            }
+        }
+
+        return map;
+    }
+
+    /// <summary>devices.list as exceptions; null in allow-by-default mode (it shows "a *:* rwm").</summary>
+    private static Dictionary<string, string>? CurrentExceptions(string? list)
+    {
+        if (list is null)
+        {
+            return null;
+        }
+
+        var map = new Dictionary<string, string>();
+        foreach (var line in list.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (line.StartsWith("a ", StringComparison.Ordinal))
+            {
+                return null;
+            }
+
+            var cut = line.LastIndexOf(' ');
+            if (cut > 0)
+            {
+                map[line[..cut]] = Canonical(map.GetValueOrDefault(line[..cut], "") + line[(cut + 1)..]);
+            }
+        }
+
+        return map;
+    }
+
+    private static string Canonical(string access) =>
+        (access.Contains('r', StringComparison.Ordinal) ? "r" : "") + (access.Contains('w', StringComparison.Ordinal) ? "w" : "") + (access.Contains('m', StringComparison.Ordinal) ? "m" : "");
 
     private void ApplyMemory(MemoryResources m, List<string> warnings)
     {

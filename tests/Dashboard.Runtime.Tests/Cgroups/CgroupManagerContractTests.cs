@@ -402,6 +402,48 @@ public sealed class CgroupV1ManagerContractTests : CgroupManagerContractTests
     }
 
     [Fact]
+    public void Update_DevicesOfAllowListCgroup_WritesOnlyTheDifferenceAdditionsFirst()
+    {
+        var manager = Manager("c1", null);
+        manager.Create(null);
+        Fs.Seed(Dir("devices") + "/devices.list", "c 1:3 rwm\nc 1:5 rwm\nc 136:* rwm\nc 1:9 rw\n");
+        Fs.Writes.Clear();
+
+        manager.Update(new Resources
+        {
+            Devices =
+            [
+                new DeviceCgroup { Allow = false, Access = "rwm" },
+                new DeviceCgroup { Allow = true, Type = "c", Major = 1, Minor = 3, Access = "rwm" },
+                new DeviceCgroup { Allow = true, Type = "c", Major = 1, Minor = 9, Access = "r" },
+                new DeviceCgroup { Allow = true, Type = "c", Major = 10, Minor = 229, Access = "rwm" },
+                new DeviceCgroup { Allow = false, Type = "c", Major = 10, Minor = 229, Access = "m" },
+            ],
+        });
+
+        var d = Dir("devices");
+        Assert.Equal(
+            [
+                (d + "/devices.allow", "c 1:3 rwm"), (d + "/devices.allow", "c 1:9 r"), (d + "/devices.allow", "c 10:229 rw"),
+                (d + "/devices.deny", "c 1:5 rwm"), (d + "/devices.deny", "c 136:* rwm"), (d + "/devices.deny", "c 1:9 w"),
+            ],
+            Fs.Writes);
+    }
+
+    [Fact]
+    public void Update_DevicesOfAllowAllCgroup_ResetsAndReplays()
+    {
+        var manager = Manager("c1", null);
+        manager.Create(null);
+        Fs.Writes.Clear();
+
+        manager.Update(new Resources { Devices = [new DeviceCgroup { Allow = false, Access = "rwm" }, new DeviceCgroup { Allow = true, Type = "c", Major = 1, Minor = 3, Access = "rwm" }] });
+
+        var d = Dir("devices");
+        Assert.Equal([(d + "/devices.deny", "a"), (d + "/devices.deny", "a"), (d + "/devices.allow", "c 1:3 rwm")], Fs.Writes);
+    }
+
+    [Fact]
     public void Create_Realtime_WritesRtFilesFirst()
     {
         var manager = Manager("c1", null);

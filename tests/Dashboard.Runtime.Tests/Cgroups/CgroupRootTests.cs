@@ -65,6 +65,28 @@ public sealed class CgroupRootTests : IDisposable
     }
 
     [Fact]
+    public void V1DevicesUpdate_AllowList_KernelListMatchesTarget()
+    {
+        var manager = NewV1Manager();
+        var linux = new Dashboard.Oci.Runtime.Linux { Resources = new Resources { Devices = [new DeviceCgroup { Allow = false, Access = "rwm" }] } };
+        manager.Create(new Resources { Devices = CgroupDeviceRules.Effective(linux) });
+        var list = manager.Paths["devices"] + "/devices.list";
+        Assert.Contains("c 10:200 rwm", File.ReadAllLines(list));
+
+        manager.Update(new Resources
+        {
+            Devices =
+            [
+                new DeviceCgroup { Allow = false, Access = "rwm" },
+                new DeviceCgroup { Allow = true, Type = "c", Major = 1, Minor = 3, Access = "rwm" },
+                new DeviceCgroup { Allow = true, Type = "c", Major = 10, Minor = 229, Access = "rw" },
+            ],
+        });
+
+        Assert.Equal(["c 10:229 rw", "c 1:3 rwm"], File.ReadAllLines(list).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public void V1Kill_FrozenProcessesInSubCgroups_KillsAllAndDestroyRemovesEverything()
     {
         var manager = NewV1Manager();
