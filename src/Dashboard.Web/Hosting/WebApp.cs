@@ -139,6 +139,7 @@ public static class WebApp
         services.AddScoped<IUserAccessSource, IdentityUserAccessSource>();
         services.AddScoped<ActionAuthorizer>();
         services.AddScoped<ContainerActions>();
+        services.AddScoped<ImageActions>();
         services.AddScoped<BootstrapService>();
         services.AddScoped<IBootstrapStatus>(sp => sp.GetRequiredService<BootstrapService>());
     }

@@ -22,6 +22,7 @@ public abstract class DashboardTestContext : BunitContext
         Services.AddSingleton<IAuditLog>(Audit);
         Services.AddScoped<ActionAuthorizer>();
         Services.AddScoped<ContainerActions>();
+        Services.AddScoped<ImageActions>();
         Auth = AddAuthorization();
         Auth.SetAuthorized("alice");
         configure?.Invoke(Services);

@@ -138,10 +138,16 @@ public sealed class FakeEngineClient : IEngineClient
 
     public Task<IReadOnlyList<ImageSummary>> ListImagesAsync(CancellationToken cancellationToken) => Task.FromResult<IReadOnlyList<ImageSummary>>(Images);
 
+    public List<IReadOnlyList<PullProgress>> PullBatches { get; } = [];
+
     public async IAsyncEnumerable<IReadOnlyList<PullProgress>> PullImageAsync(string reference, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await Record("pull", reference);
-        yield return [new PullProgress(null, "done", null, null, null)];
+        foreach (var batch in PullBatches)
+        {
+            await Task.Yield();
+            yield return batch;
+        }
     }
 
     public Task RemoveImageAsync(string id, bool force, CancellationToken cancellationToken) => Record("remove-image", id);

@@ -192,6 +192,32 @@ public sealed class AuthorizationTests : IClassFixture<AuthorizationTests.Fixtur
         await Assert.ThrowsAsync<DashboardForbiddenException>(() => RunAsync(principal, "l1", ContainerAction.Start));
     }
 
+    [Theory]
+    [InlineData("Admin", true)]
+    [InlineData("Operator", true)]
+    [InlineData("Viewer", false)]
+    [InlineData("none", false)]
+    public async Task ImageActions_Role_PullAndRemoveAllowedExactlyForOperatorAndAdmin(string role, bool allowed)
+    {
+        var principal = await _fixture.App.PrincipalAsync(UserFor(role));
+        var reference = $"img-{role}:1".ToLowerInvariant();
+        await using var scope = _fixture.App.Services.CreateAsyncScope();
+        var images = scope.ServiceProvider.GetRequiredService<ImageActions>();
+
+        var pullError = await Record.ExceptionAsync(async () =>
+        {
+            await foreach (var unused in images.PullAsync(principal, "local", reference, CancellationToken.None))
+            {
+            }
+        });
+        var removeError = await Record.ExceptionAsync(() => images.RemoveAsync(principal, "local", reference, CancellationToken.None));
+
+        Assert.Equal(allowed, pullError is null);
+        Assert.Equal(allowed, removeError is null);
+        Assert.Equal(allowed, _fixture.App.Engine.Calls.Contains(("pull", reference)));
+        Assert.Equal(allowed, _fixture.App.Engine.Calls.Contains(("remove-image", reference)));
+    }
+
     [Fact]
     public async Task DeniedAction_IsAudited()
     {
