@@ -37,12 +37,16 @@ late() { # late BASE SKIP-REGEX
   done
 }
 
-emit() { # emit METHOD  (reads "name number" lines)
-  echo "    private static int $1(string name) => name switch"
-  echo "    {"
-  sort -u -k1,1 | sort -n -k2 | awk '{printf "        \"%s\" => %s,\n", $1, $2}'
-  echo "        _ => -1,"
-  echo "    };"
+emit() { # emit PREFIX  (reads "name number" lines): NUL-separated UTF-8 names and their numbers, by number
+  local rows; rows=$(sort -u -k1,1 | sort -n -k2)
+  echo "    private static ReadOnlySpan<byte> ${1}Names =>"
+  awk '{printf "%s\\0", $1; if (NR % 8 == 0) printf "\n"}' <<<"$rows" | sed 's/^/        "/; s/$/"u8 +/' | sed '$ s/ +$/;/'
+  echo
+  echo "    private static ReadOnlySpan<int> ${1}Numbers =>"
+  echo "    ["
+  awk '{printf "%s, ", $2; if (NR % 12 == 0) printf "\n"}' <<<"$rows" | sed 's/^/        /; s/ $//'
+  echo
+  echo "    ];"
   echo
 }
 
@@ -67,5 +71,5 @@ HEAD
 { dump $X32; late $((0x40000000)) '^(map_shadow_stack)$'; } | emit X32
 { dump $I386; late 0 ''; } | emit X86
 { dump $AARCH64; late 0 ''; } | emit Aarch64
-{ dump $ARM; late 0 ''; } | emit Arm
+{ dump $ARM; late 0 ''; } | emit Arm | head -n -1
 echo "}"

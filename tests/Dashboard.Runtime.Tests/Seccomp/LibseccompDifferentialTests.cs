@@ -68,6 +68,50 @@ public unsafe partial class LibseccompDifferentialTests
         AssertSameDecisions(profile, argIndex: 2);
     }
 
+    [Theory]
+    [InlineData(SeccompArch.X86_64, 0xC000003Eu)]
+    [InlineData(SeccompArch.X86, 0x40000003u)]
+    [InlineData(SeccompArch.X32, ScmpArchX32)]
+    [InlineData(SeccompArch.Aarch64, 0xC00000B7u)]
+    [InlineData(SeccompArch.Arm, 0x40000028u)]
+    public void SyscallTable_AgreesWithLibseccomp(SeccompArch arch, uint token)
+    {
+        RequireLibseccomp();
+        var differences = new List<string>();
+        var compared = 0;
+        foreach (var name in SyscallTable.Names(arch))
+        {
+            // Negative numbers are libseccomp's pseudo-syscalls (multiplexed or absent on this ABI); -1 is a name it does not know yet.
+            var theirs = seccomp_syscall_resolve_name_arch(token, name);
+            if (theirs >= 0)
+            {
+                compared++;
+                if (theirs != SyscallTable.Lookup(arch, name))
+                {
+                    differences.Add($"{name}: ours {SyscallTable.Lookup(arch, name)}, libseccomp {theirs}");
+                }
+            }
+        }
+
+        var first = arch == SeccompArch.X32 ? (int)X32Bit : 0;
+        for (var nr = first; nr < first + 1024; nr++)
+        {
+            var name = seccomp_syscall_resolve_num_arch(token, nr);
+            if (name != 0)
+            {
+                var text = Marshal.PtrToStringUTF8(name)!;
+                Marshal.FreeHGlobal(name);
+                if (SyscallTable.Lookup(arch, text) < 0)
+                {
+                    differences.Add($"{text} ({nr}) missing");
+                }
+            }
+        }
+
+        Assert.True(compared > 300, $"only {compared} names compared");
+        Assert.True(differences.Count == 0, string.Join('\n', differences));
+    }
+
     private static void AssertSameDecisions(OciSeccomp profile, int argIndex)
     {
         profile = WithoutNamesLibseccompLacks(profile);
@@ -254,6 +298,13 @@ public unsafe partial class LibseccompDifferentialTests
 
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int seccomp_syscall_resolve_name(string name);
+
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int seccomp_syscall_resolve_name_arch(uint arch, string name);
+
+    /// <summary>Returns a malloc'd string the caller frees, or NULL.</summary>
+    [LibraryImport(Lib)]
+    private static partial nint seccomp_syscall_resolve_num_arch(uint arch, int nr);
 
     [LibraryImport(Lib)]
     private static partial int seccomp_rule_add_array(nint ctx, uint action, int syscall, uint count, ScmpArgCmp* args);
