@@ -173,6 +173,15 @@ public static unsafe class FileCalls
         }
     }
 
+    /// <summary>Owner change of the inode an fd (also O_PATH, also a symlink) refers to (AT_EMPTY_PATH).</summary>
+    public static void FchownPathFd(SafeFileHandle handle, uint uid, uint gid)
+    {
+        if (FsNative.fchownat(Fd(handle), string.Empty, uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0)
+        {
+            throw SyscallException.FromLastError("fchownat");
+        }
+    }
+
     public static void Fchown(SafeFileHandle file, uint uid, uint gid)
     {
         if (FsNative.fchown(Fd(file), uid, gid) != 0)
@@ -191,7 +200,7 @@ public static unsafe class FileCalls
 
     /// <summary>
     /// chmod that never follows a symlink (containerd CVE-2021-32760): the name is opened O_PATH|O_NOFOLLOW
-    /// and the inode behind that fd is changed through /proc/thread-self/fd; a symlink is left alone since
+    /// and the inode behind that fd is changed through /proc/self/fd; a symlink is left alone since
     /// Linux symlink modes carry no meaning. Works for device nodes on nodev mounts (no open for I/O).
     /// </summary>
     public static void LchmodAt(SafeFileHandle dir, string name, uint mode)
@@ -374,35 +383,35 @@ public static unsafe class FileCalls
     }
 
     /// <summary>
-    /// setxattr on the inode behind an O_PATH fd without following symlinks: lsetxattr on
-    /// /proc/thread-self/fd/N acts on the magic link's target inode, which is the fd's own inode.
+    /// setxattr on the inode behind an O_PATH fd: /proc/self/fd/N is a magic link that lands on the
+    /// fd's own inode without a path walk. A symlink fd is refused, since following its magic link
+    /// is not what a no-follow caller means and user.* xattrs are not allowed on symlinks anyway.
     /// </summary>
     public static void SetXattrPathFd(SafeFileHandle handle, string name, ReadOnlySpan<byte> value)
     {
+        if (Stat(handle).Kind == FileKind.Symlink)
+        {
+            throw new SyscallException("setxattr", Errno.EPERM, name);
+        }
+
         var proc = ProcFdPath(handle);
         fixed (byte* p = value)
         {
-            if (FsNative.lsetxattr(proc, name, p, (nuint)value.Length, 0) == 0)
+            if (FsNative.setxattr(proc, name, p, (nuint)value.Length, 0) != 0)
             {
-                return;
+                throw SyscallException.FromLastError("setxattr", name);
             }
-
-            var errno = Marshal.GetLastPInvokeError();
-            if (errno == Errno.EPERM && Stat(handle).Kind == FileKind.Symlink)
-            {
-                // lsetxattr on the magic link itself: user.* xattrs are not allowed on symlinks.
-                throw new SyscallException("lsetxattr", Errno.EPERM, name);
-            }
-
-            throw new SyscallException("lsetxattr", errno, name);
         }
     }
 
-    /// <summary>All xattrs of a path (not following a final symlink), name to value.</summary>
-    public static Dictionary<string, byte[]> ListXattrs(string path)
+    /// <summary>
+    /// All xattrs of a path, name to value; without <paramref name="follow"/> a final symlink is not
+    /// followed (use follow only for /proc/self/fd magic links of non-symlink fds).
+    /// </summary>
+    public static Dictionary<string, byte[]> ListXattrs(string path, bool follow = false)
     {
         var result = new Dictionary<string, byte[]>(StringComparer.Ordinal);
-        var size = FsNative.llistxattr(path, null, 0);
+        var size = follow ? FsNative.listxattr(path, null, 0) : FsNative.llistxattr(path, null, 0);
         if (size < 0)
         {
             var errno = Marshal.GetLastPInvokeError();
@@ -422,7 +431,7 @@ public static unsafe class FileCalls
         var names = new byte[size];
         fixed (byte* p = names)
         {
-            size = FsNative.llistxattr(path, p, (nuint)names.Length);
+            size = follow ? FsNative.listxattr(path, p, (nuint)names.Length) : FsNative.llistxattr(path, p, (nuint)names.Length);
         }
 
         if (size < 0)
@@ -432,7 +441,7 @@ public static unsafe class FileCalls
 
         foreach (var name in Encoding.UTF8.GetString(names, 0, (int)size).Split('\0', StringSplitOptions.RemoveEmptyEntries))
         {
-            var length = FsNative.lgetxattr(path, name, null, 0);
+            var length = follow ? FsNative.getxattr(path, name, null, 0) : FsNative.lgetxattr(path, name, null, 0);
             if (length < 0)
             {
                 throw SyscallException.FromLastError("lgetxattr", path);
@@ -441,7 +450,7 @@ public static unsafe class FileCalls
             var value = new byte[length];
             fixed (byte* p = value)
             {
-                length = FsNative.lgetxattr(path, name, p, (nuint)value.Length);
+                length = follow ? FsNative.getxattr(path, name, p, (nuint)value.Length) : FsNative.lgetxattr(path, name, p, (nuint)value.Length);
             }
 
             if (length < 0)
@@ -463,8 +472,8 @@ public static unsafe class FileCalls
         }
     }
 
-    /// <summary>The path under /proc/thread-self/fd that names an fd's inode (for calls that have no fd form).</summary>
-    public static string ProcFdPath(SafeFileHandle handle) => $"/proc/thread-self/fd/{Fd(handle)}";
+    /// <summary>The path under /proc/self/fd that names an fd's inode (for calls that have no fd form).</summary>
+    public static string ProcFdPath(SafeFileHandle handle) => $"/proc/self/fd/{Fd(handle)}";
 
     internal static int Fd(SafeFileHandle handle) => (int)handle.DangerousGetHandle();
 

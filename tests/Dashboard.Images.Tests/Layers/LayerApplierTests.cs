@@ -31,6 +31,7 @@ public sealed class LayerApplierTests : IDisposable
             .Fifo("run/fifo", 0x180)
             .Device("dev/null", block: false, 1, 3, 0x1B6)
             .Device("dev/sda", block: true, 8, 0, 0x1B0)
+            .Dir("xdir", pax: new Dictionary<string, string> { ["SCHILY.xattr.user.dir"] = "d" })
             .ToArray();
 
         var result = _t.Apply(tar, fallback);
@@ -47,6 +48,7 @@ public sealed class LayerApplierTests : IDisposable
         var file = FileCalls.Lstat(_t.RootPath("home/user/file"));
         Assert.Equal((1000u, 100u, 0x1A0u), (file.Uid, file.Gid, file.Permissions));
         Assert.Equal("hello", Encoding.UTF8.GetString(FileCalls.ListXattrs(_t.RootPath("home/user/file"))["user.note"]));
+        Assert.Equal("d", Encoding.UTF8.GetString(FileCalls.ListXattrs(_t.RootPath("xdir"))["user.dir"]));
         Assert.Equal(FileKind.Fifo, FileCalls.Lstat(_t.RootPath("run/fifo")).Kind);
         var sda = FileCalls.Lstat(_t.RootPath("dev/sda"));
         Assert.Equal((FileKind.BlockDevice, 8u, 0u), (sda.Kind, sda.RdevMajor, sda.RdevMinor));
