@@ -165,6 +165,19 @@ public static class WebApp
         app.MapGet("/healthz", () => Results.Text("ok")).AllowAnonymous();
         app.Map("/error", () => Results.Problem("internal error")).AllowAnonymous();
         app.MapAccountEndpoints();
+        app.MapGet("/audit.csv", async (HttpContext context, ActionAuthorizer authorizer, IAuditLog audit) =>
+        {
+            try
+            {
+                await authorizer.EnsureAsync(context.User, DashboardAction.ViewAudit, "audit log", context.RequestAborted);
+            }
+            catch (DashboardForbiddenException)
+            {
+                return Results.Forbid();
+            }
+
+            return Results.File(System.Text.Encoding.UTF8.GetBytes(AuditCsv.Write(audit.Recent(100_000))), "text/csv", "audit.csv");
+        });
         app.MapHub<ContainersHub>(ContainersHub.Path);
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
     }

@@ -36,6 +36,7 @@ public sealed class ActionAuthorizer(IUserAccessSource access, IAuditLog audit)
         DashboardAction.PullImage => "pull",
         DashboardAction.RemoveImage => "remove image",
         DashboardAction.ManageUsers => "manage users",
+        DashboardAction.ViewAudit => "read",
         _ => action.ToString().ToLowerInvariant(),
     };
 }

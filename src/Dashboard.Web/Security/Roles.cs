@@ -26,6 +26,7 @@ public enum DashboardAction
     PullImage,
     RemoveImage,
     ManageUsers,
+    ViewAudit,
 }
 
 public static class Permissions

@@ -114,7 +114,7 @@ public class ContainersPageTests : DashboardTestContext
         cut.FindAll("tbody tr")[1].QuerySelector("[data-testid=action-start]")!.Click();
 
         cut.WaitForAssertion(() => Assert.Contains(("start", "bbb222"), Engine.Calls), Wait);
-        Assert.Contains(Audit.Recent(10), e => e.Action == "StartContainer" && e.Outcome == AuditOutcome.Succeeded);
+        cut.WaitForAssertion(() => Assert.Contains(Audit.Recent(10), e => e.Action == "StartContainer" && e.Outcome == AuditOutcome.Succeeded), Wait);
     }
 
     [Fact]

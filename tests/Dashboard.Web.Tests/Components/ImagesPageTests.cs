@@ -51,7 +51,7 @@ public class ImagesPageTests : DashboardTestContext
         cut.WaitForAssertion(() => Assert.Equal("Status: Downloaded newer image for alpine:3", cut.Find("[data-testid=pull-status]").TextContent), Wait);
         Assert.Equal("Pull complete", cut.Find("[data-testid=layer-status]").TextContent);
         Assert.Contains(("pull", "alpine:3"), Engine.Calls);
-        Assert.Contains(Audit.Recent(10), e => e.Action == "PullImage" && e.Outcome == AuditOutcome.Succeeded);
+        cut.WaitForAssertion(() => Assert.Contains(Audit.Recent(10), e => e.Action == "PullImage" && e.Outcome == AuditOutcome.Succeeded), Wait);
     }
 
     [Fact]
@@ -67,7 +67,7 @@ public class ImagesPageTests : DashboardTestContext
 
         cut.WaitForAssertion(() => Assert.Equal("manifest unknown: <script>", cut.Find("[data-testid=pull-error]").TextContent.Trim()), Wait);
         Assert.Empty(cut.FindAll("[data-testid=pull-progress] script"));
-        Assert.Contains(Audit.Recent(10), e => e.Action == "PullImage" && e.Outcome == AuditOutcome.Failed);
+        cut.WaitForAssertion(() => Assert.Contains(Audit.Recent(10), e => e.Action == "PullImage" && e.Outcome == AuditOutcome.Failed), Wait);
     }
 
     [Fact]

@@ -248,6 +248,25 @@ public sealed class WebAppTests : IDisposable
         Assert.Equal(32 * 1024, WebApp.MaxReceiveMessageSize);
     }
 
+    [Theory]
+    [InlineData("Admin", HttpStatusCode.OK)]
+    [InlineData("Operator", HttpStatusCode.Redirect)]
+    [InlineData("Viewer", HttpStatusCode.Redirect)]
+    public async Task AuditCsv_OnlyAdminDownloads(string role, HttpStatusCode expected)
+    {
+        await _app.CreateUserAsync("alice", role);
+        using var client = await _app.SignedInBrowserAsync("alice");
+
+        using var response = await client.GetAsync("/audit.csv", TestContext.Current.CancellationToken);
+
+        Assert.Equal(expected, response.StatusCode);
+        if (expected == HttpStatusCode.OK)
+        {
+            Assert.Equal("text/csv", response.Content.Headers.ContentType?.MediaType);
+            Assert.StartsWith("time,user,action,target,outcome,detail", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public async Task SignOut_WithToken_EndsSession()
     {
