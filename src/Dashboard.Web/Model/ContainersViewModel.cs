@@ -21,6 +21,7 @@ public sealed class ContainersViewModel(IEngineRegistry engines, IUserAccessSour
     private CancellationTokenSource? _cts;
     private Task _watch = Task.CompletedTask;
     private IReadOnlyList<ContainerSummary> _rows = [];
+    private StatsTracker? _stats;
 
     public event Func<Task>? Changed;
 
@@ -39,6 +40,8 @@ public sealed class ContainersViewModel(IEngineRegistry engines, IUserAccessSour
     public string? Error { get; private set; }
 
     public string Search { get; private set; } = "";
+
+    public ContainerStatsSample? StatsOf(string id) => _stats?.Latest(id);
 
     public ContainerState? StateFilter { get; private set; }
 
@@ -79,6 +82,8 @@ public sealed class ContainersViewModel(IEngineRegistry engines, IUserAccessSour
             return;
         }
 
+        _stats = new StatsTracker(client);
+        _stats.Changed += NotifyAsync;
         _cts = new CancellationTokenSource();
         var token = _cts.Token;
         var subscribed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -107,6 +112,13 @@ public sealed class ContainersViewModel(IEngineRegistry engines, IUserAccessSour
 
     private async Task StopWatchingAsync()
     {
+        if (_stats is not null)
+        {
+            _stats.Changed -= NotifyAsync;
+            await _stats.DisposeAsync();
+            _stats = null;
+        }
+
         if (_cts is null)
         {
             return;
@@ -235,6 +247,7 @@ public sealed class ContainersViewModel(IEngineRegistry engines, IUserAccessSour
         }
 
         Total = all.Count;
+        _stats?.Track(all.Where(c => c.State == ContainerState.Running).OrderBy(c => c.Name, StringComparer.Ordinal).Select(c => c.Id));
         CountsByState = all.GroupBy(c => c.State).ToDictionary(g => g.Key, g => g.Count());
         var search = Search.Trim();
         var filtered = all

@@ -80,6 +80,20 @@ public class ContainersPageTests : DashboardTestContext
     }
 
     [Fact]
+    public async Task Stats_RunningContainer_ShowsCpuAndMemory()
+    {
+        var cut = Render<Containers>();
+        cut.WaitForAssertion(() => Assert.Equal(1, Engine.OpenStatsStreams.GetValueOrDefault("aaa111")), Wait);
+        Assert.Equal(0, Engine.OpenStatsStreams.GetValueOrDefault("bbb222"));
+
+        await Engine.StatsWriter("aaa111").WriteAsync([Logs.StatsTrackerTests.Sample("aaa111", 42.3)], Xunit.TestContext.Current.CancellationToken);
+
+        cut.WaitForAssertion(() => Assert.Equal("42.3 %", cut.FindAll("tbody tr")[2].QuerySelector("[data-testid=cpu]")!.TextContent), Wait);
+        Assert.Equal("64.0 MiB / 256.0 MiB", cut.FindAll("tbody tr")[2].QuerySelector("[data-testid=memory]")!.TextContent);
+        Assert.Equal("", cut.FindAll("tbody tr")[1].QuerySelector("[data-testid=cpu]")!.TextContent);
+    }
+
+    [Fact]
     public void Viewer_SeesNoActionButtons()
     {
         Access.Roles = [Roles.Viewer];

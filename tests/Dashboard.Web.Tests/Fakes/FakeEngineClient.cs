@@ -106,10 +106,28 @@ public sealed class FakeEngineClient : IEngineClient
         }
     }
 
+    private readonly ConcurrentDictionary<string, Channel<IReadOnlyList<ContainerStatsSample>>> _stats = new(StringComparer.Ordinal);
+
+    public ConcurrentDictionary<string, int> OpenStatsStreams { get; } = new(StringComparer.Ordinal);
+
+    public ChannelWriter<IReadOnlyList<ContainerStatsSample>> StatsWriter(string id) =>
+        _stats.GetOrAdd(id, _ => Channel.CreateUnbounded<IReadOnlyList<ContainerStatsSample>>()).Writer;
+
     public async IAsyncEnumerable<IReadOnlyList<ContainerStatsSample>> GetStatsAsync(string id, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        await Task.Delay(Timeout.Infinite, cancellationToken);
-        yield break;
+        OpenStatsStreams.AddOrUpdate(id, 1, (_, n) => n + 1);
+        try
+        {
+            var reader = _stats.GetOrAdd(id, _ => Channel.CreateUnbounded<IReadOnlyList<ContainerStatsSample>>()).Reader;
+            await foreach (var batch in reader.ReadAllAsync(cancellationToken))
+            {
+                yield return batch;
+            }
+        }
+        finally
+        {
+            OpenStatsStreams.AddOrUpdate(id, 0, (_, n) => n - 1);
+        }
     }
 
     public async IAsyncEnumerable<IReadOnlyList<EngineEvent>> GetEventsAsync([EnumeratorCancellation] CancellationToken cancellationToken)

@@ -67,6 +67,12 @@ public partial class Containers : IAsyncDisposable
 
     private void OnSearchChanged(string? value) => ViewModel.SetSearch(value);
 
+    public static string FormatCpu(ContainerStatsSample? s) =>
+        s?.CpuPercent is { } cpu ? cpu.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture) + " %" : "";
+
+    public static string FormatMemory(ContainerStatsSample? s) =>
+        s?.MemoryUsage is { } used ? Images.FormatSize((long)used) + (s.MemoryLimit is { } limit and > 0 and < long.MaxValue ? " / " + Images.FormatSize((long)limit) : "") : "";
+
     private bool IsBusy(string id) => _busy.Contains(id);
 
     private string DetailHref(ContainerSummary c) => $"/containers/{Uri.EscapeDataString(ViewModel.Engine)}/{Uri.EscapeDataString(c.Id)}";
