@@ -1,0 +1,396 @@
+using System.Text;
+using System.Text.Json;
+using Dashboard.Linux;
+using Dashboard.Linux.Native;
+using Dashboard.Oci.Runtime;
+using Dashboard.Runtime.Cgroups;
+using Dashboard.Runtime.Init;
+
+namespace Dashboard.Runtime;
+
+public sealed class CreateOptions
+{
+    public required string Id { get; init; }
+    public required string Bundle { get; init; }
+    public string? PidFile { get; init; }
+    public string? ConsoleSocket { get; init; }
+    public int PreserveFds { get; init; }
+    public bool NoPivot { get; init; }
+    public bool NoNewKeyring { get; init; }
+
+    /// <summary>Receives non-fatal warnings (cgroup settings the host cannot enforce, skipped seccomp names).</summary>
+    public Action<string>? Warn { get; init; }
+}
+
+public sealed partial class Container
+{
+    private static readonly Dictionary<string, ulong> s_cloneFlags = new()
+    {
+        ["pid"] = CloneFlags.CLONE_NEWPID,
+        ["network"] = CloneFlags.CLONE_NEWNET,
+        ["mount"] = CloneFlags.CLONE_NEWNS,
+        ["ipc"] = CloneFlags.CLONE_NEWIPC,
+        ["uts"] = CloneFlags.CLONE_NEWUTS,
+        ["user"] = CloneFlags.CLONE_NEWUSER,
+        ["cgroup"] = CloneFlags.CLONE_NEWCGROUP,
+        ["time"] = CloneFlags.CLONE_NEWTIME,
+    };
+
+    // setns order: the user namespace first, so the others are joined with its privileges.
+    private static readonly string[] s_joinOrder = ["user", "mount", "uts", "ipc", "network", "cgroup", "time"];
+
+    private static readonly Dictionary<string, string> s_procNsNames = new()
+    {
+        ["user"] = "user", ["mount"] = "mnt", ["uts"] = "uts", ["ipc"] = "ipc", ["network"] = "net", ["cgroup"] = "cgroup", ["time"] = "time", ["pid"] = "pid",
+    };
+
+    /// <summary>Loads and parses &lt;bundle&gt;/config.json.</summary>
+    public static Spec LoadBundleSpec(string bundle)
+    {
+        var path = System.IO.Path.Combine(bundle, "config.json");
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (FileNotFoundException)
+        {
+            throw RuntimeException.InvalidSpec($"JSON specification file {path} not found");
+        }
+        catch (DirectoryNotFoundException)
+        {
+            throw RuntimeException.InvalidSpec($"bundle {bundle} does not exist");
+        }
+
+        try
+        {
+            return RuntimeJson.ParseSpec(bytes);
+        }
+        catch (JsonException e)
+        {
+            throw RuntimeException.InvalidSpec($"config.json: {e.Message}");
+        }
+    }
+
+    /// <summary>
+    /// runtime.md "create": sets up the container and leaves its init waiting on the exec fifo.
+    /// Returns the container and a pidfd of its init (the caller closes it, or waits on it for <c>run</c>).
+    /// On failure nothing is left behind: no process, cgroup, mount or state directory.
+    /// </summary>
+    public static (Container Container, int InitPidfd) Create(StateStore store, CreateOptions options)
+    {
+        ContainerId.Validate(options.Id);
+        var bundle = System.IO.Path.GetFullPath(options.Bundle);
+        var spec = LoadBundleSpec(bundle);
+        var rootfs = SpecValidator.Validate(spec, bundle);
+        if (spec.Linux?.Seccomp is { } seccomp)
+        {
+            foreach (var warning in Seccomp.SeccompCompiler.Compile(seccomp).Warnings)
+            {
+                options.Warn?.Invoke(warning);
+            }
+        }
+
+        store.Reserve(options.Id);
+        ICgroupManager? cgroup = null;
+        ClonedChild? child = null;
+        var fds = new List<int>();
+        try
+        {
+            cgroup = CgroupManagerFactory.Create(options.Id, spec.Linux?.CgroupsPath);
+            var resources = spec.Linux?.Resources ?? new Resources();
+            resources.Devices = CgroupDeviceRules.Effective(spec.Linux);
+            foreach (var warning in cgroup.Create(resources))
+            {
+                options.Warn?.Invoke(warning);
+            }
+
+            store.SaveConfig(options.Id, spec);
+            var fifoPath = store.FifoPath(options.Id);
+            var oldUmask = Sys.Umask(0);
+            try
+            {
+                Sys.Mkfifo(fifoPath, 0x192 /* 0622 */);
+            }
+            finally
+            {
+                Sys.Umask(oldUmask);
+            }
+
+            var fifo = Sys.Open(fifoPath, OpenFlags.O_PATH);
+            fds.Add(fifo);
+
+            var namespaces = spec.Linux?.Namespaces ?? [];
+            var newNs = namespaces.Where(n => string.IsNullOrEmpty(n.Path)).Select(n => n.Type).ToHashSet();
+            var launch = new Launch
+            {
+                Namespaces = namespaces,
+                // The cgroup and time namespaces are unshared by init: after joining the cgroup, and so timens offsets can still be written.
+                CloneFlags = newNs.Where(t => t is not ("cgroup" or "time")).Aggregate(0UL, (f, t) => f | s_cloneFlags[t]),
+                ExtraFds = [fifo],
+                ConsoleSocket = options.ConsoleSocket,
+                Cgroup = cgroup,
+                UidMappings = spec.Linux?.UidMappings,
+                GidMappings = spec.Linux?.GidMappings,
+            };
+            var (clone, sync) = launch.Start();
+            child = clone;
+            fds.Add(sync);
+
+            var config = new InitConfig
+            {
+                Mode = "create",
+                Id = options.Id,
+                Bundle = bundle,
+                Rootfs = rootfs,
+                Spec = spec,
+                HostPid = child.Pid,
+                NoPivot = options.NoPivot,
+                PreserveFds = options.PreserveFds,
+                ConsoleSocketFd = launch.ConsoleFd,
+                FifoFd = fifo,
+                NewCgroupNamespace = newNs.Contains("cgroup"),
+                NewTimeNamespace = newNs.Contains("time"),
+                UserNamespace = namespaces.Any(n => n.Type == "user"),
+                CgroupPaths = cgroup.Paths.ToDictionary(p => p.Key, p => p.Value),
+                ParentHooks = spec.Hooks?.Prestart is { Count: > 0 } || spec.Hooks?.CreateRuntime is { Count: > 0 },
+            };
+            InitChannel.Send(sync, new InitMessage { Type = "config", Config = config });
+            while (true)
+            {
+                var message = InitChannel.Receive(sync) ?? throw new RuntimeException(ErrorKind.Internal, "container init exited before it was ready");
+                if (message.Type == "error")
+                {
+                    throw new RuntimeException(ErrorKind.Internal, message.Message ?? "container init failed");
+                }
+
+                if (message.Type == "ready")
+                {
+                    break;
+                }
+
+                if (message.Type == "hooks")
+                {
+                    var state = new State { Id = options.Id, Pid = child.Pid, Bundle = bundle, Status = ContainerStatus.Creating.ToSpecString(), Annotations = spec.Annotations };
+                    HookRunner.Run(spec.Hooks?.Prestart, state, "prestart");
+                    HookRunner.Run(spec.Hooks?.CreateRuntime, state, "createRuntime");
+                    InitChannel.Send(sync, new InitMessage { Type = "hooks-done" });
+                }
+            }
+
+            var record = new ContainerRecord
+            {
+                Id = options.Id,
+                Bundle = bundle,
+                Rootfs = rootfs,
+                Pid = child.Pid,
+                PidStartTime = ProcFs.StartTime(child.Pid),
+                Created = DateTimeOffset.UtcNow,
+                CgroupsPath = cgroup.CgroupPath,
+                CgroupPaths = cgroup.Paths.ToDictionary(p => p.Key, p => p.Value),
+                Owner = Sys.Geteuid() == 0 ? "root" : Environment.UserName,
+            };
+            store.Save(record);
+            if (options.PidFile is { } pidFile)
+            {
+                WritePidFile(pidFile, child.Pid);
+            }
+
+            var pidfd = child.PidFd;
+            child = null;
+            return (new Container(store, record), pidfd);
+        }
+        catch (Exception e)
+        {
+            child?.Abort();
+            child?.Dispose();
+            TryDestroyCgroup(cgroup);
+            try
+            {
+                store.Remove(options.Id);
+            }
+            catch (IOException)
+            {
+            }
+
+            throw e is RuntimeException ? e : RuntimeException.Wrap("create container", e);
+        }
+        finally
+        {
+            foreach (var fd in fds)
+            {
+                Sys.Close(fd);
+            }
+        }
+    }
+
+    private static void TryDestroyCgroup(ICgroupManager? cgroup)
+    {
+        if (cgroup is null)
+        {
+            return;
+        }
+
+        try
+        {
+            cgroup.Kill();
+            cgroup.Destroy();
+        }
+        catch (Exception)
+        {
+            // Best effort: the primary error is what the caller needs to see.
+        }
+    }
+
+    internal static void WritePidFile(string path, int pid)
+    {
+        var full = System.IO.Path.GetFullPath(path);
+        var tmp = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(full)!, "." + System.IO.Path.GetFileName(full) + ".tmp");
+        File.WriteAllText(tmp, pid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        File.Move(tmp, full, overwrite: true);
+    }
+
+    /// <summary>How to start an init stage: which namespaces to create or join, which fds to pass, which cgroup to enter.</summary>
+    private sealed class Launch
+    {
+        public IReadOnlyList<Namespace> Namespaces { get; init; } = [];
+
+        public ulong CloneFlags { get; init; }
+
+        public List<int> ExtraFds { get; init; } = [];
+
+        public string? ConsoleSocket { get; init; }
+
+        public ICgroupManager? Cgroup { get; init; }
+
+        public IReadOnlyList<IdMapping>? UidMappings { get; init; }
+
+        public IReadOnlyList<IdMapping>? GidMappings { get; init; }
+
+        /// <summary>Namespaces to join by path (create) or the container's own (exec); "pid" is joined by the parent thread.</summary>
+        public Dictionary<string, string> JoinPaths { get; init; } = [];
+
+        public int ConsoleFd { get; private set; } = -1;
+
+        public (ClonedChild Child, int Sync) Start()
+        {
+            var fds = new List<int>();
+            int parentSync = -1, childSync = -1;
+            var memfd = -1;
+            var restorePidNs = -1;
+            try
+            {
+                (parentSync, childSync) = Sys.SocketPair(Sys.SOCK_STREAM);
+                memfd = ExeSeal.CreateSealedCopy();
+                if (ConsoleSocket is not null)
+                {
+                    ConsoleFd = UnixSocket.Connect(ConsoleSocket);
+                }
+
+                var joins = new Dictionary<string, string>(JoinPaths);
+                foreach (var ns in Namespaces.Where(n => !string.IsNullOrEmpty(n.Path)))
+                {
+                    joins[ns.Type] = ns.Path!;
+                }
+
+                var joinFds = new List<int>();
+                foreach (var type in s_joinOrder)
+                {
+                    if (joins.TryGetValue(type, out var path))
+                    {
+                        var fd = Sys.Open(path, OpenFlags.O_RDONLY);
+                        fds.Add(fd);
+                        joinFds.Add(fd);
+                    }
+                }
+
+                // setns into a pid namespace only affects children, so the parent's thread joins it
+                // for the clone, then returns to its own.
+                if (joins.TryGetValue("pid", out var pidPath))
+                {
+                    restorePidNs = Sys.Open("/proc/thread-self/ns/pid_for_children", OpenFlags.O_RDONLY);
+                    var target = Sys.Open(pidPath, OpenFlags.O_RDONLY);
+                    try
+                    {
+                        Sys.Setns(target, Linux.Native.CloneFlags.CLONE_NEWPID, pidPath);
+                    }
+                    finally
+                    {
+                        Sys.Close(target);
+                    }
+                }
+
+                var inherit = new List<int> { childSync };
+                inherit.AddRange(ExtraFds);
+                if (ConsoleFd >= 0)
+                {
+                    inherit.Add(ConsoleFd);
+                }
+
+                var child = CloneExec.Start(new CloneExecRequest
+                {
+                    Flags = CloneFlags,
+                    ExecFd = memfd,
+                    Argv = ["dashboard-runtime", "init"],
+                    Envp = [$"{ContainerInit.SyncFdVariable}={childSync}", "DOTNET_EnableDiagnostics=0", "DOTNET_GCgen0size=0x400000"],
+                    JoinNamespaceFds = joinFds,
+                    InheritFds = inherit,
+                });
+                try
+                {
+                    if (UidMappings is { Count: > 0 })
+                    {
+                        ProcFs.Write($"/proc/{child.Pid}/uid_map", FormatMappings(UidMappings));
+                    }
+
+                    if (GidMappings is { Count: > 0 })
+                    {
+                        ProcFs.Write($"/proc/{child.Pid}/gid_map", FormatMappings(GidMappings));
+                    }
+
+                    Cgroup?.Join(child.Pid);
+                    child.Release();
+                }
+                catch
+                {
+                    child.Abort();
+                    child.Dispose();
+                    throw;
+                }
+
+                var sync = parentSync;
+                parentSync = -1;
+                return (child, sync);
+            }
+            finally
+            {
+                if (restorePidNs >= 0)
+                {
+                    Sys.Setns(restorePidNs, Linux.Native.CloneFlags.CLONE_NEWPID);
+                    Sys.Close(restorePidNs);
+                }
+
+                foreach (var fd in fds)
+                {
+                    Sys.Close(fd);
+                }
+
+                Sys.Close(childSync);
+                Sys.Close(parentSync);
+                Sys.Close(memfd);
+                Sys.Close(ConsoleFd);
+            }
+        }
+
+        private static string FormatMappings(IReadOnlyList<IdMapping> mappings)
+        {
+            var text = new StringBuilder();
+            foreach (var m in mappings)
+            {
+                text.Append(System.Globalization.CultureInfo.InvariantCulture, $"{m.ContainerId} {m.HostId} {m.Size}\n");
+            }
+
+            return text.ToString();
+        }
+    }
+}

@@ -1,0 +1,73 @@
+using Dashboard.Linux;
+using Dashboard.Linux.Native;
+using Dashboard.Oci.Runtime;
+
+namespace Dashboard.Runtime;
+
+public sealed partial class Container
+{
+    /// <summary>runtime.md "start": releases the init through the exec fifo, then runs poststart hooks.</summary>
+    public void Start(Action<string>? warn = null)
+    {
+        Guard(s => s.CanStart(), "start");
+        var spec = Store.LoadConfig(Id);
+        if (spec.Process is null)
+        {
+            // runtime-spec: start with no process configured MUST fail (runc would hang or run nothing).
+            throw RuntimeException.InvalidSpec($"cannot start container {Id}: config.json has no process");
+        }
+
+        var pidfd = OpenInitPidfd();
+        if (pidfd < 0)
+        {
+            throw RuntimeException.InvalidState($"cannot start container {Id}: its init process is gone");
+        }
+
+        try
+        {
+            var fifoPath = Store.FifoPath(Id);
+            // Opened non-blocking and polled, so a dead init cannot hang start forever.
+            var fifo = Sys.Open(fifoPath, OpenFlags.O_RDONLY | OpenFlags.O_NONBLOCK);
+            try
+            {
+                Span<byte> buffer = stackalloc byte[1];
+                while (true)
+                {
+                    Span<(int, short, short)> poll = [(fifo, Sys.POLLIN, (short)0), (pidfd, Sys.POLLIN, (short)0)];
+                    Sys.Poll(poll, 1000);
+                    if ((poll[0].Item3 & Sys.POLLIN) != 0 && Sys.Read(fifo, buffer) == 1)
+                    {
+                        break;
+                    }
+
+                    if ((poll[1].Item3 & Sys.POLLIN) != 0)
+                    {
+                        throw RuntimeException.InvalidState($"cannot start container {Id}: its init process exited");
+                    }
+                }
+            }
+            finally
+            {
+                Sys.Close(fifo);
+            }
+
+            File.Delete(fifoPath);
+            Record.Started = true;
+            Store.Save(Record);
+        }
+        finally
+        {
+            Sys.Close(pidfd);
+        }
+
+        try
+        {
+            HookRunner.Run(spec.Hooks?.Poststart, ToState(), "poststart");
+        }
+        catch (RuntimeException e)
+        {
+            // runtime-spec: a failing poststart hook is logged, the container keeps running.
+            warn?.Invoke(e.Message);
+        }
+    }
+}

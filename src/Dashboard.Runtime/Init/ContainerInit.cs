@@ -1,0 +1,224 @@
+using System.Text;
+using Dashboard.Linux;
+using Dashboard.Linux.Native;
+using Dashboard.Oci.Runtime;
+
+namespace Dashboard.Runtime.Init;
+
+/// <summary>
+/// The in-container stage (<c>dashboard-runtime init</c>), run from a sealed memfd copy of the
+/// runtime inside the container's new namespaces. It is non-dumpable from its first instruction
+/// (CVE-2016-9962) and talks to the runtime only over the inherited sync socket.
+/// </summary>
+public static class ContainerInit
+{
+    public const string SyncFdVariable = "_DASHBOARD_SYNC_FD";
+
+    /// <summary>Entry point; only returns on failure (the error has been sent to the runtime).</summary>
+    public static int Main()
+    {
+        Sys.Prctl(PrctlOptions.PR_SET_DUMPABLE, 0);
+        if (!int.TryParse(Environment.GetEnvironmentVariable(SyncFdVariable), out var sync) || sync < 3)
+        {
+            Console.Error.WriteLine("init: not started by the runtime");
+            return 1;
+        }
+
+        try
+        {
+            var config = InitChannel.Receive(sync)?.Config ?? throw new RuntimeException(ErrorKind.Internal, "init: no config received");
+            if (config.Mode == "exec")
+            {
+                RunExec(sync, config);
+            }
+            else
+            {
+                RunCreate(sync, config);
+            }
+        }
+        catch (Exception e)
+        {
+            try
+            {
+                InitChannel.Send(sync, new InitMessage { Type = "error", Message = e.Message });
+            }
+            catch (SyscallException)
+            {
+                // The runtime is gone; nothing else to tell.
+            }
+        }
+
+        return 1;
+    }
+
+    private static void RunCreate(int sync, InitConfig config)
+    {
+        var spec = config.Spec;
+        var process = spec.Process;
+        Sys.Umask(0);
+        if (config.NewCgroupNamespace)
+        {
+            Sys.Unshare(CloneFlags.CLONE_NEWCGROUP);
+        }
+
+        if (config.NewTimeNamespace)
+        {
+            Sys.Unshare(CloneFlags.CLONE_NEWTIME);
+            foreach (var (clock, offset) in spec.Linux?.TimeOffsets ?? [])
+            {
+                ProcFs.Write("/proc/self/timens_offsets", $"{clock} {offset.Secs} {offset.Nanosecs}");
+            }
+        }
+
+        var rootfs = new RootfsSetup(config);
+        rootfs.PrepareRoot();
+        rootfs.MountAll();
+
+        if (config.ParentHooks)
+        {
+            InitChannel.Send(sync, new InitMessage { Type = "hooks" });
+            var reply = InitChannel.Receive(sync);
+            if (reply?.Type != "hooks-done")
+            {
+                throw new RuntimeException(ErrorKind.Internal, reply?.Message ?? "runtime went away during hooks");
+            }
+        }
+
+        HookRunner.Run(spec.Hooks?.CreateContainer, HookState(config, ContainerStatus.Creating), "createContainer");
+        rootfs.SwitchRoot();
+        if (process?.Terminal == true)
+        {
+            SetupConsole(config, process, bindDevConsole: true);
+        }
+
+        rootfs.Finish();
+        if (!string.IsNullOrEmpty(spec.Hostname))
+        {
+            Sys.SetHostname(spec.Hostname);
+        }
+
+        if (!string.IsNullOrEmpty(spec.Domainname))
+        {
+            Sys.SetDomainname(spec.Domainname);
+        }
+
+        if (spec.Linux?.Personality is { } personality)
+        {
+            Sys.Personality(personality.Domain == "LINUX32" ? 0x0008UL : 0UL);
+        }
+
+        if (process is null)
+        {
+            throw RuntimeException.InvalidSpec("config.json has no process to run");
+        }
+
+        ProcessSetup.ApplyRlimits(process);
+        ProcessSetup.ApplyOomScoreAdj(process);
+        ProcessSetup.ChangeDirectory(process.Cwd);
+        var executable = ProcessSetup.ResolveExecutable(process);
+
+        // The exec fifo is reopened through our own procfs: the container's, so nothing of the host is held open across the wait.
+        var fifoPath = $"/proc/self/fd/{config.FifoFd}";
+        var probe = Sys.Open("/proc/self", OpenFlags.O_PATH | OpenFlags.O_DIRECTORY);
+        try
+        {
+            if (Sys.FsType(probe, "/proc") != FsMagic.PROC_SUPER_MAGIC)
+            {
+                throw RuntimeException.InvalidSpec("the container has no procfs at /proc, which the create/start handshake needs");
+            }
+        }
+        finally
+        {
+            Sys.Close(probe);
+        }
+
+        InitChannel.Send(sync, new InitMessage { Type = "ready" });
+        Sys.Close(sync);
+
+        var fifo = Sys.Open(fifoPath, OpenFlags.O_WRONLY);
+        Sys.WriteAll(fifo, "0"u8, "exec fifo");
+        Sys.Close(fifo);
+        Sys.Close(config.FifoFd);
+
+        HookRunner.Run(spec.Hooks?.StartContainer, HookState(config, ContainerStatus.Running), "startContainer");
+        ProcessSetup.FinalizeAndExec(process, spec.Linux?.Seccomp, executable, config.PreserveFds, config.UserNamespace);
+    }
+
+    private static void RunExec(int sync, InitConfig config)
+    {
+        var process = config.Spec.Process ?? throw RuntimeException.InvalidSpec("exec: no process given");
+        if (process.Terminal)
+        {
+            SetupConsole(config, process, bindDevConsole: false);
+        }
+
+        ProcessSetup.ApplyRlimits(process);
+        ProcessSetup.ApplyOomScoreAdj(process);
+        ProcessSetup.ChangeDirectory(process.Cwd);
+        var executable = ProcessSetup.ResolveExecutable(process);
+        _ = sync;
+        ProcessSetup.FinalizeAndExec(process, config.Spec.Linux?.Seccomp, executable, config.PreserveFds, config.UserNamespace);
+    }
+
+    /// <summary>Creates the pty in the container's devpts and hands its master to the console socket (runc's protocol).</summary>
+    private static void SetupConsole(InitConfig config, Oci.Runtime.Process process, bool bindDevConsole)
+    {
+        if (config.ConsoleSocketFd < 0)
+        {
+            throw new RuntimeException(ErrorKind.InvalidArgument, "process.terminal is true but no --console-socket was given");
+        }
+
+        var (master, peer, number) = Terminal.OpenPty("/dev/ptmx");
+        try
+        {
+            if (process.ConsoleSize is { } size)
+            {
+                Terminal.SetWindowSize(master, (ushort)size.Height, (ushort)size.Width);
+            }
+
+            UnixSocket.SendFd(config.ConsoleSocketFd, master, Encoding.UTF8.GetBytes($"/dev/pts/{number}"));
+        }
+        finally
+        {
+            Sys.Close(master);
+            Sys.Close(config.ConsoleSocketFd);
+        }
+
+        if (bindDevConsole)
+        {
+            var console = Sys.TryOpen("/dev/console", OpenFlags.O_PATH | OpenFlags.O_NOFOLLOW);
+            if (console < 0)
+            {
+                Sys.Close(Sys.Open("/dev/console", OpenFlags.O_CREAT | OpenFlags.O_RDONLY | OpenFlags.O_NOFOLLOW | OpenFlags.O_EXCL, 0x1A4));
+                console = Sys.Open("/dev/console", OpenFlags.O_PATH | OpenFlags.O_NOFOLLOW);
+            }
+
+            try
+            {
+                Sys.Mount($"/proc/thread-self/fd/{peer}", $"/proc/thread-self/fd/{console}", null, MountFlags.MS_BIND, null, "/dev/console");
+            }
+            finally
+            {
+                Sys.Close(console);
+            }
+        }
+
+        Sys.Setsid();
+        Terminal.SetControllingTerminal(peer);
+        for (var fd = 0; fd < 3; fd++)
+        {
+            Sys.Dup3(peer, fd, cloexec: false);
+        }
+
+        Sys.Close(peer);
+    }
+
+    private static State HookState(InitConfig config, ContainerStatus status) => new()
+    {
+        Id = config.Id,
+        Pid = config.HostPid,
+        Bundle = config.Bundle,
+        Status = status.ToSpecString(),
+        Annotations = config.Spec.Annotations,
+    };
+}

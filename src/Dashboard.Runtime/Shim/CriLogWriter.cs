@@ -1,0 +1,195 @@
+using System.Text;
+
+namespace Dashboard.Runtime.Shim;
+
+/// <summary>
+/// Writes container output as CRI log records (<c>2026-11-29T10:00:00.000000000Z stdout F text</c>),
+/// one per line; a line longer than <see cref="MaxLine"/> becomes partial (<c>P</c>) records.
+/// Rotates by size (log, log.1, … log.N-1). A write that fails (disk full) drops the data and
+/// counts it: the container is never blocked by its log (security.md E2).
+/// </summary>
+public sealed class CriLogWriter : IDisposable
+{
+    public const int MaxLine = 16 * 1024;
+
+    private readonly string _path;
+    private readonly long _maxSize;
+    private readonly int _maxFiles;
+    private readonly byte[][] _pending = [[], [], []];
+    private FileStream? _file;
+    private long _size;
+
+    public CriLogWriter(string path, long maxSize, int maxFiles)
+    {
+        _path = path;
+        _maxSize = maxSize <= 0 ? long.MaxValue : maxSize;
+        _maxFiles = Math.Max(1, maxFiles);
+        Open();
+    }
+
+    /// <summary>Bytes that could not be written (disk full, I/O error).</summary>
+    public long DroppedBytes { get; private set; }
+
+    private void Open()
+    {
+        try
+        {
+            _file = new FileStream(_path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.None);
+            _size = _file.Length;
+        }
+        catch (IOException)
+        {
+            _file = null;
+        }
+    }
+
+    /// <summary>Appends output of <paramref name="stream"/> (1 = stdout, 2 = stderr); complete lines are written at once.</summary>
+    public void Write(int stream, ReadOnlySpan<byte> data)
+    {
+        var now = DateTime.UtcNow;
+        var pending = _pending[stream];
+        var output = new MemoryStream();
+        var start = 0;
+        for (var i = 0; i < data.Length; i++)
+        {
+            if (data[i] == (byte)'\n')
+            {
+                var line = Concat(pending, data[start..i]);
+                pending = [];
+                AppendRecords(output, now, stream, line, final: true);
+                start = i + 1;
+            }
+        }
+
+        pending = Concat(pending, data[start..]);
+        while (pending.Length >= MaxLine)
+        {
+            AppendRecords(output, now, stream, pending.AsSpan(0, MaxLine), final: false);
+            pending = pending[MaxLine..];
+        }
+
+        _pending[stream] = pending;
+        Emit(output);
+    }
+
+    /// <summary>Writes what is left of unterminated lines as partial records (on exit).</summary>
+    public void Flush()
+    {
+        var output = new MemoryStream();
+        for (var stream = 1; stream <= 2; stream++)
+        {
+            if (_pending[stream].Length > 0)
+            {
+                AppendRecords(output, DateTime.UtcNow, stream, _pending[stream], final: false);
+                _pending[stream] = [];
+            }
+        }
+
+        Emit(output);
+    }
+
+    private static byte[] Concat(byte[] a, ReadOnlySpan<byte> b)
+    {
+        if (a.Length == 0)
+        {
+            return b.ToArray();
+        }
+
+        var result = new byte[a.Length + b.Length];
+        a.CopyTo(result, 0);
+        b.CopyTo(result.AsSpan(a.Length));
+        return result;
+    }
+
+    private static void AppendRecords(MemoryStream output, DateTime time, int stream, ReadOnlySpan<byte> line, bool final)
+    {
+        while (true)
+        {
+            var chunk = line.Length > MaxLine ? line[..MaxLine] : line;
+            var last = chunk.Length == line.Length;
+            var header = $"{time:yyyy-MM-ddTHH:mm:ss.fffffff}00Z {(stream == 1 ? "stdout" : "stderr")} {(final && last ? 'F' : 'P')} ";
+            output.Write(Encoding.ASCII.GetBytes(header));
+            output.Write(chunk);
+            output.WriteByte((byte)'\n');
+            if (last)
+            {
+                break;
+            }
+
+            line = line[MaxLine..];
+        }
+    }
+
+    private void Emit(MemoryStream output)
+    {
+        if (output.Length == 0)
+        {
+            return;
+        }
+
+        if (_size + output.Length > _maxSize && _size > 0)
+        {
+            Rotate();
+        }
+
+        if (_file is null)
+        {
+            Open();
+        }
+
+        if (_file is null)
+        {
+            DroppedBytes += output.Length;
+            return;
+        }
+
+        try
+        {
+            _file.Write(output.GetBuffer(), 0, (int)output.Length);
+            _size += output.Length;
+        }
+        catch (IOException)
+        {
+            DroppedBytes += output.Length;
+            _file.Dispose();
+            _file = null;
+        }
+    }
+
+    /// <summary>log → log.1 → … (renames keep every record in exactly one file; a follower reopens by name).</summary>
+    private void Rotate()
+    {
+        _file?.Dispose();
+        _file = null;
+        try
+        {
+            if (_maxFiles == 1)
+            {
+                File.Delete(_path);
+            }
+            else
+            {
+                for (var i = _maxFiles - 1; i >= 1; i--)
+                {
+                    var from = i == 1 ? _path : $"{_path}.{i - 1}";
+                    if (File.Exists(from))
+                    {
+                        File.Move(from, $"{_path}.{i}", overwrite: true);
+                    }
+                }
+            }
+        }
+        catch (IOException)
+        {
+            // Rotation failed (disk trouble): keep appending to the current file.
+        }
+
+        Open();
+    }
+
+    public void Dispose()
+    {
+        Flush();
+        _file?.Dispose();
+    }
+}
