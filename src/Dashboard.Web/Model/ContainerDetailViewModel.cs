@@ -53,6 +53,9 @@ public sealed class ContainerDetailViewModel(IEngineRegistry engines, IUserAcces
     public Task AuthorizeLogsAsync(ClaimsPrincipal user, CancellationToken cancellationToken) =>
         authorizer.EnsureAsync(user, DashboardAction.ViewLogs, $"container {Engine}/{Id}", cancellationToken);
 
+    public Task AuthorizeStatsAsync(ClaimsPrincipal user, CancellationToken cancellationToken) =>
+        authorizer.EnsureAsync(user, DashboardAction.ViewStats, $"container {Engine}/{Id}", cancellationToken);
+
     public Task RunAsync(ClaimsPrincipal user, ContainerAction action, CancellationToken cancellationToken) =>
         actions.RunAsync(user, Engine, Details?.Id ?? Id, action, cancellationToken);
 

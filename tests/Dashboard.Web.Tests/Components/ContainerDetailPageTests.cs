@@ -121,6 +121,18 @@ public class ContainerDetailPageTests : DashboardTestContext
         Assert.Empty(Engine.LogTails);
     }
 
+    [Fact]
+    public async Task StatsTab_RunningContainer_StreamsSamples()
+    {
+        var cut = RenderPage("abc123");
+        cut.WaitForAssertion(() => Assert.Equal("api", cut.Find("[data-testid=container-title]").TextContent), Wait);
+
+        cut.FindAll(".mud-tab").Single(t => t.TextContent.Contains("Stats", StringComparison.Ordinal)).Click();
+        await Engine.StatsWriter("abc123").WriteAsync([Logs.StatsTrackerTests.Sample("abc123", 7)], Xunit.TestContext.Current.CancellationToken);
+
+        cut.WaitForAssertion(() => Assert.Equal("7.0 %", cut.Find("[data-testid=stats-cpu]").TextContent), Wait);
+    }
+
     private IRenderedComponent<ContainerDetail> RenderPage(string id, string? tab = null)
     {
         if (tab is not null)

@@ -73,6 +73,12 @@ public partial class ContainerDetail : IAsyncDisposable
         await ViewModel.AuthorizeLogsAsync(state.User, cancellationToken);
     }
 
+    private async Task AuthorizeStatsAsync(CancellationToken cancellationToken)
+    {
+        var state = await AuthenticationState;
+        await ViewModel.AuthorizeStatsAsync(state.User, cancellationToken);
+    }
+
     private async Task RunAsync(ContainerAction action)
     {
         if (_busy)
