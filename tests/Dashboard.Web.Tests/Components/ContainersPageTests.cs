@@ -83,7 +83,7 @@ public class ContainersPageTests : DashboardTestContext
     public async Task Stats_RunningContainer_ShowsCpuAndMemory()
     {
         var cut = Render<Containers>();
-        cut.WaitForAssertion(() => Assert.Equal(1, Engine.OpenStatsStreams.GetValueOrDefault("aaa111")), Wait);
+        WaitUntil(() => Engine.OpenStatsStreams.GetValueOrDefault("aaa111") == 1);
         Assert.Equal(0, Engine.OpenStatsStreams.GetValueOrDefault("bbb222"));
 
         await Engine.StatsWriter("aaa111").WriteAsync([Logs.StatsTrackerTests.Sample("aaa111", 42.3)], Xunit.TestContext.Current.CancellationToken);

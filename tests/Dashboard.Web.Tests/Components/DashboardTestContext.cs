@@ -41,4 +41,15 @@ public abstract class DashboardTestContext : BunitContext
     protected BunitAuthorizationContext Auth { get; }
 
     protected static readonly TimeSpan Wait = TimeSpan.FromSeconds(5);
+
+    /// <summary>Polls a condition that no render signals (background subscriptions).</summary>
+    protected static void WaitUntil(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow + Wait;
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "condition not met in time");
+            Thread.Sleep(10);
+        }
+    }
 }
