@@ -1,0 +1,369 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Dashboard.Oci.Runtime;
+
+namespace Dashboard.Engine.Runtime;
+
+/// <summary>
+/// <see cref="IOciRuntime"/> over the <c>dashboard-runtime</c> binary: <c>shim</c> to create+start and
+/// supervise a container, runc-compatible verbs for the rest. Every call passes arguments as a list
+/// and puts <c>--</c>-free positional ids last after validated flags (ids are 64 hex characters,
+/// never user text: security.md D10).
+/// </summary>
+public sealed class RuntimeCliOciRuntime : IOciRuntime
+{
+    private static readonly TimeSpan s_startTimeout = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan s_pollInterval = TimeSpan.FromMilliseconds(100);
+
+    private readonly string _binary;
+    private readonly string _stateRoot;
+    private readonly ILogger<RuntimeCliOciRuntime> _log;
+    private readonly ConcurrentDictionary<string, System.Diagnostics.Process> _shims = new(StringComparer.Ordinal);
+
+    public RuntimeCliOciRuntime(string binary, string stateRoot, ILogger<RuntimeCliOciRuntime> log)
+    {
+        _binary = binary;
+        _stateRoot = stateRoot;
+        _log = log;
+    }
+
+    public async Task<ShimStarted> StartAsync(ShimStartRequest request, CancellationToken cancellationToken)
+    {
+        CheckId(request.Id);
+        var psi = NewStartInfo();
+        foreach (var a in new[]
+        {
+            "shim", "--bundle", request.BundleDir, "--log-path", request.LogPath, "--exit-file", request.ExitFile,
+            "--control-socket", request.ControlSocket,
+            "--log-max-size", request.LogMaxSize.ToString(CultureInfo.InvariantCulture),
+            "--log-max-files", request.LogMaxFiles.ToString(CultureInfo.InvariantCulture),
+            request.Id,
+        })
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        System.Diagnostics.Process shim;
+        try
+        {
+            shim = System.Diagnostics.Process.Start(psi) ?? throw new EngineException(ErrorKind.Internal, $"start shim for container {request.Id}: no process");
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new EngineException(ErrorKind.Internal, $"start shim {_binary}: {e.Message}", e);
+        }
+
+        shim.StandardInput.Close();
+        var stderr = new System.Text.StringBuilder();
+        shim.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is { } line)
+            {
+                lock (stderr)
+                {
+                    if (stderr.Length < 64 * 1024)
+                    {
+                        stderr.AppendLine(line);
+                    }
+                }
+
+                _log.LogDebug("shim {ContainerId}: {Line}", request.Id, line);
+            }
+        };
+        shim.BeginErrorReadLine();
+
+        string? first;
+        using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        {
+            timeout.CancelAfter(s_startTimeout);
+            try
+            {
+                first = await shim.StandardOutput.ReadLineAsync(timeout.Token);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                shim.Kill(entireProcessTree: false);
+                throw new EngineException(ErrorKind.Internal, $"start container {request.Id}: the shim did not report within {s_startTimeout.TotalSeconds} s");
+            }
+        }
+
+        // Keep draining stdout so a late write by the shim never blocks or hits EPIPE while the engine lives.
+        _ = shim.StandardOutput.BaseStream.CopyToAsync(Stream.Null, CancellationToken.None);
+        if (first is not null)
+        {
+            using var doc = ParseJson(first);
+            if (doc?.RootElement.ValueKind == JsonValueKind.Object)
+            {
+                if (doc.RootElement.TryGetProperty("pid", out var pid) && pid.TryGetInt32(out var p) && p > 0)
+                {
+                    _shims[request.Id] = shim;
+                    return new ShimStarted(p, shim.Id);
+                }
+
+                if (doc.RootElement.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.String)
+                {
+                    await WaitBrieflyAsync(shim);
+                    throw StartError(error.GetString()!, request.Id);
+                }
+            }
+        }
+
+        await WaitBrieflyAsync(shim);
+        string text;
+        lock (stderr)
+        {
+            text = stderr.ToString().Trim();
+        }
+
+        throw StartError(ErrorText(text.Length > 0 ? text : first ?? "the shim exited without reporting a pid"), request.Id);
+    }
+
+    private static async Task WaitBrieflyAsync(System.Diagnostics.Process process)
+    {
+        try
+        {
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(5));
+        }
+        catch (TimeoutException)
+        {
+        }
+    }
+
+    public async Task<ContainerExit> WaitAsync(string id, string exitFile, int shimPid, CancellationToken cancellationToken)
+    {
+        if (_shims.TryRemove(id, out var shim))
+        {
+            using (shim)
+            {
+                await shim.WaitForExitAsync(cancellationToken);
+            }
+        }
+        else
+        {
+            while (!File.Exists(exitFile) && ShimAlive(shimPid, id))
+            {
+                await Task.Delay(s_pollInterval, cancellationToken);
+            }
+        }
+
+        return ReadExitFile(exitFile) ?? new ContainerExit(255, false, DateTimeOffset.UtcNow, "the container's shim exited without writing an exit status");
+    }
+
+    /// <summary>Reads the shim's exit file; a signal death is reported as 128+signal, as shells and Docker do.</summary>
+    public static ContainerExit? ReadExitFile(string path)
+    {
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+
+        using var doc = ParseJson(File.ReadAllText(path));
+        if (doc?.RootElement.ValueKind != JsonValueKind.Object)
+        {
+            return new ContainerExit(255, false, File.GetLastWriteTimeUtc(path), "unreadable exit file");
+        }
+
+        var root = doc.RootElement;
+        var code = root.TryGetProperty("exitCode", out var c) && c.TryGetInt32(out var ci) ? ci : 255;
+        var signal = root.TryGetProperty("signal", out var s) && s.TryGetInt32(out var si) ? si : 0;
+        var oom = root.TryGetProperty("oomKilled", out var o) && o.ValueKind == JsonValueKind.True;
+        var finished = root.TryGetProperty("finishedAt", out var f) && f.ValueKind == JsonValueKind.String
+            && DateTimeOffset.TryParse(f.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var ft)
+            ? ft
+            : new DateTimeOffset(File.GetLastWriteTimeUtc(path));
+        if (signal > 0 && code == 0)
+        {
+            code = 128 + signal;
+        }
+
+        return new ContainerExit(code, oom, finished);
+    }
+
+    /// <summary>True while a process with that pid exists and is a shim of this container (guards against pid reuse).</summary>
+    private static bool ShimAlive(int pid, string id)
+    {
+        if (pid <= 0)
+        {
+            return false;
+        }
+
+        try
+        {
+            var cmdline = File.ReadAllText($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/cmdline");
+            return cmdline.Contains("\0shim\0", StringComparison.Ordinal) && cmdline.Contains(id, StringComparison.Ordinal);
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    public async Task<State?> StateAsync(string id, CancellationToken cancellationToken)
+    {
+        CheckId(id);
+        var (code, stdout, stderr) = await RunAsync(["state", id], cancellationToken);
+        if (code != 0)
+        {
+            var error = Classify(ErrorText(stderr), $"state {id}");
+            return error.Kind == ErrorKind.NotFound ? null : throw error;
+        }
+
+        try
+        {
+            return RuntimeJson.ParseState(stdout);
+        }
+        catch (JsonException e)
+        {
+            throw new EngineException(ErrorKind.Internal, $"state {id}: {e.Message}", e);
+        }
+    }
+
+    public Task KillAsync(string id, int signal, CancellationToken cancellationToken) =>
+        CheckedAsync(["kill", Id(id), signal.ToString(CultureInfo.InvariantCulture)], $"kill container {id}", cancellationToken);
+
+    public async Task DeleteAsync(string id, bool force, CancellationToken cancellationToken)
+    {
+        var (code, _, stderr) = await RunAsync(force ? ["delete", "--force", Id(id)] : ["delete", Id(id)], cancellationToken);
+        if (code != 0)
+        {
+            var error = Classify(ErrorText(stderr), $"delete container {id}");
+            if (error.Kind != ErrorKind.NotFound)
+            {
+                throw error;
+            }
+        }
+    }
+
+    public Task PauseAsync(string id, CancellationToken cancellationToken) =>
+        CheckedAsync(["pause", Id(id)], $"pause container {id}", cancellationToken);
+
+    public Task ResumeAsync(string id, CancellationToken cancellationToken) =>
+        CheckedAsync(["resume", Id(id)], $"resume container {id}", cancellationToken);
+
+    public async Task<IReadOnlyList<int>> ProcessesAsync(string id, CancellationToken cancellationToken)
+    {
+        var (code, stdout, stderr) = await RunAsync(["ps", "--format", "json", Id(id)], cancellationToken);
+        if (code != 0)
+        {
+            throw Classify(ErrorText(stderr), $"ps container {id}");
+        }
+
+        try
+        {
+            return JsonSerializer.Deserialize<List<int>>(stdout.Trim().Length == 0 ? "[]" : stdout) ?? [];
+        }
+        catch (JsonException e)
+        {
+            throw new EngineException(ErrorKind.Internal, $"ps container {id}: {e.Message}", e);
+        }
+    }
+
+    private async Task CheckedAsync(string[] args, string what, CancellationToken cancellationToken)
+    {
+        var (code, _, stderr) = await RunAsync(args, cancellationToken);
+        if (code != 0)
+        {
+            throw Classify(ErrorText(stderr), what);
+        }
+    }
+
+    private ProcessStartInfo NewStartInfo()
+    {
+        var psi = new ProcessStartInfo(_binary)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        psi.ArgumentList.Add("--root");
+        psi.ArgumentList.Add(_stateRoot);
+
+        // The runtime and shim are NativeAOT and have no diagnostic port, but keep the engine's setting for any helper they run.
+        psi.Environment["DOTNET_EnableDiagnostics"] = "0";
+        return psi;
+    }
+
+    private async Task<(int Code, string Stdout, string Stderr)> RunAsync(string[] args, CancellationToken cancellationToken)
+    {
+        var psi = NewStartInfo();
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        using var process = System.Diagnostics.Process.Start(psi) ?? throw new EngineException(ErrorKind.Internal, $"run {_binary}: no process");
+        process.StandardInput.Close();
+        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
+        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+        await process.WaitForExitAsync(cancellationToken);
+        return (process.ExitCode, await stdout, await stderr);
+    }
+
+    private static string Id(string id)
+    {
+        CheckId(id);
+        return id;
+    }
+
+    private static void CheckId(string id)
+    {
+        if (id.Length != 64 || !id.All(char.IsAsciiHexDigitLower))
+        {
+            throw new EngineException(ErrorKind.InvalidArgument, $"invalid container id: {id}");
+        }
+    }
+
+    private static JsonDocument? ParseJson(string text)
+    {
+        try
+        {
+            return JsonDocument.Parse(text);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The message of runc-style log output (<c>{"level":"error","msg":"…"}</c> lines) or the plain text.</summary>
+    private static string ErrorText(string stderr)
+    {
+        var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        for (var i = lines.Length - 1; i >= 0; i--)
+        {
+            using var doc = ParseJson(lines[i]);
+            if (doc?.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("msg", out var msg) && msg.ValueKind == JsonValueKind.String)
+            {
+                return msg.GetString()!;
+            }
+        }
+
+        return lines.Length > 0 ? lines[^1] : "unknown runtime error";
+    }
+
+    /// <summary>A start failure: a missing executable is the caller's mistake (400, as Docker answers), anything else the engine's.</summary>
+    private static EngineException StartError(string message, string id) =>
+        new(message.Contains("no such file", StringComparison.OrdinalIgnoreCase) || message.Contains("not found", StringComparison.OrdinalIgnoreCase)
+                || message.Contains("permission denied", StringComparison.OrdinalIgnoreCase)
+                ? ErrorKind.InvalidArgument
+                : ErrorKind.Internal,
+            $"start container {id}: {message}");
+
+    private static EngineException Classify(string message, string what)
+    {
+        var kind = message.Contains("does not exist", StringComparison.OrdinalIgnoreCase) || message.Contains("not found", StringComparison.OrdinalIgnoreCase)
+            ? ErrorKind.NotFound
+            : message.Contains("not running", StringComparison.OrdinalIgnoreCase) || message.Contains("not paused", StringComparison.OrdinalIgnoreCase)
+                || message.Contains("cannot", StringComparison.OrdinalIgnoreCase) || message.Contains("already", StringComparison.OrdinalIgnoreCase)
+                ? ErrorKind.InvalidState
+                : ErrorKind.Internal;
+        return new EngineException(kind, $"{what}: {message}");
+    }
+}
