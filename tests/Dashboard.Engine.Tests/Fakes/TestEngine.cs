@@ -31,7 +31,11 @@ public sealed class TestEngine : IAsyncDisposable
     public ContainerManager Manager => App.Services.GetRequiredService<ContainerManager>();
 
     public static Task<TestEngine> StartAsync(FakeOciRuntime? runtime = null, string? root = null) =>
-        StartCoreAsync(runtime ?? new FakeOciRuntime(), root ?? NewRoot());
+        StartCoreAsync(runtime ?? new FakeOciRuntime(), root ?? NewRoot(), runtimeBinary: null);
+
+    /// <summary>An engine that drives <paramref name="runtimeBinary"/> through the real <c>RuntimeCliOciRuntime</c>.</summary>
+    public static Task<TestEngine> StartWithRuntimeBinaryAsync(string runtimeBinary) =>
+        StartCoreAsync(new FakeOciRuntime(), NewRoot(), runtimeBinary);
 
     public static string NewRoot()
     {
@@ -50,7 +54,7 @@ public sealed class TestEngine : IAsyncDisposable
         File.WriteAllText(Path.Combine(dir, "config.json"), configJson);
     }
 
-    private static async Task<TestEngine> StartCoreAsync(FakeOciRuntime runtime, string root)
+    private static async Task<TestEngine> StartCoreAsync(FakeOciRuntime runtime, string root, string? runtimeBinary)
     {
         var options = new EngineOptions
         {
@@ -60,8 +64,18 @@ public sealed class TestEngine : IAsyncDisposable
             SocketGroup = "dashboard-test-no-such-group",
             LogMaxSize = 4096,
             LogMaxFiles = 3,
+            RuntimePath = runtimeBinary,
         };
-        var app = EngineHost.Build(options, services => services.AddSingleton<IOciRuntime>(runtime), logging => { });
+        var app = EngineHost.Build(
+            options,
+            services =>
+            {
+                if (runtimeBinary is null)
+                {
+                    services.AddSingleton<IOciRuntime>(runtime);
+                }
+            },
+            logging => { });
         await EngineHost.StartAsync(app, TestContext.Current.CancellationToken);
         return new TestEngine(root, app, runtime, options);
     }
