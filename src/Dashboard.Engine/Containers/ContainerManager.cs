@@ -18,8 +18,6 @@ namespace Dashboard.Engine.Containers;
 /// </summary>
 public sealed partial class ContainerManager : IAsyncDisposable
 {
-    public const string CgroupParent = "/dashboard";
-
     private readonly EngineOptions _options;
     private readonly IContainerStore _store;
     private readonly IOciRuntime _runtime;
@@ -93,7 +91,7 @@ public sealed partial class ContainerManager : IAsyncDisposable
         var image = await _images.ResolveAsync(body.Image, cancellationToken);
         var host = body.HostConfig ?? new HostConfig();
         var id = NewId();
-        var spec = SpecBuilder.Build(id, body, host, image, CgroupParent);
+        var spec = SpecBuilder.Build(id, body, host, image, _options.CgroupParent);
         var config = CopyConfig(body, image);
         var dir = ContainerDir(id);
         Directory.CreateDirectory(dir);

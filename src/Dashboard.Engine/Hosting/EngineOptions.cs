@@ -23,6 +23,9 @@ public sealed class EngineOptions
     /// <summary>Group that may use the socket besides root (socket mode 0660, SO_PEERCRED check).</summary>
     public string SocketGroup { get; set; } = "dashboard";
 
+    /// <summary>Parent of every container's cgroup (<c>linux.cgroupsPath</c> = PARENT/ID).</summary>
+    public string CgroupParent { get; set; } = "/dashboard";
+
     public long LogMaxSize { get; set; } = 10 * 1024 * 1024;
 
     public int LogMaxFiles { get; set; } = 3;
@@ -43,13 +46,14 @@ public sealed class EngineOptions
         Usage: dashboard-engine [options]
 
           --config FILE         JSON config file (default /etc/dashboard/engine.json if present);
-                                keys: data-root, socket, state-root, runtime, socket-group,
+                                keys: data-root, socket, state-root, runtime, socket-group, cgroup-parent,
                                 log-max-size, log-max-files, log-format
           --data-root DIR       engine data: engine.db, containers/ (default /var/lib/dashboard)
           --socket PATH         API unix socket (default /run/dashboard/engine.sock)
           --state-root DIR      runtime state directory, the runtime's --root (default /run/dashboard/runtime)
           --runtime PATH        dashboard-runtime binary (default: $DASHBOARD_BIN, beside the engine, PATH)
           --socket-group NAME   group allowed on the socket besides root (default dashboard)
+          --cgroup-parent PATH  parent cgroup of the containers (default /dashboard)
           --log-max-size BYTES  container log rotation size (default 10485760)
           --log-max-files N     container log files kept (default 3)
           --log-format FORMAT   json or text
@@ -162,6 +166,9 @@ public sealed class EngineOptions
             case "state-root": StateRoot = AbsoluteDir(value, what); break;
             case "runtime": RuntimePath = AbsoluteDir(value, what); break;
             case "socket-group": SocketGroup = value; break;
+            case "cgroup-parent":
+                CgroupParent = value.StartsWith('/') && !value.Split('/').Contains("..") ? value : throw new EngineException(ErrorKind.InvalidArgument, $"{what}: must be an absolute cgroup path without '..'");
+                break;
             case "log-max-size": LogMaxSize = ParsePositive(value, what); break;
             case "log-max-files": LogMaxFiles = (int)Math.Min(ParsePositive(value, what), 100); break;
             case "log-format":

@@ -34,8 +34,8 @@ public sealed class TestEngine : IAsyncDisposable
         StartCoreAsync(runtime ?? new FakeOciRuntime(), root ?? NewRoot(), runtimeBinary: null);
 
     /// <summary>An engine that drives <paramref name="runtimeBinary"/> through the real <c>RuntimeCliOciRuntime</c>.</summary>
-    public static Task<TestEngine> StartWithRuntimeBinaryAsync(string runtimeBinary) =>
-        StartCoreAsync(new FakeOciRuntime(), NewRoot(), runtimeBinary);
+    public static Task<TestEngine> StartWithRuntimeBinaryAsync(string runtimeBinary, string cgroupParent = "/dashboard-test/engine") =>
+        StartCoreAsync(new FakeOciRuntime(), NewRoot(), runtimeBinary, cgroupParent);
 
     public static string NewRoot()
     {
@@ -54,7 +54,7 @@ public sealed class TestEngine : IAsyncDisposable
         File.WriteAllText(Path.Combine(dir, "config.json"), configJson);
     }
 
-    private static async Task<TestEngine> StartCoreAsync(FakeOciRuntime runtime, string root, string? runtimeBinary)
+    private static async Task<TestEngine> StartCoreAsync(FakeOciRuntime runtime, string root, string? runtimeBinary, string cgroupParent = "/dashboard-test/engine")
     {
         var options = new EngineOptions
         {
@@ -65,6 +65,7 @@ public sealed class TestEngine : IAsyncDisposable
             LogMaxSize = 4096,
             LogMaxFiles = 3,
             RuntimePath = runtimeBinary,
+            CgroupParent = cgroupParent,
         };
         var app = EngineHost.Build(
             options,

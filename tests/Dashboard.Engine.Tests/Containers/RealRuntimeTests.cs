@@ -1,0 +1,102 @@
+using Dashboard.Engine.Images;
+using Dashboard.Engine.Tests.Fakes;
+using Dashboard.Testing;
+using Docker.DotNet.Models;
+
+namespace Dashboard.Engine.Tests.Containers;
+
+/// <summary>The engine driving the published <c>dashboard-runtime</c> (DASHBOARD_BIN) on a busybox-static rootfs, as root.</summary>
+public sealed class RealRuntimeTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task BusyboxContainer_StartLogsTopStopRemove()
+    {
+        Requires.Root();
+        var bin = Environment.GetEnvironmentVariable("DASHBOARD_BIN");
+        var runtime = string.IsNullOrEmpty(bin) ? "" : Path.Combine(bin, "dashboard-runtime");
+        if (!File.Exists(runtime))
+        {
+            Requires.Unmet("needs DASHBOARD_BIN with a published dashboard-runtime (tests/run-all.sh sets it)");
+        }
+
+        if (!File.Exists("/bin/busybox"))
+        {
+            Requires.Unmet("needs busybox-static (/bin/busybox)");
+        }
+
+        var parent = "/dashboard-test/engine-" + Guid.NewGuid().ToString("N")[..8];
+        await using var engine = await TestEngine.StartWithRuntimeBinaryAsync(runtime, parent);
+        try
+        {
+            var image = Path.Combine(engine.Options.DataRoot, "rootfs-images", DirectoryImageSource.DirectoryName("bb:latest"));
+            var rootfs = Path.Combine(image, "rootfs");
+            foreach (var dir in new[] { "bin", "etc", "proc", "sys", "dev", "tmp" })
+            {
+                Directory.CreateDirectory(Path.Combine(rootfs, dir));
+            }
+
+            File.Copy("/bin/busybox", Path.Combine(rootfs, "bin", "busybox"));
+            foreach (var applet in new[] { "sh", "echo", "sleep" })
+            {
+                File.CreateSymbolicLink(Path.Combine(rootfs, "bin", applet), "busybox");
+            }
+
+            File.WriteAllText(Path.Combine(rootfs, "etc", "passwd"), "root:x:0:0:root:/:/bin/sh\n");
+            File.WriteAllText(Path.Combine(image, "config.json"), """{"config":{"Cmd":["sh"],"Env":["PATH=/bin"]}}""");
+
+            var c = await engine.Client.Containers.CreateContainerAsync(new CreateContainerParameters { Image = "bb", Name = "real-bb", Cmd = ["sh", "-c", "echo hello from busybox; sleep 30"] }, Ct);
+            await engine.Client.Containers.StartContainerAsync(c.ID, new ContainerStartParameters(), Ct);
+            Assert.True((await engine.Client.Containers.InspectContainerAsync(c.ID, Ct)).State!.Running);
+
+            var stdout = "";
+            for (var i = 0; i < 50 && stdout.Length == 0; i++)
+            {
+                using var logs = await engine.Client.Containers.GetContainerLogsAsync(c.ID, new ContainerLogsParameters { ShowStdout = true }, Ct);
+                stdout = (await logs.ReadOutputToEndAsync(Ct)).stdout;
+                await Task.Delay(100, Ct);
+            }
+
+            Assert.Equal("hello from busybox\n", stdout);
+            var top = await engine.Client.Containers.ListProcessesAsync(c.ID, new ContainerListProcessesParameters(), Ct);
+            Assert.Contains(top.Processes, p => p[7].Contains("sleep 30", StringComparison.Ordinal));
+
+            await engine.Client.Containers.StopContainerAsync(c.ID, new ContainerStopParameters { WaitBeforeKillSeconds = 2 }, Ct);
+            var stopped = await engine.Client.Containers.InspectContainerAsync(c.ID, Ct);
+            Assert.Equal("exited", stopped.State!.Status);
+            Assert.True(stopped.State.ExitCode >= 128, $"exit code {stopped.State.ExitCode}");
+
+            await engine.Client.Containers.RemoveContainerAsync(c.ID, new ContainerRemoveParameters(), Ct);
+            Assert.False(Directory.Exists(Path.Combine(engine.Options.StateRoot, c.ID)));
+            Assert.False(Directory.Exists($"/sys/fs/cgroup/memory{parent}/{c.ID}"));
+        }
+        finally
+        {
+            foreach (var controller in Directory.Exists("/sys/fs/cgroup") ? Directory.GetDirectories("/sys/fs/cgroup") : [])
+            {
+                var dir = controller + parent;
+                if (Directory.Exists(dir))
+                {
+                    foreach (var child in Directory.GetDirectories(dir))
+                    {
+                        TryRemove(child);
+                    }
+
+                    TryRemove(dir);
+                }
+            }
+        }
+    }
+
+    private static void TryRemove(string cgroupDir)
+    {
+        try
+        {
+            Directory.Delete(cgroupDir);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
