@@ -156,7 +156,8 @@ public static class SeccompCompiler
     {
         var entries = BuildEntries(c, arch, rules, out var maxNr);
         var is64 = SeccompArchs.Is64Bit(arch);
-        var dispatch = entries.Length == 0 ? c.Builder.Ret(c.DefaultAction) : EmitTree(c, entries, 0, entries.Length, is64);
+        var segments = BuildSegments(entries);
+        var dispatch = segments.Length == 0 ? c.Builder.Ret(c.DefaultAction) : EmitTree(c, segments, 0, segments.Length, is64);
         if (!c.EnosysStub || maxNr < 0)
         {
             return dispatch;
@@ -220,21 +221,51 @@ public static class SeccompCompiler
         return entries;
     }
 
-    /// <summary>A binary search over the syscall numbers, with short linear leaves.</summary>
-    private static int EmitTree(Context c, Entry[] entries, int lo, int hi, bool is64)
+    /// <summary>
+    /// Runs of consecutive syscall numbers with the same unconditional action become one range
+    /// (a Docker-like allow list has a few dozen runs instead of ~330 numbers); a syscall with
+    /// conditional rules is a segment of its own.
+    /// </summary>
+    private static Segment[] BuildSegments(Entry[] entries)
+    {
+        var segments = new List<Segment>(entries.Length);
+        foreach (var entry in entries)
+        {
+            if (entry.Conditional is null && segments.Count > 0)
+            {
+                var last = segments[^1];
+                if (last.Rules is null && last.Action == entry.Unconditional && last.Hi == entry.Nr - 1)
+                {
+                    segments[^1] = last with { Hi = entry.Nr };
+                    continue;
+                }
+            }
+
+            segments.Add(new Segment(entry.Nr, entry.Nr, entry.Conditional is null ? null : entry, entry.Unconditional ?? 0));
+        }
+
+        return [.. segments];
+    }
+
+    /// <summary>A binary search over the segments, with short linear leaves.</summary>
+    private static int EmitTree(Context c, Segment[] segments, int lo, int hi, bool is64)
     {
         if (hi - lo <= LeafSize)
         {
-            return EmitLeaf(c, entries, lo, hi, is64);
+            return EmitLeaf(c, segments, lo, hi, is64);
         }
 
         var mid = lo + ((hi - lo) / 2);
-        var right = EmitTree(c, entries, mid, hi, is64);
-        var left = EmitTree(c, entries, lo, mid, is64);
-        return c.Builder.JumpIf(BpfBuilder.JgeK, (uint)entries[mid].Nr, right, left);
+        var right = EmitTree(c, segments, mid, hi, is64);
+        var left = EmitTree(c, segments, lo, mid, is64);
+        return c.Builder.JumpIf(BpfBuilder.JgeK, (uint)segments[mid].Lo, right, left);
     }
 
-    private static int EmitLeaf(Context c, Entry[] entries, int lo, int hi, bool is64)
+    /// <summary>
+    /// Tests the segments in ascending order: a number above a segment moves on to the next one,
+    /// a number inside it takes its action, a number below it (a gap) takes the default action.
+    /// </summary>
+    private static int EmitLeaf(Context c, Segment[] segments, int lo, int hi, bool is64)
     {
         var b = c.Builder;
         Span<int> blocks = stackalloc int[LeafSize];
@@ -244,15 +275,14 @@ public static class SeccompCompiler
 
         for (var i = hi - 1; i >= lo; i--)
         {
-            var entry = entries[i];
-            if (entry.Conditional is null)
+            var segment = segments[i];
+            if (segment.Rules is null)
             {
-                var action = entry.Unconditional!.Value;
-                var found = sharedActions[..shared].IndexOf(action);
+                var found = sharedActions[..shared].IndexOf(segment.Action);
                 if (found < 0)
                 {
-                    sharedActions[shared] = action;
-                    sharedLabels[shared] = b.Ret(action);
+                    sharedActions[shared] = segment.Action;
+                    sharedLabels[shared] = b.Ret(segment.Action);
                     found = shared++;
                 }
 
@@ -260,14 +290,24 @@ public static class SeccompCompiler
             }
             else
             {
-                blocks[i - lo] = EmitRules(c, entry, is64);
+                blocks[i - lo] = EmitRules(c, segment.Rules, is64);
             }
         }
 
-        var next = b.Ret(c.DefaultAction);
+        var fallback = b.Ret(c.DefaultAction);
+        var next = fallback;
         for (var i = hi - 1; i >= lo; i--)
         {
-            next = b.JumpIf(BpfBuilder.JeqK, (uint)entries[i].Nr, blocks[i - lo], next);
+            var segment = segments[i];
+            if (segment.Lo == segment.Hi)
+            {
+                next = b.JumpIf(BpfBuilder.JeqK, (uint)segment.Lo, blocks[i - lo], next);
+            }
+            else
+            {
+                var inside = b.JumpIf(BpfBuilder.JgeK, (uint)segment.Lo, blocks[i - lo], fallback);
+                next = b.JumpIf(BpfBuilder.JgtK, (uint)segment.Hi, next, inside);
+            }
         }
 
         return next;
@@ -566,6 +606,9 @@ public static class SeccompCompiler
     private readonly record struct Condition(uint Index, CompareOp Op, ulong Value, ulong ValueTwo);
 
     private sealed record Rule(string[] Names, uint Action, Condition[] Conditions);
+
+    /// <summary>Syscalls <c>Lo..Hi</c> with one unconditional action, or one syscall with conditional <see cref="Rules"/>.</summary>
+    private readonly record struct Segment(int Lo, int Hi, Entry? Rules, uint Action);
 
     private sealed class Entry(int nr)
     {
