@@ -22,7 +22,7 @@ public static class WebApp
     public static WebApplication Build(string[] args)
     {
         var normalized = CommandLine.Normalize(args);
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = normalized });
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = normalized, ContentRootPath = PublishedContentRoot() });
         if (builder.Configuration["Dashboard:ConfigFile"] is { Length: > 0 } configFile)
         {
             builder.Configuration.AddJsonFile(Path.GetFullPath(configFile), optional: false, reloadOnChange: false);
@@ -34,6 +34,13 @@ public static class WebApp
         Configure(app);
         return app;
     }
+
+    /// <summary>
+    /// A published app finds its wwwroot and appsettings.json next to itself, whatever the working directory of
+    /// the service; otherwise the default (the working directory) applies.
+    /// </summary>
+    private static string? PublishedContentRoot() =>
+        Directory.Exists(Path.Combine(AppContext.BaseDirectory, "wwwroot")) ? AppContext.BaseDirectory : null;
 
     public static void AddServices(IServiceCollection services, IConfiguration configuration)
     {
