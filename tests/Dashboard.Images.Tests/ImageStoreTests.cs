@@ -229,6 +229,28 @@ public sealed class ImageStoreTests : IDisposable
         Assert.Equal(entry.Digest, s390.ManifestDigest);
     }
 
+    [Fact]
+    public async Task ExportOciLayoutAsync_ReadByUmociAndReimported()
+    {
+        Requires.Root();
+        Requires.Tool("umoci");
+        var layout = Path.Combine(_dir, "layout");
+        BusyboxImage.CreateLayout(layout);
+        var store = NewStore(LayerDriver.Overlay);
+        var record = Assert.Single(await store.ImportAsync(layout, "busybox:1.0", cancellationToken: Ct));
+        var exported = Path.Combine(_dir, "exported");
+
+        await store.ExportOciLayoutAsync(["busybox:1.0"], exported, Ct);
+
+        var bundle = Path.Combine(_dir, "bundle");
+        Run("umoci", "unpack", "--image", exported + ":1.0", bundle);
+        Assert.True(File.Exists(Path.Combine(bundle, "rootfs", "bin", "busybox")));
+        var other = new ImageStore(new ImageStoreOptions { Root = Path.Combine(_dir, "store2"), LayerDriver = LayerDriver.Overlay }, new InMemoryImageRecordStore());
+        var again = Assert.Single(await other.ImportAsync(exported, cancellationToken: Ct));
+        Assert.Equal(record.ManifestDigest, again.ManifestDigest);
+        Assert.Equal(["docker.io/library/busybox:1.0"], again.Names);
+    }
+
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     private ImageStore NewStore(LayerDriver driver) =>
