@@ -251,6 +251,25 @@ public sealed class ImageStoreTests : IDisposable
         Assert.Equal(["docker.io/library/busybox:1.0"], again.Names);
     }
 
+    [Fact]
+    public async Task CreateRootfsAsync_StoreAndContainerDirectories_ArePrivate()
+    {
+        Requires.Root();
+        var layout = Path.Combine(_dir, "layout");
+        BusyboxImage.CreateLayout(layout);
+        var store = NewStore(LayerDriver.Overlay);
+        var record = Assert.Single(await store.ImportAsync(layout, cancellationToken: Ct));
+        var rootfs = await store.CreateRootfsAsync(record, Path.Combine(_dir, "containers", "c1"), cancellationToken: Ct);
+
+        // security.md B6: host users must not reach setuid binaries inside unpacked trees.
+        foreach (var dir in new[] { store.Content.Root, store.Layers.Root, rootfs.Directory })
+        {
+            Assert.Equal(0x1C0u, FileCalls.Lstat(dir).Permissions & 0x1FF);
+        }
+
+        rootfs.Remove();
+    }
+
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     private ImageStore NewStore(LayerDriver driver) =>
