@@ -30,29 +30,30 @@ export DASHBOARD_BIN="$out/prefix/bin"
 
 dotnet build "$repo/Dashboard.sln" -c Release -v quiet -nologo
 
-filter="${DASHBOARD_TEST_FILTER:-}"
+# xunit v3 test projects are executables; they are run directly (the .NET 10 SDK's `dotnet test`
+# no longer drives them through VSTest). Extra runner arguments may come from DASHBOARD_TEST_ARGS.
+read -r -a extra <<<"${DASHBOARD_TEST_ARGS:-}"
 status=0
 for proj in "$repo"/tests/*/*.Tests.csproj; do
   name="$(basename "$proj" .csproj)"
-  args=(test "$proj" -c Release --no-build --logger "trx;LogFileName=$name.trx" --results-directory "$out/results")
-  [[ -n "$filter" ]] && args+=(--filter "$filter")
+  exe="$(dirname "$proj")/bin/Release/net10.0/$name"
   echo "=== $name"
-  dotnet "${args[@]}" || status=1
+  (cd "$(dirname "$exe")" && "$exe" -xml "$out/results/$name.xml" -noColor "${extra[@]}") || status=1
 done
 
 passed=0 failed=0 skipped=0
 for proj in "$repo"/tests/*/*.Tests.csproj; do
   name="$(basename "$proj" .csproj)"
-  trx="$out/results/$name.trx"
-  if [[ ! -f "$trx" ]]; then
+  xml="$out/results/$name.xml"
+  if [[ ! -f "$xml" ]]; then
     echo "no results for $name (test host crashed?)"; failed=$((failed + 1)); continue
   fi
-  counters="$(grep -o '<Counters [^>]*>' "$trx" | head -1)"
-  get() { sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p" <<<"$counters"; }
-  t=$(get total); p=$(get passed); f=$(get failed); e=$(get error); x=$(get executed)
+  line="$(grep -o '<assembly [^>]*>' "$xml" | head -1)"
+  get() { sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p" <<<"$line"; }
+  p=$(get passed); f=$(get failed); k=$(get skipped); e=$(get errors)
   passed=$((passed + ${p:-0}))
   failed=$((failed + ${f:-0} + ${e:-0}))
-  skipped=$((skipped + ${t:-0} - ${x:-0}))
+  skipped=$((skipped + ${k:-0}))
 done
 if ((status != 0 && failed == 0)); then failed=1; fi
 echo "$passed passed, $failed failed, $skipped skipped"

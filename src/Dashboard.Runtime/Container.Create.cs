@@ -36,8 +36,13 @@ public sealed partial class Container
         ["time"] = CloneFlags.CLONE_NEWTIME,
     };
 
-    // setns order: the user namespace first, so the others are joined with its privileges.
-    private static readonly string[] s_joinOrder = ["user", "mount", "uts", "ipc", "network", "cgroup", "time"];
+    // Joined in the child before exec: the user namespace (first, so the rest are joined with its
+    // privileges) and the time namespace (setns into it needs a single-threaded caller). The
+    // mount namespace must wait until after exec, or the dynamic loader of our own binary would be
+    // looked up in the container's root; init joins it and the others.
+    private static readonly string[] s_childJoinOrder = ["user", "time"];
+
+    internal static readonly string[] InitJoinOrder = ["mount", "uts", "ipc", "network", "cgroup"];
 
     private static readonly Dictionary<string, string> s_procNsNames = new()
     {
@@ -154,6 +159,7 @@ public sealed partial class Container
                 UserNamespace = namespaces.Any(n => n.Type == "user"),
                 CgroupPaths = cgroup.Paths.ToDictionary(p => p.Key, p => p.Value),
                 ParentHooks = spec.Hooks?.Prestart is { Count: > 0 } || spec.Hooks?.CreateRuntime is { Count: > 0 },
+                JoinNamespaces = launch.InitJoins,
             };
             InitChannel.Send(sync, new InitMessage { Type = "config", Config = config });
             while (true)
@@ -272,6 +278,9 @@ public sealed partial class Container
 
         public int ConsoleFd { get; private set; } = -1;
 
+        /// <summary>Namespace fds (by type) that init joins after exec; valid in init under the same numbers.</summary>
+        public Dictionary<string, int> InitJoins { get; } = [];
+
         public (ClonedChild Child, int Sync) Start()
         {
             var fds = new List<int>();
@@ -294,13 +303,23 @@ public sealed partial class Container
                 }
 
                 var joinFds = new List<int>();
-                foreach (var type in s_joinOrder)
+                foreach (var type in s_childJoinOrder)
                 {
                     if (joins.TryGetValue(type, out var path))
                     {
                         var fd = Sys.Open(path, OpenFlags.O_RDONLY);
                         fds.Add(fd);
                         joinFds.Add(fd);
+                    }
+                }
+
+                foreach (var type in InitJoinOrder)
+                {
+                    if (joins.TryGetValue(type, out var path))
+                    {
+                        var fd = Sys.Open(path, OpenFlags.O_RDONLY);
+                        fds.Add(fd);
+                        InitJoins[type] = fd;
                     }
                 }
 
@@ -322,6 +341,7 @@ public sealed partial class Container
 
                 var inherit = new List<int> { childSync };
                 inherit.AddRange(ExtraFds);
+                inherit.AddRange(InitJoins.Values);
                 if (ConsoleFd >= 0)
                 {
                     inherit.Add(ConsoleFd);
@@ -335,6 +355,7 @@ public sealed partial class Container
                     Envp = [$"{ContainerInit.SyncFdVariable}={childSync}", "DOTNET_EnableDiagnostics=0", "DOTNET_GCgen0size=0x400000"],
                     JoinNamespaceFds = joinFds,
                     InheritFds = inherit,
+                    BecomeNamespaceRoot = joins.ContainsKey("user") || (CloneFlags & Linux.Native.CloneFlags.CLONE_NEWUSER) != 0,
                 });
                 try
                 {

@@ -56,6 +56,7 @@ public sealed partial class Container
                     PreserveFds = options.PreserveFds,
                     ConsoleSocketFd = launch.ConsoleFd,
                     UserNamespace = joins.ContainsKey("user"),
+                    JoinNamespaces = launch.InitJoins,
                 },
             });
 

@@ -19,7 +19,8 @@ public static class HookRunner
             return;
         }
 
-        var stdin = Encoding.UTF8.GetBytes(RuntimeJson.Serialize(state));
+        // One line of JSON, as runc writes it: hooks often read a single line.
+        var stdin = Encoding.UTF8.GetBytes(System.Text.Json.Nodes.JsonNode.Parse(RuntimeJson.Serialize(state))!.ToJsonString());
         foreach (var hook in hooks)
         {
             var timeout = hook.Timeout is { } seconds ? TimeSpan.FromSeconds(seconds) : DefaultTimeout;

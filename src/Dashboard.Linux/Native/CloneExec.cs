@@ -21,6 +21,9 @@ public sealed class CloneExecRequest
     /// <summary>Namespace fds the child joins with setns(fd, 0) before exec, in order (user first).</summary>
     public IReadOnlyList<int> JoinNamespaceFds { get; init; } = [];
 
+    /// <summary>Become uid/gid 0 of the (new or joined) user namespace before exec, so exec keeps the capabilities there.</summary>
+    public bool BecomeNamespaceRoot { get; init; }
+
     /// <summary>Close-on-exec fds of the parent that the child keeps across exec.</summary>
     public IReadOnlyList<int> InheritFds { get; init; } = [];
 }
@@ -61,6 +64,8 @@ public static unsafe class CloneExec
 
     private const long SYS_rt_sigaction = 13;
     private const long SYS_rt_sigprocmask = 14;
+    private const long SYS_setresuid = 117;
+    private const long SYS_setresgid = 119;
 
     public static ClonedChild Start(CloneExecRequest request)
     {
@@ -98,7 +103,7 @@ public static unsafe class CloneExec
             pid = RawLibC.syscall(SyscallNumbers.SYS_clone3, (nint)(&args), sizeof(CloneArgs), 0, 0, 0, 0);
             if (pid == 0)
             {
-                ChildMain(goRead, goWrite, errWrite, ints, joinCount, inheritCount, request.ExecFd, empty, argv.Pointer, envp.Pointer);
+                ChildMain(goRead, goWrite, errWrite, ints, joinCount, inheritCount, request.ExecFd, empty, argv.Pointer, envp.Pointer, request.BecomeNamespaceRoot);
             }
 
             if (pid < 0)
@@ -126,7 +131,7 @@ public static unsafe class CloneExec
     }
 
     // Runs in the child. Raw syscalls only; never returns.
-    private static void ChildMain(int goRead, int goWrite, int errWrite, int* ints, int joinCount, int inheritCount, int execFd, byte* empty, byte** argv, byte** envp)
+    private static void ChildMain(int goRead, int goWrite, int errWrite, int* ints, int joinCount, int inheritCount, int execFd, byte* empty, byte** argv, byte** envp, bool becomeRoot)
     {
         RawLibC.syscall(SyscallNumbers.SYS_close, goWrite, 0, 0, 0, 0, 0);
         byte go = 0;
@@ -147,6 +152,12 @@ public static unsafe class CloneExec
             {
                 Fail(errWrite, 1, i);
             }
+        }
+
+        if (becomeRoot
+            && (RawLibC.syscall(SYS_setresgid, 0, 0, 0, 0, 0, 0) < 0 || RawLibC.syscall(SYS_setresuid, 0, 0, 0, 0, 0, 0) < 0))
+        {
+            Fail(errWrite, 4, 0);
         }
 
         for (var i = 0; i < inheritCount; i++)
@@ -233,7 +244,7 @@ public sealed class ClonedChild : IDisposable
         }
 
         var ints = MemoryMarshal.Cast<byte, int>(record);
-        var call = ints[0] switch { 1 => "setns", 2 => "fcntl", _ => "execveat" };
+        var call = ints[0] switch { 1 => "setns", 2 => "fcntl", 4 => "setresuid", _ => "execveat" };
         throw new SyscallException(call, ints[2]);
     }
 

@@ -27,6 +27,7 @@ public static class ContainerInit
         try
         {
             var config = InitChannel.Receive(sync)?.Config ?? throw new RuntimeException(ErrorKind.Internal, "init: no config received");
+            JoinNamespaces(config);
             if (config.Mode == "exec")
             {
                 RunExec(sync, config);
@@ -49,6 +50,28 @@ public static class ContainerInit
         }
 
         return 1;
+    }
+
+    /// <summary>
+    /// Joins namespaces by fd on the main thread. setns(CLONE_NEWNS) refuses a caller that shares
+    /// its filesystem context with other threads, so that context is unshared first.
+    /// </summary>
+    private static void JoinNamespaces(InitConfig config)
+    {
+        if (config.JoinNamespaces.Count == 0)
+        {
+            return;
+        }
+
+        Sys.Unshare(CloneFlags.CLONE_FS);
+        foreach (var type in Container.InitJoinOrder)
+        {
+            if (config.JoinNamespaces.TryGetValue(type, out var fd))
+            {
+                Sys.Setns(fd, 0, type);
+                Sys.Close(fd);
+            }
+        }
     }
 
     private static void RunCreate(int sync, InitConfig config)

@@ -29,6 +29,9 @@ public sealed class InitConfig
     /// <summary>Host directories of the container's cgroup per v1 controller (key "" = cgroup2), for the cgroup mount.</summary>
     [JsonPropertyName("cgroupPaths")] public Dictionary<string, string> CgroupPaths { get; set; } = [];
     [JsonPropertyName("hasHooksToRun")] public bool ParentHooks { get; set; }
+
+    /// <summary>Namespace fds (inherited) that init joins, by type.</summary>
+    [JsonPropertyName("joinNamespaces")] public Dictionary<string, int> JoinNamespaces { get; set; } = [];
 }
 
 public sealed class InitMessage

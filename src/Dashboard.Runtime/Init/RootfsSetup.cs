@@ -357,6 +357,12 @@ internal sealed class RootfsSetup
     /// <summary>After the root switch: masked and read-only paths, sysctls, read-only root.</summary>
     public void Finish()
     {
+        // Sysctls go first: /proc/sys becomes read-only just below.
+        foreach (var (key, value) in _spec.Linux?.Sysctl ?? [])
+        {
+            ProcFs.Write("/proc/sys/" + key.Replace('.', '/'), value);
+        }
+
         using var root = SafeRoot.Open("/");
         var nullDevice = OpenVerifiedDevNull(root);
         try
@@ -374,11 +380,6 @@ internal sealed class RootfsSetup
         foreach (var path in (_spec.Linux?.ReadonlyPaths ?? []).Distinct(StringComparer.Ordinal))
         {
             ReadonlyPath(root, path);
-        }
-
-        foreach (var (key, value) in _spec.Linux?.Sysctl ?? [])
-        {
-            ProcFs.Write("/proc/sys/" + key.Replace('.', '/'), value);
         }
 
         if (_spec.Root?.Readonly == true)

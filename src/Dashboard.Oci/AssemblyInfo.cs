@@ -1,2 +1,0 @@
-namespace Dashboard.Oci;
-internal static class ProjectMarker;

@@ -1,0 +1,101 @@
+using System.Diagnostics;
+using Process = System.Diagnostics.Process;
+using System.Text.Json;
+using Dashboard.Oci.Runtime;
+using Dashboard.Runtime.Shim;
+
+namespace Dashboard.Runtime.Tests.Integration;
+
+[Trait("Requires", "root")]
+public sealed class ResourceTests : IDisposable
+{
+    private readonly RuntimeHarness _rt = new();
+
+    public void Dispose() => _rt.Dispose();
+
+    [Fact]
+    public void PidsLimit_Holds()
+    {
+        var bundle = _rt.Bundle(s =>
+        {
+            s.Process!.Args = ["sh", "-c", "n=0; for i in $(seq 30); do sleep 5 & [ $? -eq 0 ] && n=$((n+1)); done 2>/dev/null; echo started=$(ls /proc | grep -c '^[0-9]')"];
+            s.Linux!.Resources = new Resources { Pids = new PidsResources { Limit = 10 } };
+        });
+        var result = _rt.RunContainer(bundle);
+        var started = int.Parse(result.Stdout.Trim().Split('=')[1]);
+        Assert.InRange(started, 1, 10);
+    }
+
+    [Fact]
+    public void MemoryLimit_OomKill_IsReportedByTheShimAndEvents()
+    {
+        var bundle = _rt.Bundle(s =>
+        {
+            s.Process!.Args = ["sh", "-c", "sleep 0.5; dd if=/dev/zero of=/dev/null bs=200M count=1"];
+            s.Linux!.Resources = new Resources { Memory = new MemoryResources { Limit = 32 << 20, Swap = 32 << 20 } };
+        });
+        var id = RuntimeHarness.NewId();
+        var dir = _rt.NewDir("shim");
+        var ready = Shim(id, bundle, dir);
+        Assert.True(ready.Pid > 0);
+
+        // events sees the OOM while the container lives.
+        var events = Process.Start(new ProcessStartInfo(_rt.Binary, ["--root", _rt.StateRoot, "events", "--interval", "100ms", id]) { RedirectStandardOutput = true })!;
+        var exitFile = Path.Combine(dir, "exit.json");
+        LifecycleTests.WaitFor(() => File.Exists(exitFile), 20_000);
+        var exit = JsonSerializer.Deserialize(File.ReadAllText(exitFile), ShimJsonContext.Default.ExitRecord)!;
+        Assert.True(exit.OomKilled);
+        Assert.Equal(0, exit.ExitCode);
+        Assert.True(events.WaitForExit(10_000));
+        var output = events.StandardOutput.ReadToEnd();
+        Assert.Contains("\"type\":\"stats\"", output, StringComparison.Ordinal);
+        Assert.Contains("\"type\":\"oom\"", output, StringComparison.Ordinal);
+        Assert.Equal(0, _rt.Run("delete", id).ExitCode);
+    }
+
+    [Fact]
+    public void Update_ChangesLimitsLive_AndEventsStatsReportThem()
+    {
+        var bundle = _rt.Bundle("sleep", "30");
+        var id = RuntimeHarness.NewId();
+        Assert.Equal(0, _rt.Run("run", "-d", "--bundle", bundle, id).ExitCode);
+        Assert.Equal(0, _rt.Run("update", "--memory", "64m", "--pids-limit", "42", id).ExitCode);
+        using var stats = JsonDocument.Parse(_rt.Run("events", "--stats", id).Stdout);
+        var data = stats.RootElement.GetProperty("data");
+        Assert.Equal(64L << 20, data.GetProperty("memory").GetProperty("usage").GetProperty("limit").GetInt64());
+        Assert.Equal(42, data.GetProperty("pids").GetProperty("limit").GetInt64());
+        Assert.Equal(0, _rt.Run("delete", "-f", id).ExitCode);
+    }
+
+    [Fact]
+    public void Shim_WritesCriLogAndExitFile()
+    {
+        var bundle = _rt.Bundle("sh", "-c", "echo out; echo err >&2; exit 7");
+        var id = RuntimeHarness.NewId();
+        var dir = _rt.NewDir("shim");
+        Shim(id, bundle, dir);
+        var exitFile = Path.Combine(dir, "exit.json");
+        LifecycleTests.WaitFor(() => File.Exists(exitFile), 10_000);
+        var exit = JsonSerializer.Deserialize(File.ReadAllText(exitFile), ShimJsonContext.Default.ExitRecord)!;
+        Assert.Equal(7, exit.ExitCode);
+        var log = File.ReadAllLines(Path.Combine(dir, "log"));
+        Assert.Contains(log, l => l.EndsWith(" stdout F out", StringComparison.Ordinal));
+        Assert.Contains(log, l => l.EndsWith(" stderr F err", StringComparison.Ordinal));
+        Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z std(out|err) F ", log[0]);
+        Assert.Equal(0, _rt.Run("delete", id).ExitCode);
+    }
+
+    private ShimReady Shim(string id, string bundle, string dir)
+    {
+        var psi = new ProcessStartInfo(_rt.Binary, ["--root", _rt.StateRoot, "shim", "--bundle", bundle, "--log-path", Path.Combine(dir, "log"), "--exit-file", Path.Combine(dir, "exit.json"), "--control-socket", Path.Combine(dir, "ctl.sock"), id])
+        {
+            RedirectStandardOutput = true,
+        };
+        using var shim = Process.Start(psi)!;
+        var line = shim.StandardOutput.ReadLine();
+        Assert.NotNull(line);
+        var ready = JsonSerializer.Deserialize(line, ShimJsonContext.Default.ShimReady)!;
+        Assert.True(ready.Error is null, ready.Error);
+        return ready;
+    }
+}
