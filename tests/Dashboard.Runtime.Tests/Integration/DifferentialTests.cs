@@ -31,7 +31,7 @@ public sealed class DifferentialTests : IDisposable
         "wc -c < /proc/kcore; ls /proc/acpi 2>/dev/null | wc -l",
         "echo 1 > /proc/sysrq-trigger 2>/dev/null; echo $?",
         "ls /dev | sort | tr '\\n' ' '",
-        "readlink /dev/ptmx /dev/fd /dev/stdin",
+        "for l in /dev/ptmx /dev/fd /dev/stdin; do readlink $l; done",
         "exit 42",
         "kill -TERM $$",
         "cat /proc/self/cgroup | wc -l",

@@ -16,14 +16,20 @@ public sealed class ResourceTests : IDisposable
     [Fact]
     public void PidsLimit_Holds()
     {
+        string? cgroupsPath = null;
         var bundle = _rt.Bundle(s =>
         {
-            s.Process!.Args = ["sh", "-c", "n=0; for i in $(seq 30); do sleep 5 & [ $? -eq 0 ] && n=$((n+1)); done 2>/dev/null; echo started=$(ls /proc | grep -c '^[0-9]')"];
+            s.Process!.Args = ["sh", "-c", "for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do sleep 30 & done 2>/tmp/err; sleep 30"];
             s.Linux!.Resources = new Resources { Pids = new PidsResources { Limit = 10 } };
+            cgroupsPath = s.Linux.CgroupsPath;
         });
-        var result = _rt.RunContainer(bundle);
-        var started = int.Parse(result.Stdout.Trim().Split('=')[1]);
-        Assert.InRange(started, 1, 10);
+        var id = RuntimeHarness.NewId();
+        Assert.Equal(0, _rt.Run("run", "-d", "--bundle", bundle, id).ExitCode);
+        var errors = Path.Combine(bundle, "rootfs/tmp/err");
+        LifecycleTests.WaitFor(() => File.Exists(errors) && new FileInfo(errors).Length > 0);
+        var current = int.Parse(File.ReadAllText(RuntimeHarness.HostCgroupDir("pids", cgroupsPath!) + "/pids.current").Trim());
+        Assert.InRange(current, 1, 10);
+        Assert.Equal(0, _rt.Run("delete", "-f", id).ExitCode);
     }
 
     [Fact]
@@ -45,7 +51,7 @@ public sealed class ResourceTests : IDisposable
         LifecycleTests.WaitFor(() => File.Exists(exitFile), 20_000);
         var exit = JsonSerializer.Deserialize(File.ReadAllText(exitFile), ShimJsonContext.Default.ExitRecord)!;
         Assert.True(exit.OomKilled);
-        Assert.Equal(0, exit.ExitCode);
+        Assert.Equal(137, exit.ExitCode);
         Assert.True(events.WaitForExit(10_000));
         var output = events.StandardOutput.ReadToEnd();
         Assert.Contains("\"type\":\"stats\"", output, StringComparison.Ordinal);
