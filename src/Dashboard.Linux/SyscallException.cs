@@ -28,8 +28,6 @@ public sealed class SyscallException : IOException
     public static SyscallException FromLastError(string call, string? path = null) =>
         new(call, Marshal.GetLastPInvokeError(), path);
 
-    public static string Describe(int errno) => Linux.Errno.Describe(errno);
-
     private static string Format(string call, int errno, string? path) =>
         path is null ? $"{call}: {Linux.Errno.Describe(errno)}" : $"{call} {path}: {Linux.Errno.Describe(errno)}";
 }
