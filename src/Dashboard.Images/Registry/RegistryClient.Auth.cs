@@ -295,14 +295,6 @@ public sealed partial class RegistryClient
         {
             why = $"scheme {to.Scheme}";
         }
-        else if (to.Scheme == "http" && from.Scheme == "https")
-        {
-            why = "downgrade from https to http";
-        }
-        else if (to.Scheme == "http" && !(_settings.Insecure && string.Equals(to.Host, _baseUri!.Host, StringComparison.OrdinalIgnoreCase)))
-        {
-            why = "plain http to a host that is not the insecure registry";
-        }
         else if (!string.IsNullOrEmpty(to.UserInfo))
         {
             why = "location carries user info";
@@ -310,6 +302,14 @@ public sealed partial class RegistryClient
         else if (HostPolicy.IsLinkLocal(to.Host))
         {
             why = "link-local address";
+        }
+        else if (to.Scheme == "http" && from.Scheme == "https")
+        {
+            why = "downgrade from https to http";
+        }
+        else if (to.Scheme == "http" && !_settings.Insecure)
+        {
+            why = "plain http from a registry that is not configured insecure";
         }
         else if (HostPolicy.IsPrivate(to.Host) && !HostPolicy.IsPrivate(_baseUri!.Host) && !_options.AllowPrivateAddresses)
         {

@@ -20,6 +20,7 @@ internal sealed class ResumableBlobStream(RegistryClient client, string reposito
     private long _position;
     private int _failures;
     private int _reconnects;
+    private bool _endVerified;
 
     public override bool CanRead => true;
 
@@ -46,6 +47,7 @@ internal sealed class ResumableBlobStream(RegistryClient client, string reposito
             // Exactly the declared size is read; the reader's digest check decides whether it was the right content.
             if (_position >= blob.Size)
             {
+                await VerifyEndAsync(what, cancellationToken);
                 return 0;
             }
 
@@ -129,6 +131,12 @@ internal sealed class ResumableBlobStream(RegistryClient client, string reposito
         {
             await client.EnsureSuccessAsync(response, what, cancellationToken);
             var body = await response.Content.ReadAsStreamAsync(cancellationToken);
+            var declared = response.StatusCode == HttpStatusCode.PartialContent ? response.Content.Headers.ContentRange?.Length : response.Content.Headers.ContentLength;
+            if (declared is { } length && length != blob.Size)
+            {
+                throw SizeMismatch(what, $"registry sends {length} bytes");
+            }
+
             if (resume > 0 && response.StatusCode == HttpStatusCode.PartialContent)
             {
                 var range = response.Content.Headers.ContentRange;
@@ -156,6 +164,35 @@ internal sealed class ResumableBlobStream(RegistryClient client, string reposito
             throw;
         }
     }
+
+    /// <summary>A body longer than the descriptor is a lie too (umoci "descriptor size hardening").</summary>
+    private async Task VerifyEndAsync(string what, CancellationToken cancellationToken)
+    {
+        if (_body is null || _endVerified)
+        {
+            return;
+        }
+
+        _endVerified = true;
+        var probe = new byte[1];
+        int extra;
+        try
+        {
+            extra = await client.ReadWithTimeoutAsync(_body, probe, cancellationToken);
+        }
+        catch (Exception e) when (RegistryClient.IsTransient(e, cancellationToken))
+        {
+            return;
+        }
+
+        if (extra > 0)
+        {
+            throw SizeMismatch(what, "body is longer");
+        }
+    }
+
+    private RegistryException SizeMismatch(string what, string detail) =>
+        new(RegistryErrorKind.DigestMismatch, $"{what}: size mismatch: {detail}, descriptor says {blob.Size}");
 
     private async Task SkipAsync(Stream body, long count, string what, CancellationToken cancellationToken)
     {

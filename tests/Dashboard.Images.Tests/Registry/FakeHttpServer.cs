@@ -110,6 +110,12 @@ public sealed class FakeHttpServer : IAsyncDisposable
                 return null;
             }
 
+            // A TLS ClientHello (record type 22): answer like Go's server does to HTTPS on a plain port, by closing.
+            if (head.Count == 0 && one[0] == 0x16)
+            {
+                return null;
+            }
+
             head.Add(one[0]);
             if (head.Count >= 4 && head[^1] == '\n' && head[^2] == '\r' && head[^3] == '\n' && head[^4] == '\r')
             {
