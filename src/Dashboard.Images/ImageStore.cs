@@ -97,6 +97,20 @@ public sealed class ImageStore
         await new ImageExporter(Content).ExportOciLayoutAsync(records, directory, cancellationToken);
     }
 
+    /// <summary>Writes images (by name or id) as a <c>docker save</c> archive.</summary>
+    public async Task ExportDockerArchiveAsync(IEnumerable<string> namesOrIds, Stream output, CancellationToken cancellationToken = default)
+    {
+        var records = new List<ImageRecord>();
+        foreach (var nameOrId in namesOrIds)
+        {
+            var record = await ResolveAsync(nameOrId, cancellationToken);
+            var normalized = ImageReference.TryNormalize(nameOrId, out var n) && record.Names.Contains(n, StringComparer.Ordinal) ? n : null;
+            records.Add(normalized is null ? record : record with { Names = [normalized] });
+        }
+
+        await new DockerArchiveExporter(Content).ExportAsync(records, output, cancellationToken);
+    }
+
     /// <summary>Finds an image by name (normalized), full id, or an unambiguous id prefix of 12+ hex digits.</summary>
     public async Task<ImageRecord> ResolveAsync(string nameOrId, CancellationToken cancellationToken = default)
     {
