@@ -23,7 +23,7 @@ public sealed record ImageStoreOptions
 /// The image store: content-addressed blobs, unpacked layers and image records, with import,
 /// unpack, tag/untag/remove and garbage collection.
 /// </summary>
-public sealed class ImageStore
+public sealed partial class ImageStore
 {
     private readonly ImageImporter _importer;
 
