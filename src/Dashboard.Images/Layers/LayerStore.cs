@@ -176,7 +176,7 @@ public sealed class LayerStore
             }
 
             using (var blob = _content.OpenRead(layer.Digest))
-            using (var tar = LayerApplier.Decompress(blob, compression))
+            using (var tar = new ReadAheadStream(LayerApplier.Decompress(blob, compression)))
             using (var root = SafeRoot.Open(target))
             {
                 LayerApplier.Apply(root, tar, diffId, _limits, cancellationToken);
