@@ -69,6 +69,7 @@ key=""
 user=dashboard
 cgroup_parent=/dashboard
 from_build=""
+changed=0
 mode=install
 purge=0
 start=1
@@ -242,6 +243,10 @@ swap_binaries() {
   [[ -d $lib_dir ]] && mv "$lib_dir" "$old"
   mv "$staging" "$lib_dir"
   rm -rf "$old"
+  link_binaries
+}
+
+link_binaries() {
   mkdir -p "$bin_dir"
   ln -sfn ../lib/dashboard/runtime/dashboard-runtime "$bin_dir/dashboard-runtime"
   ln -sfn ../lib/dashboard/engine/dashboard-engine "$bin_dir/dashboard-engine"
@@ -282,6 +287,7 @@ ensure_cert() {
     [[ -r $cert && -r $key ]] || die "--cert/--key: cannot read $cert or $key"
     openssl x509 -in "$cert" -noout 2>/dev/null || die "--cert $cert: not a PEM certificate"
     openssl pkey -in "$key" -noout 2>/dev/null || die "--key $key: not a PEM private key"
+    cmp -s "$cert" "$c" && cmp -s "$key" "$k" || changed=1
     install -m 0644 -o root -g root "$cert" "$c"
     install -m 0640 -o root -g "$group" "$key" "$k"
     return 0
@@ -298,6 +304,7 @@ ensure_cert() {
     || die "openssl could not create a certificate"
   chown "root:$group" "$k.tmp"; chmod 0640 "$k.tmp"; chmod 0644 "$c.tmp"
   mv -f "$k.tmp" "$k"; mv -f "$c.tmp" "$c"
+  changed=1
 }
 
 json_str() { local s="${1//\\/\\\\}"; s="${s//\"/\\\"}"; printf '"%s"' "$s"; }
@@ -309,6 +316,9 @@ write_file() {
   if [[ -f $path ]] && ! cmp -s "$tmp" "$path"; then
     cp -p "$path" "$path.bak"
     log "$path changed (previous version kept as $path.bak)"
+    changed=1
+  elif [[ ! -f $path ]]; then
+    changed=1
   fi
   chmod "$mode" "$tmp"; chown "$owner" "$tmp"; mv -f "$tmp" "$path"
 }
@@ -502,7 +512,6 @@ stop_background() {
 start_service() {
   if [[ $use_systemd == yes ]]; then
     systemctl enable --now "dashboard-$1.service" >/dev/null 2>&1 || { systemctl status "dashboard-$1.service" --no-pager >&2 || true; die "systemctl could not start dashboard-$1"; }
-    systemctl restart "dashboard-$1.service"
   else
     start_background "$1"
   fi
@@ -575,11 +584,21 @@ do_install() {
   ensure_secret
   write_units
   if [[ $use_systemd == yes ]]; then systemctl daemon-reload; fi
-  # An update of a running install: swap the binaries with both services stopped.
-  stop_service web
-  stop_service engine
-  swap_binaries
-  log "installed into $prefix (config $config_dir, data $data_dir)"
+  if [[ -d $lib_dir ]] && diff -rq "$lib_dir.new" "$lib_dir" >/dev/null 2>&1; then
+    rm -rf "$lib_dir.new"
+    link_binaries
+  else
+    changed=1
+  fi
+  # Something new: swap it in with both services stopped. Nothing new: running services stay as they are.
+  if ((changed)); then
+    stop_service web
+    stop_service engine
+    [[ -d $lib_dir.new ]] && swap_binaries
+    log "installed into $prefix (config $config_dir, data $data_dir)"
+  else
+    log "$prefix is up to date (config $config_dir, data $data_dir)"
+  fi
   ((start)) || { log "not started (--no-start)"; return 0; }
   if ((foreground)); then run_foreground; return; fi
   start_service engine

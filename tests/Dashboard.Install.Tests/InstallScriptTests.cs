@@ -109,10 +109,13 @@ public sealed partial class InstallScriptTests
         Assert.Contains("DOTNET_EnableDiagnostics=0", File.ReadAllText($"/proc/{enginePid}/environ").Split('\0'));
         Assert.Equal(uid.Value, ProcessUid(webPid));
 
-        // Running it again changes nothing that matters: same secret, same certificate, services up.
+        // Running it again changes nothing: same secret, same certificate, the same service processes.
         var cert = File.ReadAllText(Path.Combine(sandbox.ConfigDir, "tls", "cert.pem"));
         var again = await sandbox.RunScriptAsync(Ct, "--from-build", sandbox.Binaries);
         Assert.True(again.ExitCode == 0, $"second install failed ({again.ExitCode}):\n{again.Output}\n{sandbox.Logs()}");
+        Assert.Contains($"{sandbox.Prefix} is up to date", again.Output, StringComparison.Ordinal);
+        Assert.Equal(enginePid, sandbox.ServicePid("engine"));
+        Assert.Equal(webPid, sandbox.ServicePid("web"));
         Assert.Equal(secret, File.ReadAllText(secretFile).Trim());
         Assert.Equal(cert, File.ReadAllText(Path.Combine(sandbox.ConfigDir, "tls", "cert.pem")));
     }
@@ -188,7 +191,7 @@ public sealed partial class InstallScriptTests
 
         using var create = await engine.PostAsync(
             new Uri("/v1.43/containers/create?name=survivor", UriKind.Relative),
-            new StringContent("""{"Image":"bb","Cmd":["sh","-c","while true; do echo tick; sleep 1; done"]}""", Encoding.UTF8, "application/json"),
+            new StringContent("""{"Image":"bb","Cmd":["sh","-c","trap 'exit 0' TERM; while true; do echo tick; sleep 1; done"]}""", Encoding.UTF8, "application/json"),
             Ct);
         var created = await create.Content.ReadAsStringAsync(Ct);
         Assert.True(create.StatusCode == HttpStatusCode.Created, created);
@@ -219,6 +222,47 @@ public sealed partial class InstallScriptTests
 
         // The admin account survived; the old cookie's keys are in the data dir too, but sign in afresh.
         await SignInAsync(web);
+        await BackupWhileRunningAsync(sandbox);
+    }
+
+    /// <summary>The installed binaries' backup commands against the running services, and restore's refusal.</summary>
+    private static async Task BackupWhileRunningAsync(InstallSandbox sandbox)
+    {
+        var dir = Directory.CreateTempSubdirectory("dashboard-install-backup-").FullName;
+        try
+        {
+            foreach (var service in new[] { "engine", "web" })
+            {
+                var config = Path.Combine(sandbox.ConfigDir, service + ".json");
+                var file = Path.Combine(dir, service + ".bak");
+                var backup = await RunAsync(Path.Combine(sandbox.Prefix, "bin", "dashboard-" + service), "backup", "--to", file, "--config", config);
+                Assert.True(backup.ExitCode == 0, $"dashboard-{service} backup: {backup.Output}");
+                Assert.Equal("600", StatLine(file).Split(' ')[0]);
+                var restore = await RunAsync(Path.Combine(sandbox.Prefix, "bin", "dashboard-" + service), "restore", "--from", file, "--config", config);
+                Assert.Equal(1, restore.ExitCode);
+                Assert.Contains("is running", restore.Output, StringComparison.Ordinal);
+            }
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static async Task<InstallSandbox.Result> RunAsync(string program, params string[] args)
+    {
+        var psi = new System.Diagnostics.ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        psi.Environment["DOTNET_EnableDiagnostics"] = "0";
+        using var process = System.Diagnostics.Process.Start(psi)!;
+        var stdout = process.StandardOutput.ReadToEndAsync(Ct);
+        var stderr = process.StandardError.ReadToEndAsync(Ct);
+        await process.WaitForExitAsync(Ct).WaitAsync(TimeSpan.FromSeconds(60), Ct);
+        return new InstallSandbox.Result(process.ExitCode, await stdout + await stderr);
     }
 
     private static async Task UninstallKeepsOnlyDataAsync(InstallSandbox sandbox, int containerPid)
