@@ -674,8 +674,7 @@ do_uninstall() {
 run_foreground() {
   start_background engine
   wait_engine
-  local engine_pid; engine_pid="$(running_pid engine)"
-  trap 'kill -TERM "$engine_pid" 2>/dev/null || true; rm -f "$run_dir/engine.pid"' EXIT
+  trap 'stop_background engine' EXIT
   print_access
   log "web UI in the foreground (Ctrl-C stops both)"
   cd "$web_data"
