@@ -40,6 +40,33 @@ public sealed class InstallSandbox : IAsyncDisposable
     public string Socket => Path.Combine(RunDir, "engine.sock");
     public Uri WebUri => new($"https://127.0.0.1:{Port}/");
 
+    /// <summary>The distribution packages the script installs when missing (its <c>do_install</c> list).</summary>
+    public static readonly string[] Packages =
+        ["clang", "lld", "zlib1g-dev", "containernetworking-plugins", "iptables", "iproute2", "openssl", "curl", "util-linux", "passwd"];
+
+    /// <summary>
+    /// The test must not install packages on the machine: with all of them present the script only queries dpkg;
+    /// with some missing, every run gets <c>--skip-packages</c> instead.
+    /// </summary>
+    public IReadOnlyList<string> MissingPackages { get; } = FindMissingPackages();
+
+    private static List<string> FindMissingPackages()
+    {
+        var missing = new List<string>();
+        foreach (var package in Packages)
+        {
+            using var p = Process.Start(new ProcessStartInfo("dpkg-query", ["-W", "-f=${Status}", package]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+            var status = p.StandardOutput.ReadToEnd();
+            p.WaitForExit();
+            if (!status.Contains("install ok installed", StringComparison.Ordinal))
+            {
+                missing.Add(package);
+            }
+        }
+
+        return missing;
+    }
+
     /// <summary>The repository's install script (found above the test binary).</summary>
     public static string Script
     {
@@ -137,7 +164,7 @@ public sealed class InstallSandbox : IAsyncDisposable
             "--prefix", Prefix, "--data-dir", DataDir, "--config-dir", ConfigDir, "--unit-dir", UnitDir,
             "--run-dir", RunDir, "--log-dir", LogDir, "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--bind", "127.0.0.1", "--cgroup-parent", CgroupParent,
-        }.Concat(args))
+        }.Concat(MissingPackages.Count > 0 ? ["--skip-packages"] : []).Concat(args))
         {
             psi.ArgumentList.Add(a);
         }

@@ -52,6 +52,11 @@ public sealed partial class InstallScriptTests
         var before = HostSnapshot();
         await using (var sandbox = await InstallSandbox.CreateAsync(binaries, Ct))
         {
+            if (sandbox.MissingPackages.Count > 0)
+            {
+                TestContext.Current.SendDiagnosticMessage($"packages missing here, so the script runs with --skip-packages: {string.Join(' ', sandbox.MissingPackages)}");
+            }
+
             await InstallAsync(sandbox);
             using var web = WebClient(sandbox);
             await SignInWithBootstrapSecretAsync(sandbox, web);
