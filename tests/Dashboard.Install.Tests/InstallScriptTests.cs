@@ -62,6 +62,7 @@ public sealed partial class InstallScriptTests
             await SignInWithBootstrapSecretAsync(sandbox, web);
             using var engine = EngineClient(sandbox.Socket);
             var (id, pid) = await RunContainerAsync(sandbox, engine);
+            await AssertListedInUiAsync(web, "survivor");
             await UpgradeKeepsContainerAsync(sandbox, web, id, pid);
             await UninstallKeepsOnlyDataAsync(sandbox, pid);
             await PurgeLeavesNothingAsync(sandbox);
@@ -227,7 +228,17 @@ public sealed partial class InstallScriptTests
 
         // The admin account survived; the old cookie's keys are in the data dir too, but sign in afresh.
         await SignInAsync(web);
+        await AssertListedInUiAsync(web, "survivor");
         await BackupWhileRunningAsync(sandbox);
+    }
+
+    /// <summary>The signed-in containers page (prerendered) lists the container: the web UI, as the dashboard user, reaches the engine socket.</summary>
+    private static async Task AssertListedInUiAsync(HttpClient web, string name)
+    {
+        using var response = await web.GetAsync(new Uri("/containers", UriKind.Relative), Ct);
+        var html = await response.Content.ReadAsStringAsync(Ct);
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"/containers: {(int)response.StatusCode}");
+        Assert.Contains(name, html, StringComparison.Ordinal);
     }
 
     /// <summary>The installed binaries' backup commands against the running services, and restore's refusal.</summary>
