@@ -165,6 +165,7 @@ check_dotnet() {
     # shellcheck disable=SC1091
     [[ -r /etc/os-release ]] && { id="$(. /etc/os-release && echo "$ID")"; version="$(. /etc/os-release && echo "$VERSION_ID")"; }
     [[ $id == debian || $id == ubuntu ]] || die "no dotnet-sdk-10.0 package and no Microsoft repository for '$id': install the .NET 10 SDK by hand (https://dot.net)"
+    ensure_packages curl ca-certificates
     local deb; deb="$(mktemp --suffix=.deb)"
     log "adding Microsoft's package repository for $id $version"
     if ! curl -fsSL --max-time 60 -o "$deb" "https://packages.microsoft.com/config/$id/$version/packages-microsoft-prod.deb"; then

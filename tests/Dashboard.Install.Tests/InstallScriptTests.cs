@@ -133,6 +133,7 @@ public sealed partial class InstallScriptTests
         {
             var body = await ready.Content.ReadAsStringAsync(Ct);
             Assert.True(ready.StatusCode == HttpStatusCode.OK, body);
+            Assert.Contains("\"engine\":\"ok\"", body, StringComparison.Ordinal);
         }
 
         var metrics = await web.GetStringAsync(new Uri("/metrics", UriKind.Relative), Ct);

@@ -9,7 +9,8 @@ using Microsoft.EntityFrameworkCore;
 namespace Dashboard.Web.Hosting;
 
 /// <summary>
-/// <c>/readyz</c> (Identity database open and migrated, the default engine answers <c>/_ping</c>) for anyone, and
+/// <c>/readyz</c> (Identity database open and migrated, the default engine answers <c>/_ping</c>; the individual checks
+/// only for loopback callers) for anyone, and
 /// <c>/metrics</c> (Prometheus text) for loopback clients only. <c>/healthz</c> is mapped by <see cref="WebApp"/>.
 /// The metrics stay off the public port because they describe the host (request rates per route, memory, open
 /// circuits) and a scraper cannot carry the sign-in cookie; a request that names a forwarded client
@@ -30,7 +31,9 @@ public static class HealthEndpoints
             var checks = await CheckAsync(context.RequestServices, context.RequestAborted);
             var ready = checks.All(c => c.Value == "ok");
             context.Response.Headers.CacheControl = "no-store";
-            return Json(ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable, ready ? "ready" : "not ready", checks);
+
+            // Anonymous remote callers (load balancers) get the verdict only: the checks name paths and errors.
+            return Json(ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable, ready ? "ready" : "not ready", IsLocalScrape(context) ? checks : null);
         }).AllowAnonymous();
         app.MapGet("/metrics", (HttpContext context) =>
         {
@@ -137,20 +140,24 @@ public static class HealthEndpoints
         }
     }
 
-    private static IResult Json(int status, string text, IReadOnlyDictionary<string, string> checks)
+    private static IResult Json(int status, string text, IReadOnlyDictionary<string, string>? checks)
     {
         using var buffer = new MemoryStream();
         using (var json = new Utf8JsonWriter(buffer))
         {
             json.WriteStartObject();
             json.WriteString("status", text);
-            json.WriteStartObject("checks");
-            foreach (var (name, value) in checks)
+            if (checks is not null)
             {
-                json.WriteString(name, value);
+                json.WriteStartObject("checks");
+                foreach (var (name, value) in checks)
+                {
+                    json.WriteString(name, value);
+                }
+
+                json.WriteEndObject();
             }
 
-            json.WriteEndObject();
             json.WriteEndObject();
         }
 
