@@ -72,6 +72,7 @@ public static class EngineHost
         app.UseRouting();
         app.MapSystemEndpoints();
         app.MapContainerEndpoints();
+        app.MapHealthEndpoints();
         app.MapFallback((HttpContext context) =>
             DockerJson.Json(new ErrorResponse("page not found"), StatusCodes.Status404NotFound));
         return app;
