@@ -88,6 +88,7 @@ public sealed partial class ContainerManager : IAsyncDisposable
             throw new EngineException(ErrorKind.InvalidArgument, "config cannot be empty in order to create a container: no image given");
         }
 
+        CreateDefaults.EmptyAsUnset(body);
         var image = await _images.ResolveAsync(body.Image, cancellationToken);
         var host = body.HostConfig ?? new HostConfig();
         var id = NewId();

@@ -29,7 +29,16 @@ public sealed partial class ImageService
             IReadOnlyList<ImageRecord> loaded;
             using (await _gcLock.ReadAsync(cancellationToken))
             {
-                loaded = await Store.ImportAsync(temp, cancellationToken: cancellationToken);
+                try
+                {
+                    loaded = await Store.ImportAsync(temp, cancellationToken: cancellationToken);
+                }
+                catch (Exception e) when (e is EndOfStreamException or InvalidDataException or FormatException)
+                {
+                    // A truncated or non-tar upload (Dashboard.Images lets TarReader's exceptions through).
+                    throw new EngineException(ErrorKind.InvalidArgument, $"invalid image archive: {e.Message}", e);
+                }
+
                 foreach (var record in loaded)
                 {
                     await Store.UnpackAsync(record, cancellationToken);
