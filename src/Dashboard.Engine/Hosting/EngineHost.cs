@@ -53,7 +53,9 @@ public static class EngineHost
         services.AddSingleton<IDbContextFactory<EngineDbContext>>(new PooledDbContextFactory<EngineDbContext>(EngineDbContext.CreateOptions(options.DatabasePath)));
         services.AddSingleton<IContainerStore, SqliteContainerStore>();
         services.AddSingleton<IOciRuntime>(sp => new RuntimeCliOciRuntime(options.ResolveRuntimePath(), options.StateRoot, sp.GetRequiredService<ILogger<RuntimeCliOciRuntime>>()));
-        services.AddSingleton<IImageSource>(new DirectoryImageSource(Path.Combine(options.DataRoot, "rootfs-images")));
+        services.AddSingleton<SqliteImageRecordStore>();
+        services.AddSingleton<ImageService>();
+        services.AddSingleton<IImageSource>(sp => sp.GetRequiredService<ImageService>());
         services.AddSingleton<EventBus>();
         services.AddSingleton<ContainerManager>();
         services.AddSingleton(new PeerPolicy((uint)Tmds.Linux.LibC.geteuid(), PeerPolicy.LookupGroup(options.SocketGroup)));
@@ -73,6 +75,7 @@ public static class EngineHost
         app.MapSystemEndpoints();
         app.MapContainerEndpoints();
         app.MapHealthEndpoints();
+        app.MapImageEndpoints();
         app.MapFallback((HttpContext context) =>
             DockerJson.Json(new ErrorResponse("page not found"), StatusCodes.Status404NotFound));
         return app;
