@@ -62,6 +62,19 @@ public class IsolationTests : IDisposable
     }
 
     [Fact]
+    public void TimeNamespace_OffsetsShiftTheContainersBootClock()
+    {
+        const long tenYears = 10L * 365 * 86400;
+        var output = Probe("cut -d. -f1 /proc/uptime", s =>
+        {
+            s.Linux!.Namespaces!.Add(new Namespace { Type = "time" });
+            s.Linux.TimeOffsets = new() { ["boottime"] = new TimeOffset { Secs = tenYears } };
+        });
+        var hostUptime = long.Parse(File.ReadAllText("/proc/uptime").Split('.')[0], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(long.Parse(output.Trim(), System.Globalization.CultureInfo.InvariantCulture), tenYears + hostUptime - 5, tenYears + hostUptime + 60);
+    }
+
+    [Fact]
     public void Proc_ShowsOnlyTheContainer()
     {
         var output = Probe("echo $$; ls /proc | grep -c '^[0-9]'");
