@@ -209,6 +209,10 @@ public sealed class LayerStore
         {
             throw new ImageException(ImageErrorKind.Io, $"unpack layer {layer.Digest}: {e.Message}", e);
         }
+        catch (Exception e) when (e is InvalidDataException or ZstdSharp.ZstdException)
+        {
+            throw new ImageException(ImageErrorKind.InvalidSpec, $"unpack layer {layer.Digest}: corrupt compressed data: {e.Message}", e);
+        }
         finally
         {
             if (mounted)

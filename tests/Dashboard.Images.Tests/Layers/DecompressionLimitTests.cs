@@ -46,13 +46,12 @@ public sealed class DecompressionLimitTests
         using var t = new LayerTestRoot();
         using var root = SafeRoot.Open(t.Root);
         var source = new EmptyEntriesTar(1_000_000);
-        var watch = Stopwatch.StartNew();
 
-        var e = Assert.Throws<ImageException>(() => LayerApplier.Apply(root, source, null, new LayerLimits { MaxEntries = 5_000 }, Ct));
+        var e = Assert.Throws<ImageException>(() => LayerApplier.Apply(root, source, null, new LayerLimits { MaxEntries = 1_000 }, Ct));
 
-        Assert.Contains("more than 5000 entries", e.Message, StringComparison.Ordinal);
-        Assert.True(source.Position < source.Length / 10, $"read {source.Position} of {source.Length} bytes");
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), $"took {watch.Elapsed}");
+        // Bounded work: the applier stopped within the first percent of the 512 MB stream.
+        Assert.Contains("more than 1000 entries", e.Message, StringComparison.Ordinal);
+        Assert.True(source.Position < source.Length / 100, $"read {source.Position} of {source.Length} bytes");
         t.AssertSentinelUntouched();
     }
 
