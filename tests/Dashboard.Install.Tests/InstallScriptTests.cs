@@ -295,7 +295,7 @@ public sealed partial class InstallScriptTests
         }
 
         Assert.Equal(
-            ["data", "etc-overlay"],
+            ["data", InstallSandbox.OverlayDir],
             Directory.GetFileSystemEntries(sandbox.Root).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToArray());
         Assert.True(File.Exists(Path.Combine(sandbox.DataDir, "engine", "engine.db")));
         Assert.True(File.Exists(Path.Combine(sandbox.DataDir, "web", "web.db")));
@@ -306,7 +306,7 @@ public sealed partial class InstallScriptTests
     {
         var result = await sandbox.RunScriptAsync(Ct, "--uninstall", "--purge");
         Assert.True(result.ExitCode == 0, $"purge failed ({result.ExitCode}):\n{result.Output}");
-        Assert.Equal(["etc-overlay"], Directory.GetFileSystemEntries(sandbox.Root).Select(Path.GetFileName).ToArray());
+        Assert.Equal([InstallSandbox.OverlayDir], Directory.GetFileSystemEntries(sandbox.Root).Select(Path.GetFileName).ToArray());
         Assert.Null(sandbox.SandboxUid("dashboard"));
     }
 
