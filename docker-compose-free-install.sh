@@ -102,7 +102,7 @@ while (($#)); do
     --foreground) foreground=1 ;;
     --skip-packages) skip_packages=1 ;;
     -h|--help) usage; exit 0 ;;
-    *) die "unknown option '$1' (see --help)" ;;
+    *) echo "docker-compose-free-install.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift
 done
