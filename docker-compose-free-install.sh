@@ -116,6 +116,14 @@ prefix="$(abs "$prefix")"; data_dir="$(abs "$data_dir")"; config_dir="$(abs "$co
 unit_dir="$(abs "$unit_dir")"; run_dir="$(abs "$run_dir")"; log_dir="$(abs "$log_dir")"
 [[ -n $cert ]] && { cert="$(abs "$cert")"; key="$(abs "$key")"; }
 
+# These directories are created for the dashboard and removed whole by --uninstall/--purge.
+for d in "$data_dir" "$config_dir" "$run_dir" "$log_dir"; do
+  case "$d" in
+    ""|/|/bin|/boot|/dev|/etc|/home|/lib|/lib64|/opt|/proc|/root|/run|/sbin|/srv|/sys|/tmp|/usr|/usr/*bin|/usr/lib|/usr/local|/usr/share|/var|/var/lib|/var/log|/var/tmp)
+      die "refusing to use $d as a dashboard directory: uninstall removes it whole" ;;
+  esac
+done
+
 bin_dir="$prefix/bin"
 lib_dir="$prefix/lib/dashboard"
 engine_data="$data_dir/engine"
@@ -654,9 +662,14 @@ do_uninstall() {
   local f
   for f in dashboard-runtime dashboard-engine dashboard-web; do rm -f "$bin_dir/$f"; done
   rm -rf "$lib_dir" "$lib_dir.new" "$lib_dir.old"
-  rmdir "$prefix/lib" "$bin_dir" "$prefix" 2>/dev/null || true
+  # A scratch prefix or unit directory goes when empty; the system's own (/usr/local/bin...) stay.
+  if [[ $prefix != /usr/local && $prefix != /usr && $prefix != /opt ]]; then
+    rmdir "$prefix/lib" "$bin_dir" "$prefix" 2>/dev/null || true
+  fi
   rm -rf "$config_dir" "$run_dir" "$log_dir"
-  rmdir "$unit_dir" 2>/dev/null || true
+  if [[ $unit_dir != /etc/systemd/system && $unit_dir != /lib/systemd/system && $unit_dir != /usr/lib/systemd/system ]]; then
+    rmdir "$unit_dir" 2>/dev/null || true
+  fi
   if ((purge)); then
     rm -rf "$data_dir"
     if [[ $user == dashboard ]] && getent passwd dashboard >/dev/null; then

@@ -40,6 +40,8 @@ public sealed partial class ScriptOptionsTests
     [InlineData(1, "--port: '99999' is not a port number", "--port", "99999")]
     [InlineData(1, "--cgroup-parent: must be an absolute cgroup path without '..'", "--cgroup-parent", "/a/../b")]
     [InlineData(1, "--prefix needs a value", "--prefix")]
+    [InlineData(1, "refusing to use /var as a dashboard directory", "--data-dir", "/var/", "--uninstall", "--purge")]
+    [InlineData(1, "refusing to use /etc as a dashboard directory", "--config-dir", "/etc")]
     public void BadCommandLine_RefusedBeforeTouchingAnything(int expectedCode, string message, params string[] args)
     {
         var (code, _, stderr) = Run(args);
