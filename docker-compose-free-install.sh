@@ -244,13 +244,27 @@ stage_binaries() {
   chmod -R u=rwX,go=rX "$staging"
 }
 
+# The installed runtime is immutable (chattr +i): a container can then never rewrite it through
+# /proc/<pid>/exe (CVE-2019-5736), and the runtime, seeing that, runs each container's init in its
+# clone child instead of re-executing a sealed memfd copy of itself (faster create). $1 is +i or -i.
+runtime_immutable() {
+  local flag="$1" f="$2/runtime/dashboard-runtime"
+  [[ -f $f ]] && command -v chattr >/dev/null || return 0
+  if ! chattr "$flag" "$f" 2>/dev/null && [[ $flag == +i ]]; then
+    log "note: cannot make $f immutable on this filesystem; the runtime re-executes a sealed copy instead"
+  fi
+}
+
 # Renames the staged tree into place: running shims keep executing their (now unlinked) old
 # runtime file, so nothing is overwritten in place (that would fail with ETXTBSY or corrupt them).
 swap_binaries() {
   local staging="$lib_dir.new" old="$lib_dir.old"
+  runtime_immutable -i "$old"
   rm -rf "$old"
   [[ -d $lib_dir ]] && mv "$lib_dir" "$old"
   mv "$staging" "$lib_dir"
+  runtime_immutable +i "$lib_dir"
+  runtime_immutable -i "$old"
   rm -rf "$old"
   link_binaries
 }
@@ -595,6 +609,7 @@ do_install() {
   if [[ $use_systemd == yes ]]; then systemctl daemon-reload; fi
   if [[ -d $lib_dir ]] && diff -rq "$lib_dir.new" "$lib_dir" >/dev/null 2>&1; then
     rm -rf "$lib_dir.new"
+    runtime_immutable +i "$lib_dir"
     link_binaries
   else
     changed=1
@@ -661,6 +676,7 @@ do_uninstall() {
   if [[ $use_systemd == yes ]]; then systemctl daemon-reload; fi
   local f
   for f in dashboard-runtime dashboard-engine dashboard-web; do rm -f "$bin_dir/$f"; done
+  for f in "$lib_dir" "$lib_dir.new" "$lib_dir.old"; do runtime_immutable -i "$f"; done
   rm -rf "$lib_dir" "$lib_dir.new" "$lib_dir.old"
   # A scratch prefix or unit directory goes when empty; the system's own (/usr/local/bin...) stay.
   if [[ $prefix != /usr/local && $prefix != /usr && $prefix != /opt ]]; then

@@ -280,6 +280,17 @@ public sealed class InstallSandbox : IAsyncDisposable
 
         _holder.Dispose();
         RemoveCgroups();
+        // The script makes the installed runtime immutable; a run that failed before --uninstall leaves it so.
+        foreach (var lib in new[] { "lib/dashboard", "lib/dashboard.new", "lib/dashboard.old" })
+        {
+            var runtime = Path.Combine(Prefix, lib, "runtime/dashboard-runtime");
+            if (File.Exists(runtime))
+            {
+                using var chattr = Process.Start("chattr", ["-i", runtime]);
+                await chattr.WaitForExitAsync(CancellationToken.None);
+            }
+        }
+
         Directory.Delete(Root, recursive: true);
     }
 

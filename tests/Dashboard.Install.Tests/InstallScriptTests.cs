@@ -115,6 +115,12 @@ public sealed partial class InstallScriptTests
         Assert.Contains("DOTNET_EnableDiagnostics=0", File.ReadAllText($"/proc/{enginePid}/environ").Split('\0'));
         Assert.Equal(uid.Value, ProcessUid(webPid));
 
+        // The installed runtime is immutable (CVE-2019-5736; lets init run without a re-exec).
+        var lsattr = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("lsattr", [Path.Combine(sandbox.Prefix, "lib/dashboard/runtime/dashboard-runtime")]) { RedirectStandardOutput = true })!;
+        var attributes = (await lsattr.StandardOutput.ReadToEndAsync(Ct)).Split(' ')[0];
+        await lsattr.WaitForExitAsync(Ct);
+        Assert.Contains('i', attributes);
+
         // Running it again changes nothing: same secret, same certificate, the same service processes.
         var cert = File.ReadAllText(Path.Combine(sandbox.ConfigDir, "tls", "cert.pem"));
         var again = await sandbox.RunScriptAsync(Ct, "--from-build", sandbox.Binaries);
