@@ -664,6 +664,15 @@ stop_containers() {
   done
 }
 
+# Container root filesystems are overlay mounts below the data directory; with the engine gone
+# nobody else unmounts them, and rm -rf would stop at each mount point.
+unmount_under() {
+  local m
+  findmnt -rno TARGET 2>/dev/null | awk -v d="$1/" 'index($0, d) == 1' | sort -r | while read -r m; do
+    umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
+  done
+}
+
 do_uninstall() {
   require_root "--uninstall"
   stop_containers
@@ -687,6 +696,7 @@ do_uninstall() {
     rmdir "$unit_dir" 2>/dev/null || true
   fi
   if ((purge)); then
+    unmount_under "$data_dir"
     rm -rf "$data_dir"
     if [[ $user == dashboard ]] && getent passwd dashboard >/dev/null; then
       local uid; uid="$(id -u dashboard)"

@@ -182,25 +182,16 @@ public sealed partial class InstallScriptTests
 
     /// <summary>
     /// Through the engine socket's Docker API: the web UI's token API (POST /api/tokens, /api/containers) is not
-    /// on main yet. The image is the engine's stop-gap directory form with a busybox-static rootfs.
+    /// on main yet. The image is a <c>docker save</c> archive of a busybox-static root filesystem, loaded with
+    /// <c>POST /images/load</c>.
     /// </summary>
     private static async Task<(string Id, int Pid)> RunContainerAsync(InstallSandbox sandbox, HttpClient engine)
     {
-        var image = Path.Combine(sandbox.DataDir, "engine", "rootfs-images", "bb%3Alatest");
-        var rootfs = Path.Combine(image, "rootfs");
-        foreach (var dir in new[] { "bin", "etc", "proc", "sys", "dev", "tmp" })
+        using (var load = await engine.PostAsync(new Uri("/v1.43/images/load", UriKind.Relative), new ByteArrayContent(BusyboxArchive("bb:latest")), Ct))
         {
-            Directory.CreateDirectory(Path.Combine(rootfs, dir));
+            var body = await load.Content.ReadAsStringAsync(Ct);
+            Assert.True(load.StatusCode == HttpStatusCode.OK && !body.Contains("\"error", StringComparison.Ordinal), $"images/load: {(int)load.StatusCode} {body}");
         }
-
-        File.Copy("/bin/busybox", Path.Combine(rootfs, "bin", "busybox"));
-        foreach (var applet in new[] { "sh", "echo", "sleep" })
-        {
-            File.CreateSymbolicLink(Path.Combine(rootfs, "bin", applet), "busybox");
-        }
-
-        File.WriteAllText(Path.Combine(rootfs, "etc", "passwd"), "root:x:0:0:root:/:/bin/sh\n");
-        File.WriteAllText(Path.Combine(image, "config.json"), """{"config":{"Cmd":["sh"],"Env":["PATH=/bin"]}}""");
 
         using var create = await engine.PostAsync(
             new Uri("/v1.43/containers/create?name=survivor", UriKind.Relative),
@@ -215,6 +206,52 @@ public sealed partial class InstallScriptTests
         Assert.True(running && pid > 0, $"container running with a pid: {running} {pid}");
         Assert.True(Directory.Exists($"/proc/{pid}"));
         return (id, pid);
+    }
+
+    /// <summary>A <c>docker save</c> archive (manifest.json, config, one uncompressed layer) of busybox-static.</summary>
+    private static byte[] BusyboxArchive(string tag)
+    {
+        var layer = new MemoryStream();
+        using (var tar = new System.Formats.Tar.TarWriter(layer, System.Formats.Tar.TarEntryFormat.Pax, leaveOpen: true))
+        {
+            foreach (var dir in new[] { "bin/", "etc/", "proc/", "sys/", "dev/", "tmp/" })
+            {
+                tar.WriteEntry(new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.Directory, dir) { Mode = (UnixFileMode)0x1ED });
+            }
+
+            tar.WriteEntry(new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.RegularFile, "bin/busybox")
+            {
+                Mode = (UnixFileMode)0x1ED,
+                DataStream = new MemoryStream(File.ReadAllBytes("/bin/busybox")),
+            });
+            foreach (var applet in new[] { "sh", "echo", "sleep" })
+            {
+                tar.WriteEntry(new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.SymbolicLink, "bin/" + applet) { LinkName = "busybox", Mode = (UnixFileMode)0x1FF });
+            }
+
+            tar.WriteEntry(new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.RegularFile, "etc/passwd")
+            {
+                Mode = (UnixFileMode)0x1A4,
+                DataStream = new MemoryStream(Encoding.ASCII.GetBytes("root:x:0:0:root:/:/bin/sh\n")),
+            });
+        }
+
+        var layerBytes = layer.ToArray();
+        var diffId = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(layerBytes));
+        var arch = System.Runtime.InteropServices.RuntimeInformation.OSArchitecture == System.Runtime.InteropServices.Architecture.Arm64 ? "arm64" : "amd64";
+        var config = Encoding.UTF8.GetBytes($$$"""{"architecture":"{{{arch}}}","os":"linux","config":{"Cmd":["sh"],"Env":["PATH=/bin"]},"rootfs":{"type":"layers","diff_ids":["{{{diffId}}}"]}}""");
+        var configName = Convert.ToHexStringLower(SHA256.HashData(config)) + ".json";
+        var manifest = Encoding.UTF8.GetBytes($$"""[{"Config":"{{configName}}","RepoTags":["{{tag}}"],"Layers":["layer/layer.tar"]}]""");
+        var archive = new MemoryStream();
+        using (var tar = new System.Formats.Tar.TarWriter(archive, System.Formats.Tar.TarEntryFormat.Pax, leaveOpen: true))
+        {
+            foreach (var (name, data) in new[] { (configName, config), ("layer/layer.tar", layerBytes), ("manifest.json", manifest) })
+            {
+                tar.WriteEntry(new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.RegularFile, name) { Mode = (UnixFileMode)0x1A4, DataStream = new MemoryStream(data) });
+            }
+        }
+
+        return archive.ToArray();
     }
 
     private static async Task UpgradeKeepsContainerAsync(InstallSandbox sandbox, HttpClient web, string id, int pid)
