@@ -285,7 +285,7 @@ public sealed partial class InstallScriptTests
         Assert.Contains(name, html, StringComparison.Ordinal);
     }
 
-    /// <summary>The installed binaries' backup commands against the running services, and restore's refusal.</summary>
+    /// <summary>The installed binaries' backup commands against the running services (restore: the engine and web unit tests).</summary>
     private static async Task BackupWhileRunningAsync(InstallSandbox sandbox)
     {
         var dir = Directory.CreateTempSubdirectory("dashboard-install-backup-").FullName;
@@ -298,9 +298,6 @@ public sealed partial class InstallScriptTests
                 var backup = await RunAsync(Path.Combine(sandbox.Prefix, "bin", "dashboard-" + service), "backup", "--to", file, "--config", config);
                 Assert.True(backup.ExitCode == 0, $"dashboard-{service} backup: {backup.Output}");
                 Assert.Equal("600", StatLine(file).Split(' ')[0]);
-                var restore = await RunAsync(Path.Combine(sandbox.Prefix, "bin", "dashboard-" + service), "restore", "--from", file, "--config", config);
-                Assert.Equal(1, restore.ExitCode);
-                Assert.Contains("is running", restore.Output, StringComparison.Ordinal);
             }
         }
         finally
