@@ -722,9 +722,14 @@ run_foreground() {
     "$bin_dir/dashboard-web" --config "$config_dir/web.json"
 }
 
-case "$mode" in
-  build) build_only ;;
-  install) do_install ;;
-  upgrade) do_upgrade ;;
-  uninstall) do_uninstall ;;
-esac
+# One block read whole before it runs, ending in exit: bash reads scripts as it goes, so a checkout
+# that rewrites this file during a long build would otherwise feed it the new file's bytes.
+{
+  case "$mode" in
+    build) build_only ;;
+    install) do_install ;;
+    upgrade) do_upgrade ;;
+    uninstall) do_uninstall ;;
+  esac
+  exit 0
+}
