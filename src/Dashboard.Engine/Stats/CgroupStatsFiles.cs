@@ -50,13 +50,24 @@ public sealed class CgroupStatsFiles(string cgroupRoot = "/sys/fs/cgroup", strin
     /// <summary>USER_HZ: /proc/stat and cpuacct.stat count 1/100 s on every Linux ABI.</summary>
     private const ulong NanosPerTick = 10_000_000;
 
+    private DateTimeOffset _procStatTime = DateTimeOffset.MinValue;
+    private (ulong SystemNanos, int Cpus) _procStat;
+
     public bool IsV2 => File.Exists(Path.Combine(cgroupRoot, "cgroup.controllers"));
 
     /// <summary>Reads the cgroup at <paramref name="cgroupPath"/> (the spec's cgroupsPath) and the netns of <paramref name="pid"/> (0: no network).</summary>
     public RawSample Read(string cgroupPath, int pid, DateTimeOffset now)
     {
         var rel = cgroupPath.TrimStart('/');
-        var (system, cpus) = ReadProcStat();
+
+        // One /proc/stat read per sampling round, however many containers it covers.
+        if (_procStatTime != now)
+        {
+            _procStat = ReadProcStat();
+            _procStatTime = now;
+        }
+
+        var (system, cpus) = _procStat;
         var sample = IsV2 ? ReadV2(Path.Combine(cgroupRoot, rel)) : ReadV1(rel);
         return sample with
         {
