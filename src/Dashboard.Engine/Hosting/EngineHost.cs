@@ -53,7 +53,9 @@ public static class EngineHost
         services.AddSingleton<IDbContextFactory<EngineDbContext>>(new PooledDbContextFactory<EngineDbContext>(EngineDbContext.CreateOptions(options.DatabasePath)));
         services.AddSingleton<IContainerStore, SqliteContainerStore>();
         services.AddSingleton<IOciRuntime>(sp => new RuntimeCliOciRuntime(options.ResolveRuntimePath(), options.StateRoot, sp.GetRequiredService<ILogger<RuntimeCliOciRuntime>>()));
-        services.AddSingleton<IImageSource>(new DirectoryImageSource(Path.Combine(options.DataRoot, "rootfs-images")));
+        services.AddSingleton<SqliteImageRecordStore>();
+        services.AddSingleton<ImageService>();
+        services.AddSingleton<IImageSource>(sp => sp.GetRequiredService<ImageService>());
         services.AddSingleton<EventBus>();
         services.AddSingleton<ContainerManager>();
         services.AddSingleton<Exec.ExecManager>();
@@ -75,6 +77,8 @@ public static class EngineHost
         app.UseRouting();
         app.MapSystemEndpoints();
         app.MapContainerEndpoints();
+        app.MapHealthEndpoints();
+        app.MapImageEndpoints();
         app.MapExecEndpoints();
         app.MapAttachEndpoints();
         app.MapStatsEndpoints();
