@@ -1,13 +1,12 @@
 using System.Diagnostics;
-using Dashboard.Engine.Images;
 using Dashboard.Testing;
 using Docker.DotNet.Models;
 
 namespace Dashboard.Engine.Tests.Fakes;
 
 /// <summary>
-/// An engine driving the published <c>dashboard-runtime</c> (DASHBOARD_BIN) with a busybox-static
-/// image <c>bb</c>, as root; cgroups under a test-specific parent below <c>/dashboard-test</c>.
+/// An engine driving the published <c>dashboard-runtime</c> (DASHBOARD_BIN) with the busybox-static
+/// image loaded into the store as <c>bb</c>, as root; cgroups under a test-specific parent below <c>/dashboard-test</c>.
 /// </summary>
 public sealed class RealEngine : IAsyncDisposable
 {
@@ -46,34 +45,8 @@ public sealed class RealEngine : IAsyncDisposable
         var runtime = RuntimeBinary();
         var parent = "/dashboard-test/engine-" + Guid.NewGuid().ToString("N")[..8];
         var engine = await TestEngine.StartWithRuntimeBinaryAsync(runtime, parent);
-        AddBusybox(engine.Options.DataRoot, "bb:latest");
+        await engine.LoadAsync(TestImages.RealBusybox("bb:latest"));
         return new RealEngine(engine, parent);
-    }
-
-    /// <summary>A busybox-static rootfs with every applet linked, as image <paramref name="reference"/>.</summary>
-    public static void AddBusybox(string dataRoot, string reference)
-    {
-        var image = Path.Combine(dataRoot, "rootfs-images", DirectoryImageSource.DirectoryName(reference));
-        var rootfs = Path.Combine(image, "rootfs");
-        foreach (var dir in new[] { "bin", "etc", "proc", "sys", "dev", "tmp", "root" })
-        {
-            Directory.CreateDirectory(Path.Combine(rootfs, dir));
-        }
-
-        File.Copy("/bin/busybox", Path.Combine(rootfs, "bin", "busybox"));
-        var list = Process.Start(new ProcessStartInfo("/bin/busybox", "--list") { RedirectStandardOutput = true })!;
-        foreach (var applet in list.StandardOutput.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries))
-        {
-            if (applet != "busybox")
-            {
-                File.CreateSymbolicLink(Path.Combine(rootfs, "bin", applet), "busybox");
-            }
-        }
-
-        list.WaitForExit();
-        File.WriteAllText(Path.Combine(rootfs, "etc", "passwd"), "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n");
-        File.WriteAllText(Path.Combine(rootfs, "etc", "group"), "root:x:0:\nnogroup:x:65534:\n");
-        File.WriteAllText(Path.Combine(image, "config.json"), """{"config":{"Cmd":["sh"],"Env":["PATH=/bin"]}}""");
     }
 
     /// <summary>Creates and starts a container of image bb; returns its id.</summary>
