@@ -210,15 +210,18 @@ public sealed partial class ContainerManager : IAsyncDisposable
             // A restart reuses the bundle: the runtime's state of the previous run and its exit file go first.
             await _runtime.DeleteAsync(container.Id, force: true, cancellationToken);
             File.Delete(ExitFile(container.BundleDir));
-            var exit = new TaskCompletionSource<ContainerExit>(TaskCreationOptions.RunContinuationsAsynchronously);
-            _exits[container.Id] = exit;
+            // A `wait?condition=next-exit` armed before this start (docker run) holds the pending completion: keep it.
+            var exit = _exits.AddOrUpdate(
+                container.Id,
+                _ => new TaskCompletionSource<ContainerExit>(TaskCreationOptions.RunContinuationsAsynchronously),
+                (_, old) => old.Task.IsCompleted ? new TaskCompletionSource<ContainerExit>(TaskCreationOptions.RunContinuationsAsynchronously) : old);
             ShimStarted started;
             try
             {
                 Directory.CreateDirectory(Path.GetDirectoryName(ControlSocket(container.Id))!);
                 started = await _runtime.StartAsync(
                     new ShimStartRequest(container.Id, container.BundleDir, container.LogPath, ExitFile(container.BundleDir),
-                        ControlSocket(container.Id), _options.LogMaxSize, _options.LogMaxFiles),
+                        ControlSocket(container.Id), _options.LogMaxSize, _options.LogMaxFiles, container.Config.OpenStdin && !container.Config.Tty),
                     cancellationToken);
             }
             catch (EngineException e)

@@ -59,6 +59,8 @@ public static class EngineHost
         services.AddSingleton<EventBus>();
         services.AddSingleton<ContainerManager>();
         services.AddSingleton<Exec.ExecManager>();
+        services.AddSingleton<Stats.StatsSampler>();
+        services.AddHostedService(sp => sp.GetRequiredService<Stats.StatsSampler>());
         services.AddSingleton(new PeerPolicy((uint)Tmds.Linux.LibC.geteuid(), PeerPolicy.LookupGroup(options.SocketGroup)));
         configure?.Invoke(services);
 
@@ -78,6 +80,8 @@ public static class EngineHost
         app.MapHealthEndpoints();
         app.MapImageEndpoints();
         app.MapExecEndpoints();
+        app.MapAttachEndpoints();
+        app.MapStatsEndpoints();
         app.MapFallback((HttpContext context) =>
             DockerJson.Json(new ErrorResponse("page not found"), StatusCodes.Status404NotFound));
         return app;

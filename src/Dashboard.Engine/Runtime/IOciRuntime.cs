@@ -2,7 +2,7 @@ using Dashboard.Oci.Runtime;
 
 namespace Dashboard.Engine.Runtime;
 
-/// <summary>What the engine asks of a shim: start container <see cref="Id"/> from <see cref="BundleDir"/> and supervise it.</summary>
+/// <summary>What the engine asks of a shim: start container <see cref="Id"/> from <see cref="BundleDir"/> and supervise it (<see cref="Stdin"/>: keep a stdin pipe for attach).</summary>
 public sealed record ShimStartRequest(
     string Id,
     string BundleDir,
@@ -10,7 +10,8 @@ public sealed record ShimStartRequest(
     string ExitFile,
     string ControlSocket,
     long LogMaxSize,
-    int LogMaxFiles);
+    int LogMaxFiles,
+    bool Stdin = false);
 
 /// <summary>The container's init pid (host pid namespace) and the pid of the shim supervising it.</summary>
 public sealed record ShimStarted(int Pid, int ShimPid);

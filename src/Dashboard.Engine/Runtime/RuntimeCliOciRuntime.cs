@@ -39,11 +39,17 @@ public sealed class RuntimeCliOciRuntime : IOciRuntime
             "--control-socket", request.ControlSocket,
             "--log-max-size", request.LogMaxSize.ToString(CultureInfo.InvariantCulture),
             "--log-max-files", request.LogMaxFiles.ToString(CultureInfo.InvariantCulture),
-            request.Id,
         })
         {
             psi.ArgumentList.Add(a);
         }
+
+        if (request.Stdin)
+        {
+            psi.ArgumentList.Add("--stdin");
+        }
+
+        psi.ArgumentList.Add(request.Id);
 
         System.Diagnostics.Process shim;
         try

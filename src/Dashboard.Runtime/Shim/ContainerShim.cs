@@ -264,14 +264,16 @@ public sealed class ContainerShim
                 }
             }
 
+            // The clients polled this round: one accepted below has no poll entry yet.
+            var polled = _clients.ToList();
             if (span[index++].REvents != 0)
             {
                 _clients.Add(new Client(UnixSocket.Accept(listen)));
             }
 
-            foreach (var client in _clients.ToList())
+            foreach (var client in polled)
             {
-                if (span[index++].REvents != 0)
+                if (span[index++].REvents != 0 && _clients.Contains(client))
                 {
                     HandleClient(client, buffer);
                 }
