@@ -150,6 +150,7 @@ public sealed partial class Container
                 Rootfs = rootfs,
                 Spec = spec,
                 NoPivot = options.NoPivot,
+                NoNewKeyring = options.NoNewKeyring,
                 PreserveFds = options.PreserveFds,
                 ConsoleSocketFd = l.ConsoleFd,
                 FifoFd = fifo,

@@ -201,6 +201,7 @@ public static class SyscallNumbers
     public const long SYS_open_tree = 428;
     public const long SYS_move_mount = 429;
     public const long SYS_pivot_root = 155;
+    public const long SYS_keyctl = 250;
     public const long SYS_ioprio_set = 251;
     public const long SYS_sched_setattr = 314;
 }

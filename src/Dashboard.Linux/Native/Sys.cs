@@ -70,6 +70,22 @@ public static unsafe class Sys
         }
     }
 
+    /// <summary>
+    /// keyctl(KEYCTL_JOIN_SESSION_KEYRING, name): joins the session keyring of that name, creating it
+    /// when missing, so the caller no longer shares its parent's. Returns the keyring's serial, or
+    /// -errno (ENOSYS where keys are compiled out or filtered).
+    /// </summary>
+    public static unsafe long JoinSessionKeyring(string name)
+    {
+        const int KEYCTL_JOIN_SESSION_KEYRING = 1;
+        var bytes = System.Text.Encoding.UTF8.GetBytes(name + "\0");
+        fixed (byte* p = bytes)
+        {
+            var r = LibC.syscall(SyscallNumbers.SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, (nint)p, 0, 0, 0, 0);
+            return r >= 0 ? r : -Marshal.GetLastPInvokeError();
+        }
+    }
+
     public static int Prctl(int option, nuint a2 = 0, nuint a3 = 0, nuint a4 = 0, nuint a5 = 0) =>
         Check(LibC.prctl(option, a2, a3, a4, a5), "prctl");
 

@@ -51,6 +51,7 @@ public static class ContainerInit
             var config = receive();
             PhaseTimer.Mark("init: config received");
             JoinNamespaces(config);
+            JoinSessionKeyring(config);
             if (config.Mode == "exec")
             {
                 RunExec(sync, config);
@@ -73,6 +74,25 @@ public static class ContainerInit
         }
 
         return 1;
+    }
+
+    /// <summary>
+    /// Gives the container its own session keyring, "_ses.&lt;id&gt;" (an exec joins the same one), so
+    /// it does not share the runtime caller's keys (runc does the same unless --no-new-keyring).
+    /// Best effort as in runc: where keyrings are compiled out or filtered the call fails with ENOSYS.
+    /// </summary>
+    private static void JoinSessionKeyring(InitConfig config)
+    {
+        if (config.NoNewKeyring)
+        {
+            return;
+        }
+
+        var result = Sys.JoinSessionKeyring("_ses." + config.Id);
+        if (result < 0 && result != -Errno.ENOSYS)
+        {
+            throw new SyscallException("keyctl join session keyring", (int)-result, "_ses." + config.Id);
+        }
     }
 
     /// <summary>

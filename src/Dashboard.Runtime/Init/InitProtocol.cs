@@ -19,6 +19,9 @@ public sealed class InitConfig
     /// <summary>The init's pid as the host sees it (for hook state).</summary>
     [JsonPropertyName("hostPid")] public int HostPid { get; set; }
     [JsonPropertyName("noPivot")] public bool NoPivot { get; set; }
+
+    /// <summary>--no-new-keyring: keep the caller's session keyring instead of one per container.</summary>
+    [JsonPropertyName("noNewKeyring")] public bool NoNewKeyring { get; set; }
     [JsonPropertyName("preserveFds")] public int PreserveFds { get; set; }
     [JsonPropertyName("consoleSocketFd")] public int ConsoleSocketFd { get; set; } = -1;
     [JsonPropertyName("fifoFd")] public int FifoFd { get; set; } = -1;

@@ -130,6 +130,26 @@ public class LifecycleTests : IDisposable
     }
 
     [Fact]
+    public void SessionKeyring_IsTheContainersOwn_UnlessNoNewKeyring()
+    {
+        // /proc/keys lists the keyrings the reader possesses; it is masked by default, so unmask it here.
+        var bundle = _rt.Bundle(s =>
+        {
+            s.Process!.Args = ["cat", "/proc/keys"];
+            s.Linux!.MaskedPaths = [.. s.Linux.MaskedPaths!.Where(p => p != "/proc/keys")];
+        });
+        var id = RuntimeHarness.NewId();
+        var own = _rt.Run("run", "--bundle", bundle, id);
+        Assert.Equal(0, own.ExitCode);
+        Assert.Contains($"_ses.{id}:", own.Stdout, StringComparison.Ordinal);
+
+        var other = RuntimeHarness.NewId();
+        var inherited = _rt.Run("run", "--no-new-keyring", "--bundle", bundle, other);
+        Assert.Equal(0, inherited.ExitCode);
+        Assert.DoesNotContain($"_ses.{other}", inherited.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void StartWithoutProcess_Fails()
     {
         var bundle = _rt.Bundle(s => s.Process!.Args = ["sleep", "30"]);
