@@ -67,6 +67,7 @@ public static partial class ApiPipeline
         var (status, message) = e switch
         {
             EngineException ee => (StatusFor(ee.Kind), ee.Message),
+            Dashboard.Images.ImageException ie => (StatusFor(Images.ImageErrors.Kind(ie.Kind)), ie.Message),
             BadHttpRequestException bad => (bad.StatusCode == StatusCodes.Status413PayloadTooLarge ? StatusCodes.Status400BadRequest : bad.StatusCode, bad.Message),
             _ => (StatusCodes.Status500InternalServerError, e.Message),
         };

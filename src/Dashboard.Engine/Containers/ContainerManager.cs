@@ -88,15 +88,17 @@ public sealed partial class ContainerManager : IAsyncDisposable
             throw new EngineException(ErrorKind.InvalidArgument, "config cannot be empty in order to create a container: no image given");
         }
 
+        CreateDefaults.EmptyAsUnset(body);
         var image = await _images.ResolveAsync(body.Image, cancellationToken);
         var host = body.HostConfig ?? new HostConfig();
         var id = NewId();
-        var spec = SpecBuilder.Build(id, body, host, image, _options.CgroupParent);
         var config = CopyConfig(body, image);
         var dir = ContainerDir(id);
         Directory.CreateDirectory(dir);
         try
         {
+            image = image with { RootfsPath = await _images.CreateRootfsAsync(image, dir, cancellationToken) };
+            var spec = SpecBuilder.Build(id, body, host, image, _options.CgroupParent);
             var tmp = Path.Combine(dir, "config.json.tmp");
             await File.WriteAllBytesAsync(tmp, RuntimeJson.SerializeToUtf8(spec), cancellationToken);
             File.Move(tmp, Path.Combine(dir, "config.json"));
@@ -121,7 +123,7 @@ public sealed partial class ContainerManager : IAsyncDisposable
         }
         catch
         {
-            Directory.Delete(dir, recursive: true);
+            _images.RemoveContainerDirectory(dir);
             throw;
         }
     }
@@ -202,6 +204,8 @@ public sealed partial class ContainerManager : IAsyncDisposable
                 case ContainerPhase.Removing or ContainerPhase.Dead:
                     throw new EngineException(ErrorKind.InvalidState, $"container {container.Id} is marked for removal and cannot be started");
             }
+
+            await _images.EnsureRootfsAsync(container.BundleDir, cancellationToken);
 
             // A restart reuses the bundle: the runtime's state of the previous run and its exit file go first.
             await _runtime.DeleteAsync(container.Id, force: true, cancellationToken);
@@ -538,10 +542,7 @@ public sealed partial class ContainerManager : IAsyncDisposable
 
             await _store.SaveStateAsync(container.Id, container.State with { Status = ContainerPhase.Removing }, CancellationToken.None);
             await _runtime.DeleteAsync(container.Id, force: true, CancellationToken.None);
-            if (Directory.Exists(container.BundleDir))
-            {
-                Directory.Delete(container.BundleDir, recursive: true);
-            }
+            _images.RemoveContainerDirectory(container.BundleDir);
 
             await _store.RemoveContainerAsync(container.Id, CancellationToken.None);
         }
@@ -640,10 +641,7 @@ public sealed partial class ContainerManager : IAsyncDisposable
             if (container.State.Status == ContainerPhase.Removing)
             {
                 await _runtime.DeleteAsync(container.Id, force: true, cancellationToken);
-                if (Directory.Exists(container.BundleDir))
-                {
-                    Directory.Delete(container.BundleDir, recursive: true);
-                }
+                _images.RemoveContainerDirectory(container.BundleDir);
 
                 await _store.RemoveContainerAsync(container.Id, cancellationToken);
                 continue;

@@ -188,6 +188,10 @@ public sealed class ImageEntity
     public long CreatedNano { get; set; }
     public long Size { get; set; }
     public string ConfigJson { get; set; } = "{}";
+    public string ManifestDigest { get; set; } = "";
+    public string ManifestMediaType { get; set; } = "";
+    public string Os { get; set; } = "linux";
+    public string Architecture { get; set; } = "";
 }
 
 public sealed class ImageReferenceEntity

@@ -183,6 +183,8 @@ public static class WebApp
 
         app.MapStaticAssets().AllowAnonymous();
         app.MapGet("/healthz", () => Results.Text("ok")).AllowAnonymous();
+        app.MapHealthEndpoints();
+        app.HoldDataDirLock();
         app.Map("/error", () => Results.Problem("internal error")).AllowAnonymous();
         app.MapAccountEndpoints();
         app.MapGet("/audit.csv", async (HttpContext context, ActionAuthorizer authorizer, IAuditLog audit) =>

@@ -1,11 +1,10 @@
-using Dashboard.Engine.Images;
 using Dashboard.Engine.Tests.Fakes;
 using Dashboard.Testing;
 using Docker.DotNet.Models;
 
 namespace Dashboard.Engine.Tests.Containers;
 
-/// <summary>The engine driving the published <c>dashboard-runtime</c> (DASHBOARD_BIN) on a busybox-static rootfs, as root.</summary>
+/// <summary>The engine driving the published <c>dashboard-runtime</c> (DASHBOARD_BIN) on a busybox image loaded into the store (overlay rootfs), as root.</summary>
 public sealed class RealRuntimeTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -30,23 +29,7 @@ public sealed class RealRuntimeTests
         await using var engine = await TestEngine.StartWithRuntimeBinaryAsync(runtime, parent);
         try
         {
-            var image = Path.Combine(engine.Options.DataRoot, "rootfs-images", DirectoryImageSource.DirectoryName("bb:latest"));
-            var rootfs = Path.Combine(image, "rootfs");
-            foreach (var dir in new[] { "bin", "etc", "proc", "sys", "dev", "tmp" })
-            {
-                Directory.CreateDirectory(Path.Combine(rootfs, dir));
-            }
-
-            File.Copy("/bin/busybox", Path.Combine(rootfs, "bin", "busybox"));
-            foreach (var applet in new[] { "sh", "echo", "sleep" })
-            {
-                File.CreateSymbolicLink(Path.Combine(rootfs, "bin", applet), "busybox");
-            }
-
-            File.WriteAllText(Path.Combine(rootfs, "etc", "passwd"), "root:x:0:0:root:/:/bin/sh\n");
-            File.WriteAllText(Path.Combine(image, "config.json"), """{"config":{"Cmd":["sh"],"Env":["PATH=/bin"]}}""");
-
-            var c = await engine.Client.Containers.CreateContainerAsync(new CreateContainerParameters { Image = "bb", Name = "real-bb", Cmd = ["sh", "-c", "echo hello from busybox; sleep 30"] }, Ct);
+            var c = await engine.Client.Containers.CreateContainerAsync(new CreateContainerParameters { Image = "busybox", Name = "real-bb", Cmd = ["sh", "-c", "echo hello from busybox; sleep 30"] }, Ct);
             await engine.Client.Containers.StartContainerAsync(c.ID, new ContainerStartParameters(), Ct);
             Assert.True((await engine.Client.Containers.InspectContainerAsync(c.ID, Ct)).State!.Running);
 

@@ -3,6 +3,7 @@ using Dashboard.Engine.Containers;
 using Dashboard.Engine.Hosting;
 using Dashboard.Engine.Images;
 using Dashboard.Engine.Runtime;
+using Dashboard.Testing;
 using Docker.DotNet;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -37,22 +38,18 @@ public sealed class TestEngine : IAsyncDisposable
     public static Task<TestEngine> StartWithRuntimeBinaryAsync(string runtimeBinary, string cgroupParent = "/dashboard-test/engine") =>
         StartCoreAsync(new FakeOciRuntime(), NewRoot(), runtimeBinary, cgroupParent);
 
+    public ImageService Images => App.Services.GetRequiredService<ImageService>();
+
     public static string NewRoot()
     {
         var root = Path.Combine(Path.GetTempPath(), "det-" + Guid.NewGuid().ToString("N")[..10]);
         Directory.CreateDirectory(root);
-        AddImage(Path.Combine(root, "data"), "busybox:latest", """{"config":{"Cmd":["sh"],"Env":["IMAGE_VAR=1"],"Labels":{"from":"image"}}}""");
         return root;
     }
 
-    public static void AddImage(string dataRoot, string reference, string configJson)
-    {
-        var dir = Path.Combine(dataRoot, "rootfs-images", DirectoryImageSource.DirectoryName(reference));
-        Directory.CreateDirectory(Path.Combine(dir, "rootfs", "etc"));
-        File.WriteAllText(Path.Combine(dir, "rootfs", "etc", "passwd"), "root:x:0:0:root:/root:/bin/sh\nwww:x:33:33:www:/var/www:/bin/false\n");
-        File.WriteAllText(Path.Combine(dir, "rootfs", "etc", "group"), "root:x:0:\nwww:x:33:\nextra:x:500:www\n");
-        File.WriteAllText(Path.Combine(dir, "config.json"), configJson);
-    }
+    /// <summary>Loads an image archive (<see cref="TestImages"/>) as <c>POST /images/load</c> does.</summary>
+    public async Task<IReadOnlyList<string>> LoadAsync(byte[] archive) =>
+        await Images.LoadAsync(new MemoryStream(archive), TestContext.Current.CancellationToken);
 
     private static async Task<TestEngine> StartCoreAsync(FakeOciRuntime runtime, string root, string? runtimeBinary, string cgroupParent = "/dashboard-test/engine")
     {
@@ -77,8 +74,16 @@ public sealed class TestEngine : IAsyncDisposable
                 }
             },
             logging => { });
+        // Container root filesystems are overlay mounts (root only).
+        Requires.Root();
         await EngineHost.StartAsync(app, TestContext.Current.CancellationToken);
-        return new TestEngine(root, app, runtime, options);
+        var engine = new TestEngine(root, app, runtime, options);
+        if (await engine.Images.FindAsync("busybox", TestContext.Current.CancellationToken) is null)
+        {
+            await engine.LoadAsync(runtimeBinary is null ? TestImages.FakeBusybox() : TestImages.RealBusybox());
+        }
+
+        return engine;
     }
 
     /// <summary>Stops this engine process-equivalent, keeping its directories (for restart tests).</summary>
@@ -98,6 +103,18 @@ public sealed class TestEngine : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopKeepingFilesAsync();
-        Directory.Delete(Root, recursive: true);
+        RemoveAll(Root);
+    }
+
+    /// <summary>Deletes an engine root, unmounting container root filesystems first (deleting through them would fail on the mount points).</summary>
+    public static void RemoveAll(string root)
+    {
+        var containers = Path.Combine(root, "data", "containers");
+        foreach (var dir in Directory.Exists(containers) ? Directory.GetDirectories(containers) : [])
+        {
+            Dashboard.Images.Rootfs.ContainerRootfs.Open(dir).Remove();
+        }
+
+        Directory.Delete(root, recursive: true);
     }
 }
