@@ -102,7 +102,7 @@ while (($#)); do
     --foreground) foreground=1 ;;
     --skip-packages) skip_packages=1 ;;
     -h|--help) usage; exit 0 ;;
-    *) die "unknown option '$1' (see --help)" ;;
+    *) echo "docker-compose-free-install.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift
 done
@@ -115,6 +115,14 @@ abs() { local p="$1"; [[ $p == /* ]] || p="$PWD/$p"; printf '%s' "${p%/}"; }
 prefix="$(abs "$prefix")"; data_dir="$(abs "$data_dir")"; config_dir="$(abs "$config_dir")"
 unit_dir="$(abs "$unit_dir")"; run_dir="$(abs "$run_dir")"; log_dir="$(abs "$log_dir")"
 [[ -n $cert ]] && { cert="$(abs "$cert")"; key="$(abs "$key")"; }
+
+# These directories are created for the dashboard and removed whole by --uninstall/--purge.
+for d in "$data_dir" "$config_dir" "$run_dir" "$log_dir"; do
+  case "$d" in
+    ""|/|/bin|/boot|/dev|/etc|/home|/lib|/lib64|/opt|/proc|/root|/run|/sbin|/srv|/sys|/tmp|/usr|/usr/*bin|/usr/lib|/usr/local|/usr/share|/var|/var/lib|/var/log|/var/tmp)
+      die "refusing to use $d as a dashboard directory: uninstall removes it whole" ;;
+  esac
+done
 
 bin_dir="$prefix/bin"
 lib_dir="$prefix/lib/dashboard"
@@ -656,6 +664,15 @@ stop_containers() {
   done
 }
 
+# Container root filesystems are overlay mounts below the data directory; with the engine gone
+# nobody else unmounts them, and rm -rf would stop at each mount point.
+unmount_under() {
+  local m
+  findmnt -rno TARGET 2>/dev/null | awk -v d="$1/" 'index($0, d) == 1' | sort -r | while read -r m; do
+    umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
+  done
+}
+
 do_uninstall() {
   require_root "--uninstall"
   stop_containers
@@ -670,10 +687,16 @@ do_uninstall() {
   for f in dashboard-runtime dashboard-engine dashboard-web; do rm -f "$bin_dir/$f"; done
   for f in "$lib_dir" "$lib_dir.new" "$lib_dir.old"; do runtime_immutable -i "$f"; done
   rm -rf "$lib_dir" "$lib_dir.new" "$lib_dir.old"
-  rmdir "$prefix/lib" "$bin_dir" "$prefix" 2>/dev/null || true
+  # A scratch prefix or unit directory goes when empty; the system's own (/usr/local/bin...) stay.
+  if [[ $prefix != /usr/local && $prefix != /usr && $prefix != /opt ]]; then
+    rmdir "$prefix/lib" "$bin_dir" "$prefix" 2>/dev/null || true
+  fi
   rm -rf "$config_dir" "$run_dir" "$log_dir"
-  rmdir "$unit_dir" 2>/dev/null || true
+  if [[ $unit_dir != /etc/systemd/system && $unit_dir != /lib/systemd/system && $unit_dir != /usr/lib/systemd/system ]]; then
+    rmdir "$unit_dir" 2>/dev/null || true
+  fi
   if ((purge)); then
+    unmount_under "$data_dir"
     rm -rf "$data_dir"
     if [[ $user == dashboard ]] && getent passwd dashboard >/dev/null; then
       local uid; uid="$(id -u dashboard)"
@@ -699,9 +722,14 @@ run_foreground() {
     "$bin_dir/dashboard-web" --config "$config_dir/web.json"
 }
 
-case "$mode" in
-  build) build_only ;;
-  install) do_install ;;
-  upgrade) do_upgrade ;;
-  uninstall) do_uninstall ;;
-esac
+# One block read whole before it runs, ending in exit: bash reads scripts as it goes, so a checkout
+# that rewrites this file during a long build would otherwise feed it the new file's bytes.
+{
+  case "$mode" in
+    build) build_only ;;
+    install) do_install ;;
+    upgrade) do_upgrade ;;
+    uninstall) do_uninstall ;;
+  esac
+  exit 0
+}

@@ -36,7 +36,9 @@ public sealed class InstallSandbox : IAsyncDisposable
     public string UnitDir => Path.Combine(Root, "units");
     public string RunDir => Path.Combine(Root, "run");
     public string LogDir => Path.Combine(Root, "log");
-    public string EtcUpper => Path.Combine(Root, "etc-overlay", "upper");
+
+    /// <summary>The sandbox's own entry in <see cref="Root"/>: the overlay's tmpfs mount point (empty seen from the host).</summary>
+    public const string OverlayDir = "etc-overlay";
     public string Socket => Path.Combine(RunDir, "engine.sock");
     public Uri WebUri => new($"https://127.0.0.1:{Port}/");
 
@@ -108,17 +110,18 @@ public sealed class InstallSandbox : IAsyncDisposable
 
         // The web UI runs as the dashboard user and must reach its binaries and data below this directory.
         File.SetUnixFileMode(root, (UnixFileMode)0x1ED);
-        var upper = Path.Combine(root, "etc-overlay", "upper");
-        var work = Path.Combine(root, "etc-overlay", "work");
-        Directory.CreateDirectory(upper);
-        Directory.CreateDirectory(work);
-        var ready = Path.Combine(root, "etc-overlay", "ready");
+        // The overlay's layers live on a tmpfs mounted inside the namespace: upper and work directories must not be
+        // on an overlayfs themselves (as /tmp is in many CI containers), and the tmpfs vanishes with the namespace.
+        var overlay = Path.Combine(root, OverlayDir);
+        Directory.CreateDirectory(overlay);
+        var ready = Path.Combine(root, ".namespace-ready");
         var holder = Process.Start(new ProcessStartInfo("unshare")
         {
             ArgumentList =
             {
                 "--mount", "--propagation", "private", "--", "/bin/sh", "-c",
-                $"mount -t overlay overlay -o lowerdir=/etc,upperdir={upper},workdir={work} /etc && touch {ready} && exec sleep 900",
+                $"mount -t tmpfs -o mode=0700 tmpfs {overlay} && mkdir {overlay}/upper {overlay}/work && " +
+                $"mount -t overlay overlay -o lowerdir=/etc,upperdir={overlay}/upper,workdir={overlay}/work /etc && touch {ready} && exec sleep 900",
             },
             RedirectStandardError = true,
             UseShellExecute = false,
@@ -136,6 +139,7 @@ public sealed class InstallSandbox : IAsyncDisposable
         }
 
         Assert.True(File.Exists(ready), "the mount namespace holder did not get ready in 10 s");
+        File.Delete(ready);
         return new InstallSandbox(root, holder, binaries, FreePort());
     }
 
@@ -235,10 +239,10 @@ public sealed class InstallSandbox : IAsyncDisposable
         return File.Exists(path) && int.TryParse(File.ReadAllText(path).Trim(), out var pid) ? pid : null;
     }
 
-    /// <summary>uid of the user in the sandbox's /etc/passwd (the overlay's upper layer holds the changed file).</summary>
+    /// <summary>uid of the user in the sandbox's /etc/passwd, read through the holder's root in its mount namespace.</summary>
     public int? SandboxUid(string user)
     {
-        var passwd = Path.Combine(EtcUpper, "passwd");
+        var passwd = $"/proc/{_holder.Id}/root/etc/passwd";
         if (!File.Exists(passwd))
         {
             return null;

@@ -176,7 +176,7 @@ public sealed class LayerStore
             }
 
             using (var blob = _content.OpenRead(layer.Digest))
-            using (var tar = LayerApplier.Decompress(blob, compression))
+            using (var tar = new ReadAheadStream(LayerApplier.Decompress(blob, compression)))
             using (var root = SafeRoot.Open(target))
             {
                 LayerApplier.Apply(root, tar, diffId, _limits, cancellationToken);
@@ -208,6 +208,10 @@ public sealed class LayerStore
         catch (SyscallException e)
         {
             throw new ImageException(ImageErrorKind.Io, $"unpack layer {layer.Digest}: {e.Message}", e);
+        }
+        catch (Exception e) when (e is InvalidDataException or ZstdSharp.ZstdException)
+        {
+            throw new ImageException(ImageErrorKind.InvalidSpec, $"unpack layer {layer.Digest}: corrupt compressed data: {e.Message}", e);
         }
         finally
         {

@@ -250,11 +250,12 @@ internal static class SqliteSnapshot
         var temp = Path.Combine(dir, $".{Path.GetFileName(toFile)}.tmp-{Environment.ProcessId}");
         try
         {
-            using (File.Create(temp, 1, FileOptions.None))
+            // Created 0600 rather than chmod-ed later: an fd opened on a briefly readable file would keep reading the copy.
+            File.Delete(temp);
+            using (new FileStream(temp, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite }))
             {
             }
 
-            File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite);
             using (var source = Open(databasePath, readOnlySource ? SqliteOpenMode.ReadOnly : SqliteOpenMode.ReadWrite))
             using (var destination = Open(temp, SqliteOpenMode.ReadWrite))
             {

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Unpack throughput of a >= 100 MB multi-layer gzip image: ours (Dashboard.Images: import + unpack)
+# vs `umoci unpack` vs `tar -xzf` of each layer, interleaved, RUNS runs each, on a private tmpfs;
+# prints medians, MB/s of uncompressed tar and ratios; then overlay rootfs creation time.
+# Usage: tests/bench/images-unpack.sh [RUNS] [MB]   (root; builds tests/bench/ImagesBench in Release)
+set -euo pipefail
+runs="${1:-5}"
+mb="${2:-120}"
+here="$(cd "$(dirname "$0")" && pwd)"
+dotnet build -c Release "$here/ImagesBench" -v q -nologo >/dev/null
+bench="$here/ImagesBench/bin/Release/net10.0/ImagesBench"
+work="$(mktemp -d /tmp/dash-images-bench.XXXXXX)"
+mount -t tmpfs -o size=3g tmpfs "$work"
+trap 'umount -l "$work"; rmdir "$work"' EXIT
+
+layout="$work/layout"
+bytes=$("$bench" build "$layout" "$mb")
+manifest=$(jq -r '.manifests[0].digest' "$layout/index.json" | cut -d: -f2)
+mapfile -t layers < <(jq -r '.layers[].digest' "$layout/blobs/sha256/$manifest" | cut -d: -f2)
+echo "image: ${#layers[@]} gzip layers, $(echo "$bytes / 1048576" | bc -l | xargs printf '%.1f') MiB uncompressed tar, $(du -sm "$layout" | cut -f1) MiB compressed"
+
+ms() { echo "($2 - $1) / 1000000" | bc -l; }
+declare -A times
+for ((i = 0; i < runs; i++)); do
+  sync; echo 3 >/proc/sys/vm/drop_caches 2>/dev/null || true
+
+  start=$(date +%s%N)
+  read -r import_ms unpack_ms < <("$bench" unpack "$layout" "$work/ours-$i")
+  end=$(date +%s%N)
+  times[ours]+="$(ms "$start" "$end") "
+  times[ours-inproc]+="$(echo "$import_ms + $unpack_ms" | bc -l) "
+  rm -rf "$work/ours-$i"
+
+  start=$(date +%s%N)
+  umoci unpack --image "$layout:bench" "$work/umoci-$i" >/dev/null 2>&1
+  end=$(date +%s%N)
+  times[umoci]+="$(ms "$start" "$end") "
+  rm -rf "$work/umoci-$i"
+
+  start=$(date +%s%N)
+  mkdir "$work/tar-$i"
+  for l in "${layers[@]}"; do tar -xzf "$layout/blobs/sha256/$l" -C "$work/tar-$i"; done
+  end=$(date +%s%N)
+  times[tar]+="$(ms "$start" "$end") "
+  rm -rf "$work/tar-$i"
+done
+
+median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+declare -A med
+printf '%-13s %12s %10s\n' tool "median(ms)" "MB/s"
+for t in ours ours-inproc umoci tar; do
+  med[$t]=$(median <<<"${times[$t]}")
+  printf '%-13s %12.1f %10.1f\n' "$t" "${med[$t]}" "$(echo "$bytes / 1000000 / (${med[$t]} / 1000)" | bc -l)"
+done
+printf 'speed ours/tar -xzf: %.2fx   ours/umoci: %.2fx   (whole process incl. .NET start-up)\n' \
+  "$(echo "${med[tar]} / ${med[ours]}" | bc -l)" "$(echo "${med[umoci]} / ${med[ours]}" | bc -l)"
+printf 'speed ours-inproc/tar -xzf: %.2fx   ours-inproc/umoci: %.2fx\n' \
+  "$(echo "${med[tar]} / ${med[ours-inproc]}" | bc -l)" "$(echo "${med[umoci]} / ${med[ours-inproc]}" | bc -l)"
+
+"$bench" rootfs "$layout" "$work/rootfs-store" 21 >"$work/rootfs.txt"
+printf 'overlay rootfs creation: median %.3f ms, max %.3f ms over 20 (first, cold, dropped)\n' \
+  "$(tail -n +2 "$work/rootfs.txt" | median)" "$(tail -n +2 "$work/rootfs.txt" | sort -n | tail -1)"
