@@ -11,22 +11,35 @@ public sealed class AdminFlowTests(DashboardStack stack)
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task Container_LiveLogsThenStopAndRemove_GoneFromEngineAndList()
+    public async Task Container_CreatedInFormLiveLogsThenStopAndRemove_GoneFromEngineAndList()
     {
         stack.RequireAvailable();
         var page = await stack.SignInAsAdminAsync(Ct);
         const string name = "e2e-logs";
 
+        await DashboardStack.GotoAsync(page, "/containers");
+        await page.GetByTestId("container-new").ClickAsync();
+        await page.GetByTestId("create-form").WaitForAsync();
+        await page.GetByTestId("field-image").FillAsync(DashboardStack.ImageName);
+        await page.GetByTestId("field-name").FillAsync(name);
+
         // The trap lets sh (PID 1, which ignores SIGTERM by default) end at once on stop.
-        var id = await stack.RunBusyboxAsync(name, "trap 'exit 0' TERM; i=0; while true; do i=$((i+1)); echo \"line $i\"; sleep 0.2; done", Ct);
+        await page.GetByTestId("field-command").FillAsync("sh -c 'trap \"exit 0\" TERM; i=0; while true; do i=$((i+1)); echo \"line $i\"; sleep 0.2; done'");
+        await Assertions.Expect(page.GetByTestId("run-line")).ToHaveTextAsync(
+            "docker run -d --name e2e-logs busybox sh -c 'trap \"exit 0\" TERM; i=0; while true; do i=$((i+1)); echo \"line $i\"; sleep 0.2; done'");
+        await DashboardStack.ScreenshotAsync(page, "03-create");
+        await page.GetByTestId("create-submit").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("container-title")).ToHaveTextAsync(name, new LocatorAssertionsToHaveTextOptions { Timeout = 20_000 });
+        var id = page.Url[(page.Url.LastIndexOf('/') + 1)..];
+        Assert.True((await stack.Engine.Containers.InspectContainerAsync(id, Ct)).State!.Running);
 
         await DashboardStack.GotoAsync(page, "/containers");
         var link = page.GetByTestId("container-name").Filter(new LocatorFilterOptions { HasText = name });
         await link.WaitForAsync();
-        await DashboardStack.ScreenshotAsync(page, "03-containers");
+        await DashboardStack.ScreenshotAsync(page, "04-containers");
         await link.ClickAsync();
         await Assertions.Expect(page.GetByTestId("container-title")).ToHaveTextAsync(name);
-        await DashboardStack.ScreenshotAsync(page, "04-container-overview");
+        await DashboardStack.ScreenshotAsync(page, "05-container-overview");
 
         await page.GetByRole(AriaRole.Tab, new PageGetByRoleOptions { Name = "Logs" }).ClickAsync();
         var lines = page.GetByTestId("log-line");
@@ -36,7 +49,7 @@ public sealed class AdminFlowTests(DashboardStack stack)
         // Lines written after the page opened arrive without a reload: the follow stream is live.
         await Assertions.Expect(lines.Filter(new LocatorFilterOptions { HasTextRegex = new Regex($"^line {seen + 5}$") }))
             .ToHaveCountAsync(1, new LocatorAssertionsToHaveCountOptions { Timeout = 10_000 });
-        await DashboardStack.ScreenshotAsync(page, "05-container-logs");
+        await DashboardStack.ScreenshotAsync(page, "06-container-logs");
 
         await page.GetByTestId("action-stop").ClickAsync();
 
@@ -69,7 +82,7 @@ public sealed class AdminFlowTests(DashboardStack stack)
             // A new sample every second redraws the line; a busy loop keeps CPU above zero.
             await Assertions.Expect(chart).Not.ToHaveAttributeAsync("points", first, new LocatorAssertionsToHaveAttributeOptions { Timeout = 10_000 });
             await Assertions.Expect(page.GetByTestId("stats-cpu")).Not.ToHaveTextAsync(new Regex("^(–|0(\\.0+)? ?%)$"));
-            await DashboardStack.ScreenshotAsync(page, "06-container-stats");
+            await DashboardStack.ScreenshotAsync(page, "06b-container-stats");
         }
         finally
         {

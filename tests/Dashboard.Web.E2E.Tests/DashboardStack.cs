@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Dashboard.Testing;
+using Dashboard.Testing.Images;
 using Docker.DotNet;
 using Docker.DotNet.Models;
 using Microsoft.Playwright;
@@ -67,6 +68,7 @@ public sealed class DashboardStack : IAsyncLifetime
             : new[] { "dashboard-engine", "dashboard-web", "dashboard-runtime" }.FirstOrDefault(n => !File.Exists(Bin(n))) is { } missing ? $"needs {Bin(missing)}"
             : !File.Exists(ChromiumPath) ? $"needs Debian's chromium at {ChromiumPath}"
             : !File.Exists("/bin/busybox") ? "needs busybox-static (/bin/busybox)"
+            : Requires.FindTool("skopeo") is null ? "needs skopeo (turns the busybox OCI layout into a docker load archive)"
             : null;
         if (_unmet is not null)
         {
@@ -76,8 +78,8 @@ public sealed class DashboardStack : IAsyncLifetime
         var clock = Stopwatch.StartNew();
         Directory.CreateDirectory(Root);
         Directory.CreateDirectory(ScreenshotDir);
-        CreateBusyboxImage();
         await StartEngineAsync(Bin("dashboard-engine"), Bin("dashboard-runtime"));
+        await LoadBusyboxImageAsync();
         var engineReady = clock.Elapsed;
         await StartWebAsync(Bin("dashboard-web"));
         Console.Error.WriteLine($"e2e: engine ready after {engineReady.TotalSeconds:0.0} s, web after {clock.Elapsed.TotalSeconds:0.0} s");
@@ -222,25 +224,32 @@ public sealed class DashboardStack : IAsyncLifetime
         }
     }
 
-    /// <summary>The engine's stop-gap image store: <c>DATA/rootfs-images/busybox%3Alatest/rootfs</c> (src/Dashboard.Engine/README.md).</summary>
-    private void CreateBusyboxImage()
+    /// <summary>
+    /// Loads busybox the way <c>docker load</c> does (<c>POST /images/load</c>): the shared busybox OCI layout, turned into a
+    /// <c>docker save</c> archive named busybox:latest by skopeo.
+    /// </summary>
+    private async Task LoadBusyboxImageAsync()
     {
-        var image = Path.Combine(EngineDataRoot, "rootfs-images", Uri.EscapeDataString(ImageName + ":latest"));
-        var rootfs = Path.Combine(image, "rootfs");
-        foreach (var dir in new[] { "bin", "etc", "proc", "sys", "dev", "tmp", "root" })
+        var layout = Path.Combine(Root, "busybox-oci");
+        BusyboxImage.CreateLayout(layout);
+        var archive = Path.Combine(Root, "busybox.tar");
+        using (var skopeo = Process.Start(new ProcessStartInfo("skopeo")
         {
-            Directory.CreateDirectory(Path.Combine(rootfs, dir));
+            ArgumentList = { "copy", "--quiet", $"oci:{layout}:latest", $"docker-archive:{archive}:{ImageName}:latest" },
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        })!)
+        {
+            var error = await skopeo.StandardError.ReadToEndAsync();
+            await skopeo.WaitForExitAsync();
+            if (skopeo.ExitCode != 0)
+            {
+                throw new InvalidOperationException($"skopeo copy: exit {skopeo.ExitCode}: {error}");
+            }
         }
 
-        File.Copy("/bin/busybox", Path.Combine(rootfs, "bin", "busybox"));
-        foreach (var applet in new[] { "sh", "ash", "echo", "sleep", "cat", "ls", "seq", "yes", "head", "true" })
-        {
-            File.CreateSymbolicLink(Path.Combine(rootfs, "bin", applet), "busybox");
-        }
-
-        File.WriteAllText(Path.Combine(rootfs, "etc", "passwd"), "root:x:0:0:root:/root:/bin/sh\n");
-        File.WriteAllText(Path.Combine(rootfs, "etc", "group"), "root:x:0:\n");
-        File.WriteAllText(Path.Combine(image, "config.json"), """{"config":{"Cmd":["sh"],"Env":["PATH=/bin"]}}""");
+        await using var stream = File.OpenRead(archive);
+        await Engine.Images.LoadImageAsync(new ImageLoadParameters { Quiet = true }, stream, new Progress<JSONMessage>(), CancellationToken.None);
     }
 
     private async Task StartEngineAsync(string engine, string runtime)

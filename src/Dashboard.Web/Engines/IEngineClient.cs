@@ -37,6 +37,14 @@ public interface IEngineClient
 
     Task RemoveImageAsync(string id, bool force, CancellationToken cancellationToken);
 
+    /// <summary>Creates (does not start) a container; returns its id.</summary>
+    Task<string> CreateContainerAsync(ContainerCreateRequest request, CancellationToken cancellationToken);
+
+    /// <summary>The create request that would make a container like <paramref name="id"/> (edit and clone start from it).</summary>
+    Task<ContainerCreateRequest> GetCreateRequestAsync(string id, CancellationToken cancellationToken);
+
+    Task RenameContainerAsync(string id, string newName, CancellationToken cancellationToken);
+
     /// <summary>Starts <paramref name="request"/> in a running container with a TTY and attaches to it.</summary>
     Task<IExecSession> StartExecAsync(string id, ExecRequest request, CancellationToken cancellationToken);
 }

@@ -153,6 +153,7 @@ public static class WebApp
         services.AddScoped<ImageActions>();
         services.AddScoped<UserAdministration>();
         services.AddScoped<ExecActions>();
+        services.AddScoped<CreateActions>();
         services.AddScoped<BootstrapService>();
         services.AddScoped<IBootstrapStatus>(sp => sp.GetRequiredService<BootstrapService>());
     }

@@ -38,6 +38,7 @@ public sealed class ActionAuthorizer(IUserAccessSource access, IAuditLog audit)
         DashboardAction.ManageUsers => "manage users",
         DashboardAction.ViewAudit => "read",
         DashboardAction.Exec => "open a terminal in",
+        DashboardAction.CreateContainer => "create",
         _ => action.ToString().ToLowerInvariant(),
     };
 }

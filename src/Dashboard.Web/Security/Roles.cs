@@ -28,6 +28,7 @@ public enum DashboardAction
     ManageUsers,
     ViewAudit,
     Exec,
+    CreateContainer,
 }
 
 public static class Permissions
@@ -52,7 +53,7 @@ public static class Permissions
             DashboardAction.StartContainer or DashboardAction.StopContainer or DashboardAction.RestartContainer or
                 DashboardAction.KillContainer or DashboardAction.PauseContainer or DashboardAction.UnpauseContainer or
                 DashboardAction.RemoveContainer or DashboardAction.PullImage or DashboardAction.RemoveImage or
-                DashboardAction.Exec => isOperator,
+                DashboardAction.Exec or DashboardAction.CreateContainer => isOperator,
             _ => false,
         };
     }

@@ -196,6 +196,19 @@ public class TerminalPanelTests : DashboardTestContext
     private IRenderedComponent<TerminalPanel> RenderPanel() =>
         Render<TerminalPanel>(p => p.Add(c => c.Engine, "local").Add(c => c.ContainerId, "abc123"));
 
-    private IEnumerable<string> Written() =>
-        JSInterop.Invocations.Where(i => i.Identifier == "dashboardTerminal.write").Select(i => (string)i.Arguments[1]!);
+    /// <summary>What was written to the terminal so far; the pump adds invocations from another thread, so retry a torn read.</summary>
+    private List<string> Written()
+    {
+        while (true)
+        {
+            try
+            {
+                return [.. JSInterop.Invocations.Where(i => i.Identifier == "dashboardTerminal.write").Select(i => (string)i.Arguments[1]!)];
+            }
+            catch (InvalidOperationException)
+            {
+                Thread.Sleep(1);
+            }
+        }
+    }
 }

@@ -172,6 +172,33 @@ public sealed class FakeEngineClient : IEngineClient
 
     public ConcurrentQueue<(string ContainerId, ExecRequest Request, FakeExecSession Session)> Execs { get; } = new();
 
+    public ConcurrentQueue<ContainerCreateRequest> Created { get; } = new();
+
+    public ConcurrentDictionary<string, ContainerCreateRequest> CreateRequests { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>When set, creating a container fails with it (after the call is recorded).</summary>
+    public Exception? FailCreateWith { get; set; }
+
+    public Task<string> CreateContainerAsync(ContainerCreateRequest request, CancellationToken cancellationToken)
+    {
+        Created.Enqueue(request);
+        if (FailCreateWith is { } e)
+        {
+            return Task.FromException<string>(e);
+        }
+
+        var id = $"new{Created.Count}";
+        Calls.Enqueue(("create", request.Name ?? id));
+        return Task.FromResult(id);
+    }
+
+    public Task<ContainerCreateRequest> GetCreateRequestAsync(string id, CancellationToken cancellationToken) =>
+        CreateRequests.TryGetValue(id, out var r)
+            ? Task.FromResult(r)
+            : Task.FromException<ContainerCreateRequest>(new EngineException(EngineErrorKind.NotFound, $"inspect container {id}: no such container"));
+
+    public Task RenameContainerAsync(string id, string newName, CancellationToken cancellationToken) => Record("rename:" + newName, id);
+
     public Task<IExecSession> StartExecAsync(string id, ExecRequest request, CancellationToken cancellationToken)
     {
         if (FailActionsWith is { } e)
