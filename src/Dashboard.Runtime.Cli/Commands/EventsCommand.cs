@@ -48,6 +48,13 @@ public static class EventsCommand
             }
         }
 
+        // An OOM kill that ended the container can land between the last poll and the status check;
+        // the cgroup's counter still has it (the cgroup lives until delete).
+        if (oom.ReadOomKillCount() > seen)
+        {
+            Print(CgroupEvent.Oom(id));
+        }
+
         return 0;
     }
 
