@@ -6,6 +6,7 @@ using Dashboard.Engine.Events;
 using Dashboard.Engine.Images;
 using Dashboard.Engine.Runtime;
 using Dashboard.Engine.Store;
+using Dashboard.Engine.Volumes;
 using Dashboard.Linux;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
@@ -56,6 +57,7 @@ public static class EngineHost
         services.AddSingleton<SqliteImageRecordStore>();
         services.AddSingleton<ImageService>();
         services.AddSingleton<IImageSource>(sp => sp.GetRequiredService<ImageService>());
+        services.AddSingleton<VolumeService>();
         services.AddSingleton<EventBus>();
         services.AddSingleton<ContainerManager>();
         services.AddSingleton(new PeerPolicy((uint)Tmds.Linux.LibC.geteuid(), PeerPolicy.LookupGroup(options.SocketGroup)));
@@ -75,6 +77,7 @@ public static class EngineHost
         app.MapSystemEndpoints();
         app.MapContainerEndpoints();
         app.MapImageEndpoints();
+        app.MapVolumeEndpoints();
         app.MapFallback((HttpContext context) =>
             DockerJson.Json(new ErrorResponse("page not found"), StatusCodes.Status404NotFound));
         return app;
