@@ -1,6 +1,11 @@
 using Dashboard.Engine;
 using Dashboard.Engine.Hosting;
 
+if (BackupCommand.IsCommand(args))
+{
+    return await BackupCommand.RunAsync(args);
+}
+
 EngineOptions options;
 try
 {

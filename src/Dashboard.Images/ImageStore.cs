@@ -23,7 +23,7 @@ public sealed record ImageStoreOptions
 /// The image store: content-addressed blobs, unpacked layers and image records, with import,
 /// unpack, tag/untag/remove and garbage collection.
 /// </summary>
-public sealed class ImageStore
+public sealed partial class ImageStore
 {
     private readonly ImageImporter _importer;
 
@@ -95,6 +95,20 @@ public sealed class ImageStore
         }
 
         await new ImageExporter(Content).ExportOciLayoutAsync(records, directory, cancellationToken);
+    }
+
+    /// <summary>Writes images (by name or id) as a <c>docker save</c> archive.</summary>
+    public async Task ExportDockerArchiveAsync(IEnumerable<string> namesOrIds, Stream output, CancellationToken cancellationToken = default)
+    {
+        var records = new List<ImageRecord>();
+        foreach (var nameOrId in namesOrIds)
+        {
+            var record = await ResolveAsync(nameOrId, cancellationToken);
+            var normalized = ImageReference.TryNormalize(nameOrId, out var n) && record.Names.Contains(n, StringComparer.Ordinal) ? n : null;
+            records.Add(normalized is null ? record : record with { Names = [normalized] });
+        }
+
+        await new DockerArchiveExporter(Content).ExportAsync(records, output, cancellationToken);
     }
 
     /// <summary>Finds an image by name (normalized), full id, or an unambiguous id prefix of 12+ hex digits.</summary>

@@ -9,4 +9,5 @@ if (args.Length > 0 && args[0] == "init")
     return ContainerInit.Main();
 }
 
+PhaseTimer.Mark("cli: main");
 return Dispatcher.Run(args);

@@ -84,6 +84,7 @@ public sealed partial class Container
     /// </summary>
     public static (Container Container, int InitPidfd) Create(StateStore store, CreateOptions options)
     {
+        PhaseTimer.Mark("create: begin");
         ContainerId.Validate(options.Id);
         var bundle = System.IO.Path.GetFullPath(options.Bundle);
         var spec = LoadBundleSpec(bundle);
@@ -96,6 +97,7 @@ public sealed partial class Container
             }
         }
 
+        PhaseTimer.Mark("create: spec loaded and validated");
         store.Reserve(options.Id);
         ICgroupManager? cgroup = null;
         ClonedChild? child = null;
@@ -110,6 +112,7 @@ public sealed partial class Container
                 options.Warn?.Invoke(warning);
             }
 
+            PhaseTimer.Mark("create: cgroup created");
             store.SaveConfig(options.Id, spec);
             var fifoPath = store.FifoPath(options.Id);
             var oldUmask = Sys.Umask(0);
@@ -138,30 +141,28 @@ public sealed partial class Container
                 UidMappings = spec.Linux?.UidMappings,
                 GidMappings = spec.Linux?.GidMappings,
             };
-            var (clone, sync) = launch.Start();
-            child = clone;
-            fds.Add(sync);
-
-            var config = new InitConfig
+            PhaseTimer.Mark("create: launching init");
+            var (clone, sync) = launch.Start(l => new InitConfig
             {
                 Mode = "create",
                 Id = options.Id,
                 Bundle = bundle,
                 Rootfs = rootfs,
                 Spec = spec,
-                HostPid = child.Pid,
                 NoPivot = options.NoPivot,
                 PreserveFds = options.PreserveFds,
-                ConsoleSocketFd = launch.ConsoleFd,
+                ConsoleSocketFd = l.ConsoleFd,
                 FifoFd = fifo,
                 NewCgroupNamespace = newNs.Contains("cgroup"),
                 NewTimeNamespace = newNs.Contains("time"),
                 UserNamespace = namespaces.Any(n => n.Type == "user"),
                 CgroupPaths = cgroup.Paths.ToDictionary(p => p.Key, p => p.Value),
                 ParentHooks = spec.Hooks?.Prestart is { Count: > 0 } || spec.Hooks?.CreateRuntime is { Count: > 0 },
-                JoinNamespaces = launch.InitJoins,
-            };
-            InitChannel.Send(sync, new InitMessage { Type = "config", Config = config });
+                JoinNamespaces = l.InitJoins,
+            });
+            child = clone;
+            fds.Add(sync);
+            PhaseTimer.Mark("create: init released");
             while (true)
             {
                 var message = InitChannel.Receive(sync) ?? throw new RuntimeException(ErrorKind.Internal, "container init exited before it was ready");
@@ -184,6 +185,7 @@ public sealed partial class Container
                 }
             }
 
+            PhaseTimer.Mark("create: init ready");
             var record = new ContainerRecord
             {
                 Id = options.Id,
@@ -202,9 +204,10 @@ public sealed partial class Container
                 WritePidFile(pidFile, child.Pid);
             }
 
+            PhaseTimer.Mark("create: state saved");
             var pidfd = child.PidFd;
             child = null;
-            return (new Container(store, record), pidfd);
+            return (new Container(store, record, spec), pidfd);
         }
         catch (Exception e)
         {
@@ -281,7 +284,14 @@ public sealed partial class Container
         /// <summary>Namespace fds (by type) that init joins after exec; valid in init under the same numbers.</summary>
         public Dictionary<string, int> InitJoins { get; } = [];
 
-        public (ClonedChild Child, int Sync) Start()
+        /// <summary>
+        /// Clones the init stage and hands it its configuration (built by <paramref name="buildConfig"/>
+        /// once the console and namespace fds are known). Where our executable is protected and the
+        /// process quiescent, the init runs in the clone child itself and already holds the
+        /// configuration; otherwise the child re-executes a sealed copy of the runtime, which gets it
+        /// over the sync socket. Either way the returned socket then carries the init's messages.
+        /// </summary>
+        public (ClonedChild Child, int Sync) Start(Func<Launch, InitConfig> buildConfig)
         {
             var fds = new List<int>();
             int parentSync = -1, childSync = -1;
@@ -290,7 +300,6 @@ public sealed partial class Container
             try
             {
                 (parentSync, childSync) = Sys.SocketPair(Sys.SOCK_STREAM);
-                memfd = ExeSeal.CreateSealedCopy();
                 if (ConsoleSocket is not null)
                 {
                     ConsoleFd = UnixSocket.Connect(ConsoleSocket);
@@ -347,12 +356,24 @@ public sealed partial class Container
                     inherit.Add(ConsoleFd);
                 }
 
+                var config = buildConfig(this);
+                var inProcess = InitMode.InProcess();
+                if (!inProcess)
+                {
+                    memfd = ExeSeal.CreateSealedCopy();
+                    PhaseTimer.Mark("create: sealed copy made");
+                }
+
+                var initSync = childSync;
                 var child = CloneExec.Start(new CloneExecRequest
                 {
                     Flags = CloneFlags,
+                    InProcess = inProcess ? () => ContainerInit.RunInProcess(initSync, config) : null,
                     ExecFd = memfd,
                     Argv = ["dashboard-runtime", "init"],
-                    Envp = [$"{ContainerInit.SyncFdVariable}={childSync}", "DOTNET_EnableDiagnostics=0", "DOTNET_GCgen0size=0x400000"],
+                    Envp = PhaseTimer.Enabled
+                        ? [$"{ContainerInit.SyncFdVariable}={childSync}", "DOTNET_EnableDiagnostics=0", "DOTNET_GCgen0size=0x400000", PhaseTimer.Variable + "=1"]
+                        : [$"{ContainerInit.SyncFdVariable}={childSync}", "DOTNET_EnableDiagnostics=0", "DOTNET_GCgen0size=0x400000"],
                     JoinNamespaceFds = joinFds,
                     InheritFds = inherit,
                     BecomeNamespaceRoot = joins.ContainsKey("user") || (CloneFlags & Linux.Native.CloneFlags.CLONE_NEWUSER) != 0,
@@ -371,6 +392,15 @@ public sealed partial class Container
 
                     Cgroup?.Join(child.Pid);
                     child.Release();
+                    if (inProcess)
+                    {
+                        InitChannel.SendPid(parentSync, child.Pid);
+                    }
+                    else
+                    {
+                        config.HostPid = child.Pid;
+                        InitChannel.Send(parentSync, new InitMessage { Type = "config", Config = config });
+                    }
                 }
                 catch
                 {

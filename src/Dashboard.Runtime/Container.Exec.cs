@@ -40,24 +40,18 @@ public sealed partial class Container
             }
 
             var launch = new Launch { JoinPaths = joins, ConsoleSocket = options.ConsoleSocket, Cgroup = Cgroup };
-            (child, sync) = launch.Start();
             var execSpec = new Spec { Process = options.Process, Linux = new Oci.Runtime.Linux { Seccomp = spec.Linux?.Seccomp } };
-            InitChannel.Send(sync, new InitMessage
+            (child, sync) = launch.Start(l => new InitConfig
             {
-                Type = "config",
-                Config = new InitConfig
-                {
-                    Mode = "exec",
-                    Id = Id,
-                    Bundle = Record.Bundle,
-                    Rootfs = Record.Rootfs,
-                    Spec = execSpec,
-                    HostPid = child.Pid,
-                    PreserveFds = options.PreserveFds,
-                    ConsoleSocketFd = launch.ConsoleFd,
-                    UserNamespace = joins.ContainsKey("user"),
-                    JoinNamespaces = launch.InitJoins,
-                },
+                Mode = "exec",
+                Id = Id,
+                Bundle = Record.Bundle,
+                Rootfs = Record.Rootfs,
+                Spec = execSpec,
+                PreserveFds = options.PreserveFds,
+                ConsoleSocketFd = l.ConsoleFd,
+                UserNamespace = joins.ContainsKey("user"),
+                JoinNamespaces = l.InitJoins,
             });
 
             // The sync socket is close-on-exec in the child: EOF means the exec happened.

@@ -10,7 +10,7 @@ public sealed partial class Container
     public void Start(Action<string>? warn = null)
     {
         Guard(s => s.CanStart(), "start");
-        var spec = Store.LoadConfig(Id);
+        var spec = _config ??= Store.LoadConfig(Id);
         if (spec.Process is null)
         {
             // runtime-spec: start with no process configured MUST fail (runc would hang or run nothing).

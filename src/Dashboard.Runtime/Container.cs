@@ -11,11 +11,13 @@ namespace Dashboard.Runtime;
 public sealed partial class Container
 {
     private ICgroupManager? _cgroup;
+    private Spec? _config;
 
-    private Container(StateStore store, ContainerRecord record)
+    private Container(StateStore store, ContainerRecord record, Spec? config = null)
     {
         Store = store;
         Record = record;
+        _config = config;
     }
 
     public StateStore Store { get; }
@@ -80,11 +82,12 @@ public sealed partial class Container
         };
     }
 
+    /// <summary>The container's copy of config.json, parsed once per process.</summary>
     public Spec? TryLoadConfig()
     {
         try
         {
-            return Store.LoadConfig(Id);
+            return _config ??= Store.LoadConfig(Id);
         }
         catch (IOException)
         {

@@ -93,17 +93,16 @@ public sealed class StateStore
 
     public Spec LoadConfig(string id) => RuntimeJson.ParseSpec(File.ReadAllBytes(ConfigPath(id)));
 
-    /// <summary>Writes state.json atomically (temp file, fsync, rename).</summary>
+    /// <summary>
+    /// Writes state.json atomically (temp file, rename). Not fsynced: the state root is runtime
+    /// state (tmpfs under /run by default, as runc's), meaningless after a reboot, and an fsync
+    /// here cost more than the rest of <c>create</c> on a busy disk.
+    /// </summary>
     public void Save(ContainerRecord record)
     {
         var dir = DirectoryOf(record.Id);
         var tmp = System.IO.Path.Combine(dir, ".state.json.tmp");
-        using (var stream = new FileStream(tmp, FileMode.Create, FileAccess.Write))
-        {
-            JsonSerializer.Serialize(stream, record, StateJsonContext.Default.ContainerRecord);
-            stream.Flush(flushToDisk: true);
-        }
-
+        File.WriteAllBytes(tmp, JsonSerializer.SerializeToUtf8Bytes(record, StateJsonContext.Default.ContainerRecord));
         File.Move(tmp, System.IO.Path.Combine(dir, "state.json"), overwrite: true);
     }
 

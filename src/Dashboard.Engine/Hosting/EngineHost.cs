@@ -60,13 +60,14 @@ public static class EngineHost
         services.AddSingleton<VolumeService>();
         services.AddSingleton<EventBus>();
         services.AddSingleton<ContainerManager>();
+        services.AddSingleton<Exec.ExecManager>();
         services.AddSingleton(new PeerPolicy((uint)Tmds.Linux.LibC.geteuid(), PeerPolicy.LookupGroup(options.SocketGroup)));
         configure?.Invoke(services);
 
         builder.WebHost.UseKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.ListenUnixSocket(options.Socket, listen => listen.Use(next => connection => CheckPeerAsync(connection, next, kestrel.ApplicationServices)));
+            kestrel.ListenUnixSocket(options.Socket, listen => listen.Use(next => connection => CheckPeerAsync(connection, next, kestrel.ApplicationServices)).Use(Hijack.Middleware));
         });
 
         var app = builder.Build();
@@ -76,8 +77,10 @@ public static class EngineHost
         app.UseRouting();
         app.MapSystemEndpoints();
         app.MapContainerEndpoints();
+        app.MapHealthEndpoints();
         app.MapImageEndpoints();
         app.MapVolumeEndpoints();
+        app.MapExecEndpoints();
         app.MapFallback((HttpContext context) =>
             DockerJson.Json(new ErrorResponse("page not found"), StatusCodes.Status404NotFound));
         return app;
@@ -96,6 +99,7 @@ public static class EngineHost
 
         await SqliteContainerStore.InitializeAsync(app.Services.GetRequiredService<IDbContextFactory<EngineDbContext>>(), cancellationToken);
         await app.Services.GetRequiredService<ContainerManager>().ReconcileAsync(cancellationToken);
+        await app.Services.GetRequiredService<Exec.ExecManager>().ReconcileAsync(cancellationToken);
         await app.StartAsync(cancellationToken);
         SecureSocket(options.Socket, app.Services.GetRequiredService<PeerPolicy>().GroupId);
         log.LogInformation("dashboard-engine {Version} (API {ApiVersion}) listening on {Socket}, data root {DataRoot}, state root {StateRoot}",

@@ -19,6 +19,16 @@ public enum LayerDriver
     Copy,
 }
 
+public enum LayerUnpackState
+{
+    Started,
+    Done,
+    AlreadyUnpacked,
+}
+
+/// <summary>A layer of <see cref="LayerStore.UnpackAsync(ImageManifest, ImageConfig, Action{LayerUnpackEvent}?, CancellationToken)"/> starting or ending.</summary>
+public sealed record LayerUnpackEvent(int Index, Descriptor Layer, LayerUnpackState State);
+
 /// <summary>
 /// Unpacked layers under <c>layers/&lt;chainid-hex&gt;/diff</c>, each unpacked once (DESIGN.md §4).
 /// With the overlay driver, layer N is applied onto an overlay mount of layers 1..N-1 with a fresh
@@ -85,7 +95,11 @@ public sealed class LayerStore
         : [GetDiffPath(chainIds[^1])];
 
     /// <summary>Unpacks every layer of an image that is not unpacked yet; returns the chain ids.</summary>
-    public async Task<IReadOnlyList<Digest>> UnpackAsync(ImageManifest manifest, ImageConfig config, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<Digest>> UnpackAsync(ImageManifest manifest, ImageConfig config, CancellationToken cancellationToken = default) =>
+        UnpackAsync(manifest, config, null, cancellationToken);
+
+    /// <summary>As <see cref="UnpackAsync(ImageManifest, ImageConfig, CancellationToken)"/>, telling <paramref name="onLayer"/> when each layer starts and ends.</summary>
+    public async Task<IReadOnlyList<Digest>> UnpackAsync(ImageManifest manifest, ImageConfig config, Action<LayerUnpackEvent>? onLayer, CancellationToken cancellationToken = default)
     {
         var diffIds = config.RootFs.DiffIds;
         if (diffIds.Count != manifest.Layers.Count)
@@ -96,7 +110,13 @@ public sealed class LayerStore
         var chainIds = ChainIds(diffIds);
         for (var i = 0; i < chainIds.Count; i++)
         {
-            await UnpackLayerAsync(manifest.Layers[i], diffIds[i], chainIds.Take(i).ToList(), chainIds[i], cancellationToken);
+            var existed = Exists(chainIds[i]);
+            onLayer?.Invoke(new LayerUnpackEvent(i, manifest.Layers[i], existed ? LayerUnpackState.AlreadyUnpacked : LayerUnpackState.Started));
+            if (!existed)
+            {
+                await UnpackLayerAsync(manifest.Layers[i], diffIds[i], chainIds.Take(i).ToList(), chainIds[i], cancellationToken);
+                onLayer?.Invoke(new LayerUnpackEvent(i, manifest.Layers[i], LayerUnpackState.Done));
+            }
         }
 
         return chainIds;

@@ -11,12 +11,20 @@ public sealed class CloneExecRequest
     /// <summary>A cgroup v2 directory fd for CLONE_INTO_CGROUP, or -1.</summary>
     public int CgroupFd { get; init; } = -1;
 
-    /// <summary>The executable to run, by fd (a sealed memfd copy of ourselves).</summary>
-    public required int ExecFd { get; init; }
+    /// <summary>The executable to run, by fd (a sealed memfd copy of ourselves); unused with <see cref="InProcess"/>.</summary>
+    public int ExecFd { get; init; } = -1;
 
-    public required IReadOnlyList<string> Argv { get; init; }
+    public IReadOnlyList<string> Argv { get; init; } = [];
 
-    public required IReadOnlyList<string> Envp { get; init; }
+    public IReadOnlyList<string> Envp { get; init; } = [];
+
+    /// <summary>
+    /// Instead of exec, the child runs this and exits with its result. Only for a quiescent caller
+    /// (see <see cref="CloneExec.IsQuiescent"/>): the child is a copy of the parent's address space
+    /// with one thread, which is safe for managed code only when no other thread could have been
+    /// allocating, collecting or holding a lock at the clone.
+    /// </summary>
+    public Func<int>? InProcess { get; init; }
 
     /// <summary>Namespace fds the child joins with setns(fd, 0) before exec, in order (user first).</summary>
     public IReadOnlyList<int> JoinNamespaceFds { get; init; } = [];
@@ -67,6 +75,22 @@ public static unsafe class CloneExec
     private const long SYS_setresuid = 117;
     private const long SYS_setresgid = 119;
 
+    /// <summary>
+    /// Whether this process has only the main thread and the runtime's finalizer thread (DESIGN.md
+    /// §2: the measured-safe state for running managed code in a clone child).
+    /// </summary>
+    public static bool IsQuiescent()
+    {
+        try
+        {
+            return Directory.GetDirectories("/proc/self/task").Length <= 2;
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
     public static ClonedChild Start(CloneExecRequest request)
     {
         // Everything the child touches lives in one unmanaged block prepared here.
@@ -100,7 +124,19 @@ public static unsafe class CloneExec
         long pid;
         try
         {
+            if (request.InProcess is not null)
+            {
+                // Leaves the finalizer thread parked: nothing between here and clone3 allocates, so no
+                // collection can queue it new work while the address space is copied.
+                GC.WaitForPendingFinalizers();
+            }
+
             pid = RawLibC.syscall(SyscallNumbers.SYS_clone3, (nint)(&args), sizeof(CloneArgs), 0, 0, 0, 0);
+            if (pid == 0 && request.InProcess is { } inProcess)
+            {
+                ChildRunInProcess(goRead, goWrite, errWrite, ints, joinCount, request.BecomeNamespaceRoot, inProcess);
+            }
+
             if (pid == 0)
             {
                 ChildMain(goRead, goWrite, errWrite, ints, joinCount, inheritCount, request.ExecFd, empty, argv.Pointer, envp.Pointer, request.BecomeNamespaceRoot);
@@ -130,8 +166,57 @@ public static unsafe class CloneExec
         return new ClonedChild((int)pid, pidfd, goWrite, errRead);
     }
 
+    // Runs in the child of an in-process clone: the same preparation as ChildMain, then the managed
+    // entry point instead of exec. The error pipe is closed first, which tells Release that the
+    // child is running; from then on it reports through its own channel. Never returns.
+    private static void ChildRunInProcess(int goRead, int goWrite, int errWrite, int* ints, int joinCount, bool becomeRoot, Func<int> entry)
+    {
+        Prepare(goRead, goWrite, errWrite, ints, joinCount, becomeRoot);
+        RawLibC.syscall(SyscallNumbers.SYS_close, errWrite, 0, 0, 0, 0, 0);
+        var code = 1;
+        try
+        {
+            code = entry();
+        }
+        finally
+        {
+            RawLibC.syscall(SyscallNumbers.SYS_exit_group, code, 0, 0, 0, 0, 0);
+        }
+    }
+
     // Runs in the child. Raw syscalls only; never returns.
     private static void ChildMain(int goRead, int goWrite, int errWrite, int* ints, int joinCount, int inheritCount, int execFd, byte* empty, byte** argv, byte** envp, bool becomeRoot)
+    {
+        Prepare(goRead, goWrite, errWrite, ints, joinCount, becomeRoot);
+        for (var i = 0; i < inheritCount; i++)
+        {
+            if (RawLibC.syscall(SyscallNumbers.SYS_fcntl, ints[joinCount + i], OpenFlags.F_SETFD, 0, 0, 0, 0) < 0)
+            {
+                Fail(errWrite, 2, i);
+            }
+        }
+
+        // The .NET runtime ignores SIGPIPE and may block signals; a new program must start with defaults.
+        var dfl = default(KernelSigaction);
+        for (var sig = 1; sig <= 64; sig++)
+        {
+            if (sig is Signals.SIGKILL or Signals.SIGSTOP)
+            {
+                continue;
+            }
+
+            RawLibC.syscall(SYS_rt_sigaction, sig, (nint)(&dfl), 0, 8, 0, 0);
+        }
+
+        ulong emptyMask = 0;
+        RawLibC.syscall(SYS_rt_sigprocmask, 2 /* SIG_SETMASK */, (nint)(&emptyMask), 0, 8, 0, 0);
+
+        RawLibC.syscall(SyscallNumbers.SYS_execveat, execFd, (nint)empty, (nint)argv, (nint)envp, OpenFlags.AT_EMPTY_PATH, 0);
+        Fail(errWrite, 3, 0);
+    }
+
+    // Waits for Release, then joins the namespaces given by fd and becomes root of the user namespace.
+    private static void Prepare(int goRead, int goWrite, int errWrite, int* ints, int joinCount, bool becomeRoot)
     {
         RawLibC.syscall(SyscallNumbers.SYS_close, goWrite, 0, 0, 0, 0, 0);
         byte go = 0;
@@ -159,32 +244,6 @@ public static unsafe class CloneExec
         {
             Fail(errWrite, 4, 0);
         }
-
-        for (var i = 0; i < inheritCount; i++)
-        {
-            if (RawLibC.syscall(SyscallNumbers.SYS_fcntl, ints[joinCount + i], OpenFlags.F_SETFD, 0, 0, 0, 0) < 0)
-            {
-                Fail(errWrite, 2, i);
-            }
-        }
-
-        // The .NET runtime ignores SIGPIPE and may block signals; a new program must start with defaults.
-        var dfl = default(KernelSigaction);
-        for (var sig = 1; sig <= 64; sig++)
-        {
-            if (sig is Signals.SIGKILL or Signals.SIGSTOP)
-            {
-                continue;
-            }
-
-            RawLibC.syscall(SYS_rt_sigaction, sig, (nint)(&dfl), 0, 8, 0, 0);
-        }
-
-        ulong emptyMask = 0;
-        RawLibC.syscall(SYS_rt_sigprocmask, 2 /* SIG_SETMASK */, (nint)(&emptyMask), 0, 8, 0, 0);
-
-        RawLibC.syscall(SyscallNumbers.SYS_execveat, execFd, (nint)empty, (nint)argv, (nint)envp, OpenFlags.AT_EMPTY_PATH, 0);
-        Fail(errWrite, 3, 0);
     }
 
     private static void Fail(int errWrite, int stage, int index)
@@ -216,7 +275,7 @@ public sealed class ClonedChild : IDisposable
 
     public int PidFd { get; private set; }
 
-    /// <summary>Lets the child exec, and waits until the exec happened or failed.</summary>
+    /// <summary>Lets the child exec (or start its in-process entry), and waits until that happened or failed.</summary>
     public unsafe void Release()
     {
         ReadOnlySpan<byte> one = [1];

@@ -30,10 +30,13 @@ public static class RunCommand
                 return 0;
             }
 
+            PhaseTimer.Mark("run: started");
             var status = Sys.WaitPidfd(pidfd);
+            PhaseTimer.Mark("run: container exited");
             if (!cmd.Flag("keep"))
             {
-                Container.Load(context.Store, id).Delete(force: true, context.Log.Warn);
+                container.Delete(force: true, context.Log.Warn);
+                PhaseTimer.Mark("run: deleted");
             }
 
             return status;

@@ -14,19 +14,42 @@ public static class ContainerInit
 {
     public const string SyncFdVariable = "_DASHBOARD_SYNC_FD";
 
-    /// <summary>Entry point; only returns on failure (the error has been sent to the runtime).</summary>
+    /// <summary>Entry point of the re-executed init; only returns on failure (the error has been sent to the runtime).</summary>
     public static int Main()
     {
         Sys.Prctl(PrctlOptions.PR_SET_DUMPABLE, 0);
+        PhaseTimer.Mark("init: main");
         if (!int.TryParse(Environment.GetEnvironmentVariable(SyncFdVariable), out var sync) || sync < 3)
         {
             Console.Error.WriteLine("init: not started by the runtime");
             return 1;
         }
 
+        return Run(sync, () => InitChannel.Receive(sync)?.Config ?? throw new RuntimeException(ErrorKind.Internal, "init: no config received"));
+    }
+
+    /// <summary>
+    /// Entry point of init in the clone child itself (no re-exec): the configuration is already in
+    /// memory, only the host pid is read from the runtime. Only returns on failure.
+    /// </summary>
+    public static int RunInProcess(int sync, InitConfig config)
+    {
+        Sys.Prctl(PrctlOptions.PR_SET_DUMPABLE, 0);
+        PhaseTimer.Mark("init: in-process");
+        return Run(sync, () =>
+        {
+            config.HostPid = InitChannel.ReceivePid(sync);
+            CloseInheritedExcept(sync, config);
+            return config;
+        });
+    }
+
+    private static int Run(int sync, Func<InitConfig> receive)
+    {
         try
         {
-            var config = InitChannel.Receive(sync)?.Config ?? throw new RuntimeException(ErrorKind.Internal, "init: no config received");
+            var config = receive();
+            PhaseTimer.Mark("init: config received");
             JoinNamespaces(config);
             if (config.Mode == "exec")
             {
@@ -50,6 +73,23 @@ public static class ContainerInit
         }
 
         return 1;
+    }
+
+    /// <summary>
+    /// A clone child starts with every fd of the runtime (a shim's log files and control socket
+    /// among them); it keeps only what init uses, as an exec'd init would.
+    /// </summary>
+    private static void CloseInheritedExcept(int sync, InitConfig config)
+    {
+        var keep = new HashSet<int> { sync, config.FifoFd, config.ConsoleSocketFd };
+        keep.UnionWith(config.JoinNamespaces.Values);
+        foreach (var entry in Directory.GetFileSystemEntries("/proc/self/fd"))
+        {
+            if (int.TryParse(Path.GetFileName(entry), out var fd) && fd >= 3 + config.PreserveFds && !keep.Contains(fd))
+            {
+                Sys.Close(fd);
+            }
+        }
     }
 
     /// <summary>
@@ -96,6 +136,7 @@ public static class ContainerInit
         var rootfs = new RootfsSetup(config);
         rootfs.PrepareRoot();
         rootfs.MountAll();
+        PhaseTimer.Mark("init: mounts done");
 
         if (config.ParentHooks)
         {
@@ -155,6 +196,7 @@ public static class ContainerInit
             Sys.Close(probe);
         }
 
+        PhaseTimer.Mark("init: ready");
         InitChannel.Send(sync, new InitMessage { Type = "ready" });
         Sys.Close(sync);
 
@@ -163,6 +205,7 @@ public static class ContainerInit
         Sys.Close(fifo);
         Sys.Close(config.FifoFd);
 
+        PhaseTimer.Mark("init: started");
         HookRunner.Run(spec.Hooks?.StartContainer, HookState(config, ContainerStatus.Running), "startContainer");
         ProcessSetup.FinalizeAndExec(process, spec.Linux?.Seccomp, executable, config.PreserveFds, config.UserNamespace);
     }

@@ -46,18 +46,40 @@ public sealed class InitMessage
 [JsonSerializable(typeof(InitMessage))]
 internal sealed partial class InitJsonContext : JsonSerializerContext;
 
-/// <summary>Length-prefixed JSON messages over the sync socket between the runtime and the init stage.</summary>
+/// <summary>
+/// Length-prefixed messages over the sync socket between the runtime and the init stage: the
+/// config as JSON, the small ones (ready, hooks, hooks-done, error) as "type\nmessage" text, which
+/// spares both sides System.Text.Json's first-use cost on the create path.
+/// </summary>
 public static class InitChannel
 {
     private const int MaxMessage = 16 << 20;
 
     public static void Send(int fd, InitMessage message)
     {
-        var body = JsonSerializer.SerializeToUtf8Bytes(message, InitJsonContext.Default.InitMessage);
+        var body = message.Config is null
+            ? System.Text.Encoding.UTF8.GetBytes(message.Message is null ? message.Type : message.Type + "\n" + message.Message)
+            : JsonSerializer.SerializeToUtf8Bytes(message, InitJsonContext.Default.InitMessage);
         var frame = new byte[4 + body.Length];
         BinaryPrimitives.WriteInt32LittleEndian(frame, body.Length);
         body.CopyTo(frame, 4);
         Sys.WriteAll(fd, frame, "sync socket");
+    }
+
+    /// <summary>Tells an in-process init its pid as the host sees it (4 bytes, little-endian).</summary>
+    public static void SendPid(int fd, int pid)
+    {
+        Span<byte> frame = stackalloc byte[4];
+        BinaryPrimitives.WriteInt32LittleEndian(frame, pid);
+        Sys.WriteAll(fd, frame, "sync socket");
+    }
+
+    public static int ReceivePid(int fd)
+    {
+        Span<byte> frame = stackalloc byte[4];
+        return ReadExactly(fd, frame)
+            ? BinaryPrimitives.ReadInt32LittleEndian(frame)
+            : throw new RuntimeException(ErrorKind.Internal, "sync socket: runtime went away before start");
     }
 
     /// <summary>Receives a message; null when the peer closed the socket.</summary>
@@ -76,9 +98,19 @@ public static class InitChannel
         }
 
         var body = new byte[length];
-        return !ReadExactly(fd, body)
-            ? throw new RuntimeException(ErrorKind.Internal, "sync socket: truncated message")
-            : JsonSerializer.Deserialize(body, InitJsonContext.Default.InitMessage);
+        if (!ReadExactly(fd, body))
+        {
+            throw new RuntimeException(ErrorKind.Internal, "sync socket: truncated message");
+        }
+
+        if (length > 0 && body[0] == (byte)'{')
+        {
+            return JsonSerializer.Deserialize(body, InitJsonContext.Default.InitMessage);
+        }
+
+        var text = System.Text.Encoding.UTF8.GetString(body);
+        var newline = text.IndexOf('\n', StringComparison.Ordinal);
+        return newline < 0 ? new InitMessage { Type = text } : new InitMessage { Type = text[..newline], Message = text[(newline + 1)..] };
     }
 
     private static bool ReadExactly(int fd, Span<byte> buffer)

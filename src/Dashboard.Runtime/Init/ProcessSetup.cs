@@ -135,6 +135,7 @@ internal static class ProcessSetup
             filter.Install();
         }
 
+        PhaseTimer.Mark("init: execve");
         Exec.Execve(executable, process.Args!, process.Env ?? []);
     }
 }

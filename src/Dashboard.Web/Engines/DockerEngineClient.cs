@@ -10,7 +10,7 @@ using Docker.DotNet.Models;
 namespace Dashboard.Web.Engines;
 
 /// <summary><see cref="IEngineClient"/> over the Docker Engine API (Docker.DotNet.Enhanced): our engine, Docker or Podman.</summary>
-public sealed class DockerEngineClient : IEngineClient, IDisposable
+public sealed partial class DockerEngineClient : IEngineClient, IDisposable
 {
     private static readonly TimeSpan s_batchInterval = TimeSpan.FromMilliseconds(100);
 

@@ -36,4 +36,7 @@ public interface IEngineClient
     IAsyncEnumerable<IReadOnlyList<PullProgress>> PullImageAsync(string reference, CancellationToken cancellationToken);
 
     Task RemoveImageAsync(string id, bool force, CancellationToken cancellationToken);
+
+    /// <summary>Starts <paramref name="request"/> in a running container with a TTY and attaches to it.</summary>
+    Task<IExecSession> StartExecAsync(string id, ExecRequest request, CancellationToken cancellationToken);
 }

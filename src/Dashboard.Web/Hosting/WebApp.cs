@@ -19,6 +19,9 @@ public static class WebApp
     /// <summary>Largest message a client may send to the circuit or a hub (security.md D11).</summary>
     public const long MaxReceiveMessageSize = 32 * 1024;
 
+    /// <summary>Where the build copies wwwroot-assets/ (vendored xterm.js), next to the app.</summary>
+    public const string VendorDirectory = "wwwroot-assets";
+
     public static WebApplication Build(string[] args)
     {
         var normalized = CommandLine.Normalize(args);
@@ -132,7 +135,8 @@ public static class WebApp
         });
         services.AddCascadingAuthenticationState();
         services.AddScoped<AuthenticationStateProvider, RevalidatingIdentityStateProvider>();
-        services.AddMudServices();
+        // Bottom-right: at the top right the snackbar would cover the container action buttons after each action.
+        services.AddMudServices(o => o.SnackbarConfiguration.PositionClass = MudBlazor.Defaults.Classes.Position.BottomRight);
 
         services.AddSingleton<IEngineRegistry>(sp =>
         {
@@ -147,6 +151,8 @@ public static class WebApp
         services.AddScoped<ActionAuthorizer>();
         services.AddScoped<ContainerActions>();
         services.AddScoped<ImageActions>();
+        services.AddScoped<UserAdministration>();
+        services.AddScoped<ExecActions>();
         services.AddScoped<BootstrapService>();
         services.AddScoped<IBootstrapStatus>(sp => sp.GetRequiredService<BootstrapService>());
     }
@@ -162,6 +168,12 @@ public static class WebApp
         }
 
         app.UseMiddleware<OriginCheckMiddleware>();
+        var vendor = Path.Combine(AppContext.BaseDirectory, VendorDirectory);
+        if (Directory.Exists(vendor))
+        {
+            app.UseStaticFiles(new StaticFileOptions { FileProvider = new Microsoft.Extensions.FileProviders.PhysicalFileProvider(vendor), RequestPath = "/vendor" });
+        }
+
         app.UseRouting();
         app.UseAuthentication();
         app.UseAuthorization();
@@ -170,6 +182,8 @@ public static class WebApp
 
         app.MapStaticAssets().AllowAnonymous();
         app.MapGet("/healthz", () => Results.Text("ok")).AllowAnonymous();
+        app.MapHealthEndpoints();
+        app.HoldDataDirLock();
         app.Map("/error", () => Results.Problem("internal error")).AllowAnonymous();
         app.MapAccountEndpoints();
         app.MapGet("/audit.csv", async (HttpContext context, ActionAuthorizer authorizer, IAuditLog audit) =>

@@ -37,6 +37,7 @@ public sealed class ActionAuthorizer(IUserAccessSource access, IAuditLog audit)
         DashboardAction.RemoveImage => "remove image",
         DashboardAction.ManageUsers => "manage users",
         DashboardAction.ViewAudit => "read",
+        DashboardAction.Exec => "open a terminal in",
         _ => action.ToString().ToLowerInvariant(),
     };
 }

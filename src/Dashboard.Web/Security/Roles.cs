@@ -27,6 +27,7 @@ public enum DashboardAction
     RemoveImage,
     ManageUsers,
     ViewAudit,
+    Exec,
 }
 
 public static class Permissions
@@ -50,7 +51,8 @@ public static class Permissions
             DashboardAction.ViewContainers or DashboardAction.ViewLogs or DashboardAction.ViewStats or DashboardAction.ViewImages => isViewer,
             DashboardAction.StartContainer or DashboardAction.StopContainer or DashboardAction.RestartContainer or
                 DashboardAction.KillContainer or DashboardAction.PauseContainer or DashboardAction.UnpauseContainer or
-                DashboardAction.RemoveContainer or DashboardAction.PullImage or DashboardAction.RemoveImage => isOperator,
+                DashboardAction.RemoveContainer or DashboardAction.PullImage or DashboardAction.RemoveImage or
+                DashboardAction.Exec => isOperator,
             _ => false,
         };
     }

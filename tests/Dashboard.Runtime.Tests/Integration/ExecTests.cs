@@ -6,11 +6,22 @@ using Dashboard.Oci.Runtime;
 namespace Dashboard.Runtime.Tests.Integration;
 
 [Trait("Requires", "root")]
-public sealed class ExecTests : IDisposable
+public class ExecTests : IDisposable
 {
-    private readonly RuntimeHarness _rt = new();
+    private readonly RuntimeHarness _rt;
 
-    public void Dispose() => _rt.Dispose();
+    public ExecTests()
+        : this(new RuntimeHarness())
+    {
+    }
+
+    protected ExecTests(RuntimeHarness harness) => _rt = harness;
+
+    public void Dispose()
+    {
+        _rt.Dispose();
+        GC.SuppressFinalize(this);
+    }
 
     [Fact]
     public void Exec_JoinsTheRunningContainer()
@@ -155,5 +166,15 @@ public sealed class ExecTests : IDisposable
             };
         });
         Assert.Equal(128 + 31, _rt.RunContainer(bundle).ExitCode);
+    }
+}
+
+/// <summary>The same tests with a writable runtime binary: init re-executes a sealed memfd copy.</summary>
+[Trait("Requires", "root")]
+public sealed class ExecReexecTests : ExecTests
+{
+    public ExecReexecTests()
+        : base(new RuntimeHarness(RuntimeHarness.FindPublishedRuntime()))
+    {
     }
 }

@@ -4,11 +4,22 @@ namespace Dashboard.Runtime.Tests.Integration;
 
 /// <summary>What the process inside sees, checked by an in-container probe (busybox shell).</summary>
 [Trait("Requires", "root")]
-public sealed class IsolationTests : IDisposable
+public class IsolationTests : IDisposable
 {
-    private readonly RuntimeHarness _rt = new();
+    private readonly RuntimeHarness _rt;
 
-    public void Dispose() => _rt.Dispose();
+    public IsolationTests()
+        : this(new RuntimeHarness())
+    {
+    }
+
+    protected IsolationTests(RuntimeHarness harness) => _rt = harness;
+
+    public void Dispose()
+    {
+        _rt.Dispose();
+        GC.SuppressFinalize(this);
+    }
 
     private string Probe(string script, Action<Spec>? configure = null)
     {
@@ -35,6 +46,32 @@ public sealed class IsolationTests : IDisposable
         }
 
         Assert.Equal(6, output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+    }
+
+    [Fact]
+    public void UserNamespace_MapsContainerRootToTheConfiguredHostRange()
+    {
+        var output = Probe("cat /proc/self/uid_map /proc/self/gid_map; id -u; id -g; ls -ln /bin/busybox | tr -s ' ' | cut -d' ' -f3", s =>
+        {
+            s.Linux!.Namespaces!.Add(new Namespace { Type = "user" });
+            s.Linux.UidMappings = [new IdMapping { ContainerId = 0, HostId = 100000, Size = 65536 }];
+            s.Linux.GidMappings = [new IdMapping { ContainerId = 0, HostId = 100000, Size = 65536 }];
+        });
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => string.Join(' ', l.Split(' ', StringSplitOptions.RemoveEmptyEntries))).ToArray();
+        Assert.Equal(["0 100000 65536", "0 100000 65536", "0", "0", "65534"], lines);
+    }
+
+    [Fact]
+    public void TimeNamespace_OffsetsShiftTheContainersBootClock()
+    {
+        const long tenYears = 10L * 365 * 86400;
+        var output = Probe("cut -d. -f1 /proc/uptime", s =>
+        {
+            s.Linux!.Namespaces!.Add(new Namespace { Type = "time" });
+            s.Linux.TimeOffsets = new() { ["boottime"] = new TimeOffset { Secs = tenYears } };
+        });
+        var hostUptime = long.Parse(File.ReadAllText("/proc/uptime").Split('.')[0], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(long.Parse(output.Trim(), System.Globalization.CultureInfo.InvariantCulture), tenYears + hostUptime - 5, tenYears + hostUptime + 60);
     }
 
     [Fact]
@@ -155,5 +192,15 @@ public sealed class IsolationTests : IDisposable
         var output = Probe("cat /proc/sys/net/ipv4/ip_forward", s => s.Linux!.Sysctl = new Dictionary<string, string> { ["net.ipv4.ip_forward"] = host == "1" ? "0" : "1" });
         Assert.Equal(host == "1" ? "0" : "1", output.Trim());
         Assert.Equal(host, File.ReadAllText("/proc/sys/net/ipv4/ip_forward").Trim());
+    }
+}
+
+/// <summary>The same tests with a writable runtime binary: init re-executes a sealed memfd copy.</summary>
+[Trait("Requires", "root")]
+public sealed class IsolationReexecTests : IsolationTests
+{
+    public IsolationReexecTests()
+        : base(new RuntimeHarness(RuntimeHarness.FindPublishedRuntime()))
+    {
     }
 }

@@ -4,11 +4,22 @@ using Dashboard.Oci.Runtime;
 namespace Dashboard.Runtime.Tests.Integration;
 
 [Trait("Requires", "root")]
-public sealed class LifecycleTests : IDisposable
+public class LifecycleTests : IDisposable
 {
-    private readonly RuntimeHarness _rt = new();
+    private readonly RuntimeHarness _rt;
 
-    public void Dispose() => _rt.Dispose();
+    public LifecycleTests()
+        : this(new RuntimeHarness())
+    {
+    }
+
+    protected LifecycleTests(RuntimeHarness harness) => _rt = harness;
+
+    public void Dispose()
+    {
+        _rt.Dispose();
+        GC.SuppressFinalize(this);
+    }
 
     [Fact]
     public void Run_ExitStatus_IsTheProcessStatus()
@@ -142,5 +153,15 @@ public sealed class LifecycleTests : IDisposable
             Assert.True(Environment.TickCount64 < deadline, "condition not met in time");
             Thread.Sleep(20);
         }
+    }
+}
+
+/// <summary>The same tests with a writable runtime binary: init re-executes a sealed memfd copy.</summary>
+[Trait("Requires", "root")]
+public sealed class LifecycleReexecTests : LifecycleTests
+{
+    public LifecycleReexecTests()
+        : base(new RuntimeHarness(RuntimeHarness.FindPublishedRuntime()))
+    {
     }
 }

@@ -37,7 +37,8 @@ public sealed class ResourceTests : IDisposable
     {
         var bundle = _rt.Bundle(s =>
         {
-            s.Process!.Args = ["sh", "-c", "sleep 0.5; dd if=/dev/zero of=/dev/null bs=200M count=1"];
+            // The allocation waits for the test's go file, so events is watching before the OOM happens.
+            s.Process!.Args = ["sh", "-c", "while [ ! -e /tmp/go ]; do sleep 0.05; done; dd if=/dev/zero of=/dev/null bs=200M count=1"];
             s.Linux!.Resources = new Resources { Memory = new MemoryResources { Limit = 32 << 20, Swap = 32 << 20 } };
         });
         var id = RuntimeHarness.NewId();
@@ -47,6 +48,9 @@ public sealed class ResourceTests : IDisposable
 
         // events sees the OOM while the container lives.
         var events = Process.Start(new ProcessStartInfo(_rt.Binary, ["--root", _rt.StateRoot, "events", "--interval", "100ms", id]) { RedirectStandardOutput = true })!;
+        var first = events.StandardOutput.ReadLine();
+        Assert.Contains("\"type\":\"stats\"", first, StringComparison.Ordinal);
+        File.WriteAllText(Path.Combine(bundle, "rootfs/tmp/go"), "");
         var exitFile = Path.Combine(dir, "exit.json");
         LifecycleTests.WaitFor(() => File.Exists(exitFile), 20_000);
         var exit = JsonSerializer.Deserialize(File.ReadAllText(exitFile), ShimJsonContext.Default.ExitRecord)!;
@@ -54,7 +58,6 @@ public sealed class ResourceTests : IDisposable
         Assert.Equal(137, exit.ExitCode);
         Assert.True(events.WaitForExit(10_000));
         var output = events.StandardOutput.ReadToEnd();
-        Assert.Contains("\"type\":\"stats\"", output, StringComparison.Ordinal);
         Assert.Contains("\"type\":\"oom\"", output, StringComparison.Ordinal);
         Assert.Equal(0, _rt.Run("delete", id).ExitCode);
     }

@@ -21,7 +21,20 @@ public sealed class RuntimeHarness : IDisposable
 
     public string StateRoot { get; }
 
+    private static readonly Lazy<string> s_protectedRuntime = new(MakeProtectedCopy);
+
+    /// <summary>
+    /// The runtime as installed: an immutable copy of the published binary, so it starts init in
+    /// the clone child (the fast path; the install script sets the same flag).
+    /// </summary>
     public static string FindRuntime()
+    {
+        _ = FindPublishedRuntime();
+        return s_protectedRuntime.Value;
+    }
+
+    /// <summary>The published binary as built (writable), with which the runtime re-executes a sealed memfd copy for init.</summary>
+    public static string FindPublishedRuntime()
     {
         Requires.Root();
         var dir = Environment.GetEnvironmentVariable("DASHBOARD_BIN");
@@ -32,6 +45,27 @@ public sealed class RuntimeHarness : IDisposable
         }
 
         return path!;
+    }
+
+    private static string MakeProtectedCopy()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), $"dashrt-bin-{Environment.ProcessId}-{Guid.NewGuid():N}"[..40]);
+        Directory.CreateDirectory(dir);
+        var path = Path.Combine(dir, "dashboard-runtime");
+        File.Copy(FindPublishedRuntime(), path);
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+        var result = RunWith("chattr", ["+i", path]);
+        if (result.ExitCode != 0)
+        {
+            Requires.Unmet($"chattr +i on {path} failed: {result.Stderr}");
+        }
+
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            RunWith("chattr", ["-i", path]);
+            Directory.Delete(dir, recursive: true);
+        };
+        return path;
     }
 
     public string NewDir(string name)

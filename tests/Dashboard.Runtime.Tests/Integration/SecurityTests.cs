@@ -26,11 +26,12 @@ public sealed class SecurityTests : IDisposable
     }
 
     [Fact]
-    public void InitExe_IsASealedMemfd_NotTheHostBinary()
+    public void ReexecutedInit_RunsFromASealedMemfd_NotTheHostBinary()
     {
+        using var rt = new RuntimeHarness(RuntimeHarness.FindPublishedRuntime());
         var id = RuntimeHarness.NewId();
-        Assert.Equal(0, _rt.Run("create", "--bundle", _rt.Bundle("true"), id).ExitCode);
-        var pid = RuntimeJson.ParseState(_rt.Run("state", id).Stdout).Pid!.Value;
+        Assert.Equal(0, rt.Run("create", "--bundle", rt.Bundle("true"), id).ExitCode);
+        var pid = RuntimeJson.ParseState(rt.Run("state", id).Stdout).Pid!.Value;
         var exe = File.ResolveLinkTarget($"/proc/{pid}/exe", false)!.ToString();
         Assert.StartsWith("/memfd:dashboard-runtime", exe, StringComparison.Ordinal);
 
@@ -44,15 +45,78 @@ public sealed class SecurityTests : IDisposable
             Sys.Close(fd);
         }
 
-        // Writing through /proc/<pid>/exe fails even for root (the seals forbid it; CVE-2019-5736).
-        Assert.True(Sys.TryOpen($"/proc/{pid}/exe", OpenFlags.O_WRONLY) < 0);
+        AssertInitHoldsNothingOfTheHost(rt, pid);
+        AssertExeCannotBeReopenedForWriting(rt, id, pid);
+    }
 
-        // The waiting init holds nothing of the host but the fifo handle.
+    [Fact]
+    public void InProcessInit_RunsFromTheImmutableBinary_WhichCannotBeWritten()
+    {
+        var id = RuntimeHarness.NewId();
+        Assert.Equal(0, _rt.Run("create", "--bundle", _rt.Bundle("true"), id).ExitCode);
+        var pid = RuntimeJson.ParseState(_rt.Run("state", id).Stdout).Pid!.Value;
+        Assert.Equal(_rt.Binary, File.ResolveLinkTarget($"/proc/{pid}/exe", false)!.ToString());
+        Assert.True(ExeSeal.SelfIsProtected($"/proc/{pid}/exe"));
+        AssertInitHoldsNothingOfTheHost(_rt, pid);
+        AssertExeCannotBeReopenedForWriting(_rt, id, pid);
+    }
+
+    [Fact]
+    public void MutableBinary_IsNotTakenForProtected()
+    {
+        Assert.False(ExeSeal.SelfIsProtected(RuntimeHarness.FindPublishedRuntime()));
+    }
+
+    private static void AssertInitHoldsNothingOfTheHost(RuntimeHarness rt, int pid)
+    {
         var status = File.ReadAllText($"/proc/{pid}/status");
         Assert.Contains("NoNewPrivs:\t0", status, StringComparison.Ordinal);
         var links = Directory.GetFileSystemEntries($"/proc/{pid}/fd").Select(p => File.ResolveLinkTarget(p, false)?.ToString() ?? "").ToArray();
-        Assert.DoesNotContain(links, l => l.StartsWith("/sys/fs/cgroup", StringComparison.Ordinal) || l == _rt.StateRoot);
-        Assert.Equal(0, _rt.Run("delete", "-f", id).ExitCode);
+        // The waiting init holds nothing of the host but the exec fifo handle (and stdio).
+        Assert.DoesNotContain(links, l => l.StartsWith("/sys/fs/cgroup", StringComparison.Ordinal)
+            || (l.StartsWith(rt.StateRoot, StringComparison.Ordinal) && !l.EndsWith("/exec.fifo", StringComparison.Ordinal)));
+        Assert.True(links.Length <= 6, string.Join(", ", links));
+    }
+
+    // CVE-2019-5736's last step, done as host root: an O_PATH handle on /proc/<pid>/exe taken while
+    // the process ran is reopened for writing after it exited. Seals or the immutable flag refuse it.
+    private static void AssertExeCannotBeReopenedForWriting(RuntimeHarness rt, string id, int pid)
+    {
+        var handle = Sys.Open($"/proc/{pid}/exe", OpenFlags.O_PATH);
+        try
+        {
+            Assert.False(CanWrite($"/proc/{pid}/exe"));
+            Assert.Equal(0, rt.Run("delete", "-f", id).ExitCode);
+            Assert.False(CanWrite($"/proc/self/fd/{handle}"));
+        }
+        finally
+        {
+            Sys.Close(handle);
+        }
+    }
+
+    // A sealed memfd may be opened for writing, but every write fails; an immutable file refuses the open.
+    private static bool CanWrite(string path)
+    {
+        var fd = Sys.TryOpen(path, OpenFlags.O_WRONLY);
+        if (fd < 0)
+        {
+            return false;
+        }
+
+        try
+        {
+            Sys.WriteAll(fd, "x"u8, path);
+            return true;
+        }
+        catch (Linux.SyscallException)
+        {
+            return false;
+        }
+        finally
+        {
+            Sys.Close(fd);
+        }
     }
 
     [Fact]

@@ -23,9 +23,13 @@ public abstract class DashboardTestContext : BunitContext
         Services.AddScoped<ActionAuthorizer>();
         Services.AddScoped<ContainerActions>();
         Services.AddScoped<ImageActions>();
+        Services.AddScoped<ExecActions>();
         Auth = AddAuthorization();
         Auth.SetAuthorized("alice");
         configure?.Invoke(Services);
+
+        // Reading Renderer builds the service provider, so this comes after every registration.
+        Renderer.SetRendererInfo(new Microsoft.AspNetCore.Components.RendererInfo("Server", isInteractive: true));
         if (popoverProvider)
         {
             Render<MudPopoverProvider>();

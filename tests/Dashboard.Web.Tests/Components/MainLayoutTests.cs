@@ -2,6 +2,7 @@ using Bunit;
 using Dashboard.Web.Components.Layout;
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Forms;
+using Dashboard.Web.Security;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Dashboard.Web.Tests.Components;
@@ -33,5 +34,26 @@ public class MainLayoutTests : DashboardTestContext
 
         Assert.Equal("<img src=x onerror=alert(1)>", cut.Find("[data-testid=current-user]").TextContent);
         Assert.Empty(cut.FindAll("img"));
+    }
+
+    [Fact]
+    public void Render_Interactive_MarksCircuitLiveAndAdminSeesUsersLink()
+    {
+        Auth.SetRoles(Roles.Admin);
+
+        var cut = Render<MainLayout>(p => p.Add(c => c.Body, (RenderFragment)(b => b.AddContent(0, "x"))));
+
+        Assert.NotNull(cut.Find("[data-testid=interactive]"));
+        Assert.Contains(cut.FindAll("a"), a => a.GetAttribute("href") == "/users");
+    }
+
+    [Fact]
+    public void Render_Viewer_NoUsersLink()
+    {
+        Auth.SetRoles(Roles.Viewer);
+
+        var cut = Render<MainLayout>(p => p.Add(c => c.Body, (RenderFragment)(b => b.AddContent(0, "x"))));
+
+        Assert.DoesNotContain(cut.FindAll("a"), a => a.GetAttribute("href") == "/users");
     }
 }

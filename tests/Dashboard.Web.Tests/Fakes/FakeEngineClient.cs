@@ -170,6 +170,20 @@ public sealed class FakeEngineClient : IEngineClient
 
     public Task RemoveImageAsync(string id, bool force, CancellationToken cancellationToken) => Record("remove-image", id);
 
+    public ConcurrentQueue<(string ContainerId, ExecRequest Request, FakeExecSession Session)> Execs { get; } = new();
+
+    public Task<IExecSession> StartExecAsync(string id, ExecRequest request, CancellationToken cancellationToken)
+    {
+        if (FailActionsWith is { } e)
+        {
+            return Task.FromException<IExecSession>(e);
+        }
+
+        var session = new FakeExecSession($"exec-{Execs.Count + 1}");
+        Execs.Enqueue((id, request, session));
+        return Task.FromResult<IExecSession>(session);
+    }
+
     private Channel<IReadOnlyList<LogLine>> LogChannel(string id) =>
         _logs.GetOrAdd(id, _ => Channel.CreateUnbounded<IReadOnlyList<LogLine>>());
 

@@ -10,7 +10,7 @@ public class PermissionsTests
     [
         DashboardAction.StartContainer, DashboardAction.StopContainer, DashboardAction.RestartContainer, DashboardAction.KillContainer,
         DashboardAction.PauseContainer, DashboardAction.UnpauseContainer, DashboardAction.RemoveContainer, DashboardAction.PullImage,
-        DashboardAction.RemoveImage,
+        DashboardAction.RemoveImage, DashboardAction.Exec,
     ];
 
     public static TheoryData<string, DashboardAction, bool> Table()
