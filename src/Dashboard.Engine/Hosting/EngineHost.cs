@@ -80,6 +80,7 @@ public static class EngineHost
         app.MapHealthEndpoints();
         app.MapImageEndpoints();
         app.MapVolumeEndpoints();
+        app.MapArchiveEndpoints();
         app.MapExecEndpoints();
         app.MapFallback((HttpContext context) =>
             DockerJson.Json(new ErrorResponse("page not found"), StatusCodes.Status404NotFound));
