@@ -294,7 +294,7 @@ public static class ContainerEndpoints
             State = state.Status.ToApiString(),
             Status = status,
             HostConfig = new Dictionary<string, string> { ["NetworkMode"] = string.IsNullOrEmpty(c.HostConfig.NetworkMode) ? "default" : c.HostConfig.NetworkMode },
-            Mounts = MountPoints(c.HostConfig),
+            Mounts = VolumeEndpoints.Mounts(c) ?? MountPoints(c.HostConfig),
         };
     }
 
@@ -328,7 +328,7 @@ public static class ContainerEndpoints
             Name = "/" + c.Name,
             RestartCount = s.RestartCount,
             HostConfig = c.HostConfig,
-            Mounts = MountPoints(c.HostConfig),
+            Mounts = VolumeEndpoints.Mounts(c) ?? MountPoints(c.HostConfig),
             Config = c.Config,
         };
     }

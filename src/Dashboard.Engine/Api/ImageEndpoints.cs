@@ -16,6 +16,7 @@ public static class ImageEndpoints
             return DockerJson.Json(await images.ListViewsAsync(filters, ct));
         });
         app.MapPost("/images/load", LoadAsync);
+        app.MapPost("/images/create", PullAsync);
         app.MapGet("/images/get", async (HttpContext context, ImageService images, CancellationToken ct) =>
             await SaveAsync(context, images, context.Request.Query["names"].Where(n => !string.IsNullOrEmpty(n)).Select(n => n!).ToList(), ct));
         app.MapPost("/images/prune", async (HttpRequest request, ImageService images, TimeProvider time, CancellationToken ct) =>
@@ -79,6 +80,38 @@ public static class ImageEndpoints
         foreach (var line in lines)
         {
             await WriteMessageAsync(context.Response.Body, new ProgressMessage { Stream = line + "\n" }, ct);
+        }
+    }
+
+    /// <summary>
+    /// <c>POST /images/create?fromImage=&amp;tag=</c>: a pull, answered with Docker's progress stream.
+    /// Once the stream has started, a failure is reported in it (<c>errorDetail</c>), as Docker does.
+    /// </summary>
+    private static async Task PullAsync(HttpContext context, ImageService images, CancellationToken ct)
+    {
+        var request = context.Request;
+        if (!string.IsNullOrEmpty(request.Query["fromSrc"]))
+        {
+            throw new EngineException(ErrorKind.InvalidArgument, "importing a root filesystem (fromSrc) is not supported by this engine");
+        }
+
+        var platform = request.Query["platform"].ToString();
+        if (platform is not ("" or "linux" or "linux/amd64" or "linux/x86_64"))
+        {
+            throw new EngineException(ErrorKind.InvalidArgument, $"platform {platform} is not supported by this engine");
+        }
+
+        var reference = ImageService.PullReference(request.Query["fromImage"].ToString(), request.Query["tag"].ToString());
+        context.Response.StatusCode = StatusCodes.Status200OK;
+        context.Response.ContentType = "application/json";
+        await context.Response.StartAsync(ct);
+        try
+        {
+            await images.PullAsync(reference, m => WriteMessageAsync(context.Response.Body, m, ct), ct);
+        }
+        catch (Exception e) when (e is EngineException or Dashboard.Images.ImageException or Dashboard.Images.Registry.RegistryException or IOException)
+        {
+            await WriteMessageAsync(context.Response.Body, new ProgressMessage { Error = e.Message, ErrorDetail = new ErrorDetail(e.Message) }, ct);
         }
     }
 

@@ -7,6 +7,7 @@ using Dashboard.Engine.Hosting;
 using Dashboard.Engine.Images;
 using Dashboard.Engine.Runtime;
 using Dashboard.Engine.Store;
+using Dashboard.Engine.Volumes;
 using Dashboard.Oci.Runtime;
 
 namespace Dashboard.Engine.Containers;
@@ -22,6 +23,7 @@ public sealed partial class ContainerManager : IAsyncDisposable
     private readonly IContainerStore _store;
     private readonly IOciRuntime _runtime;
     private readonly IImageSource _images;
+    private readonly VolumeService _volumes;
     private readonly EventBus _events;
     private readonly TimeProvider _time;
     private readonly ILogger<ContainerManager> _log;
@@ -31,8 +33,9 @@ public sealed partial class ContainerManager : IAsyncDisposable
     private readonly ConcurrentDictionary<string, Task> _monitors = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _shutdown = new();
 
-    public ContainerManager(EngineOptions options, IContainerStore store, IOciRuntime runtime, IImageSource images, EventBus events, TimeProvider time, ILogger<ContainerManager> log)
+    public ContainerManager(EngineOptions options, IContainerStore store, IOciRuntime runtime, IImageSource images, VolumeService volumes, EventBus events, TimeProvider time, ILogger<ContainerManager> log)
     {
+        _volumes = volumes;
         _options = options;
         _store = store;
         _runtime = runtime;
@@ -98,7 +101,8 @@ public sealed partial class ContainerManager : IAsyncDisposable
         try
         {
             image = image with { RootfsPath = await _images.CreateRootfsAsync(image, dir, cancellationToken) };
-            var spec = SpecBuilder.Build(id, body, host, image, _options.CgroupParent);
+            var specHost = await _volumes.PrepareAsync(dir, host, image.Config, image.RootfsPath, cancellationToken);
+            var spec = SpecBuilder.Build(id, body, specHost, image, _options.CgroupParent);
             var tmp = Path.Combine(dir, "config.json.tmp");
             await File.WriteAllBytesAsync(tmp, RuntimeJson.SerializeToUtf8(spec), cancellationToken);
             File.Move(tmp, Path.Combine(dir, "config.json"));
@@ -123,6 +127,7 @@ public sealed partial class ContainerManager : IAsyncDisposable
         }
         catch
         {
+            await _volumes.AbandonAsync(dir);
             _images.RemoveContainerDirectory(dir);
             throw;
         }
@@ -318,7 +323,7 @@ public sealed partial class ContainerManager : IAsyncDisposable
         {
             try
             {
-                await RemoveAsync(id, force: false, removeVolumes: false, CancellationToken.None);
+                await RemoveAsync(id, force: false, removeVolumes: true, CancellationToken.None);
             }
             catch (EngineException e) when (e.Kind == ErrorKind.NotFound)
             {
@@ -545,9 +550,14 @@ public sealed partial class ContainerManager : IAsyncDisposable
 
             await _store.SaveStateAsync(container.Id, container.State with { Status = ContainerPhase.Removing }, CancellationToken.None);
             await _runtime.DeleteAsync(container.Id, force: true, CancellationToken.None);
+            var mounts = VolumeService.ReadMounts(container.BundleDir);
             _images.RemoveContainerDirectory(container.BundleDir);
 
             await _store.RemoveContainerAsync(container.Id, CancellationToken.None);
+            if (removeVolumes)
+            {
+                await _volumes.RemoveAnonymousAsync(mounts, CancellationToken.None);
+            }
         }
 
         _locks.TryRemove(container.Id, out _);

@@ -6,6 +6,7 @@ using Dashboard.Engine.Events;
 using Dashboard.Engine.Images;
 using Dashboard.Engine.Runtime;
 using Dashboard.Engine.Store;
+using Dashboard.Engine.Volumes;
 using Dashboard.Linux;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
@@ -56,6 +57,7 @@ public static class EngineHost
         services.AddSingleton<SqliteImageRecordStore>();
         services.AddSingleton<ImageService>();
         services.AddSingleton<IImageSource>(sp => sp.GetRequiredService<ImageService>());
+        services.AddSingleton<VolumeService>();
         services.AddSingleton<EventBus>();
         services.AddSingleton<ContainerManager>();
         services.AddSingleton<Exec.ExecManager>();
@@ -79,6 +81,8 @@ public static class EngineHost
         app.MapContainerEndpoints();
         app.MapHealthEndpoints();
         app.MapImageEndpoints();
+        app.MapVolumeEndpoints();
+        app.MapArchiveEndpoints();
         app.MapExecEndpoints();
         app.MapAttachEndpoints();
         app.MapStatsEndpoints();

@@ -26,12 +26,14 @@ public sealed partial class ImageService
                 await archive.CopyToAsync(file, cancellationToken);
             }
 
-            IReadOnlyList<ImageRecord> loaded;
+            var lines = new List<string>();
+            var loaded = new List<ImageRecord>();
             using (await _gcLock.ReadAsync(cancellationToken))
             {
+                IReadOnlyList<ImportedImage> imported;
                 try
                 {
-                    loaded = await Store.ImportAsync(temp, cancellationToken: cancellationToken);
+                    imported = await new ImageImporter(Store.Content).ImportAsync(temp, cancellationToken: cancellationToken);
                 }
                 catch (Exception e) when (e is EndOfStreamException or InvalidDataException or FormatException)
                 {
@@ -39,22 +41,32 @@ public sealed partial class ImageService
                     throw new EngineException(ErrorKind.InvalidArgument, $"invalid image archive: {e.Message}", e);
                 }
 
-                foreach (var record in loaded)
+                foreach (var image in imported)
                 {
-                    await Store.UnpackAsync(record, cancellationToken);
+                    var existing = await _records.GetAsync(image.ConfigDigest, cancellationToken);
+                    var record = new ImageRecord
+                    {
+                        Id = image.ConfigDigest,
+                        ManifestDigest = image.ManifestDigest,
+                        ManifestMediaType = image.ManifestMediaType,
+                        Names = (existing?.Names ?? []).Concat(image.Names).Distinct(StringComparer.Ordinal).ToList(),
+                        Created = DateTimeOffset.TryParse(image.Config.Created, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var created) ? created : DateTimeOffset.UtcNow,
+                        Os = image.Config.Os,
+                        Architecture = image.Config.Architecture,
+                        Size = image.Manifest.Config.Size + image.Manifest.Layers.Sum(l => l.Size),
+                    };
+
+                    // Layers first, record last: a record never points at layers that failed to unpack.
+                    await Store.Layers.UnpackAsync(image.Manifest, image.Config, cancellationToken);
+                    await _records.PutAsync(record, cancellationToken);
+                    loaded.Add(record);
+                    lines.AddRange(image.Names.Count == 0 ? [$"Loaded image ID: {record.Id}"] : image.Names.Select(n => "Loaded image: " + ImageReference.Familiar(n)));
                 }
             }
 
-            var lines = new List<string>();
             foreach (var record in loaded)
             {
                 await PublishAsync("load", record.Id.ToString());
-                if (record.Names.Count == 0)
-                {
-                    lines.Add($"Loaded image ID: {record.Id}");
-                }
-
-                lines.AddRange(record.Names.Select(n => "Loaded image: " + ImageReference.Familiar(n)));
             }
 
             return lines;

@@ -5,8 +5,8 @@ using Docker.DotNet.Models;
 namespace Dashboard.Engine.Tests.Fakes;
 
 /// <summary>
-/// An engine driving the published <c>dashboard-runtime</c> (DASHBOARD_BIN) with the busybox-static
-/// image loaded into the store as <c>bb</c>, as root; cgroups under a test-specific parent below <c>/dashboard-test</c>.
+/// An engine driving the published <c>dashboard-runtime</c> (DASHBOARD_BIN) with a busybox-static
+/// image <c>bb</c> (and <c>busybox</c>) loaded into its store, as root; cgroups under a test-specific parent below <c>/dashboard-test</c>.
 /// </summary>
 public sealed class RealEngine : IAsyncDisposable
 {
