@@ -60,8 +60,15 @@ public sealed class HealthEndpointsTests : IDisposable
         Assert.Equal("""{"status":"ready"}""", body);
         Assert.Equal("ok", checks["database"]);
         Assert.Equal("ok", checks["engine"]);
+        // Stop the fake engine; it ends with a cancellation or, cancelled between two connections, normally.
         await stop.CancelAsync();
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => server);
+        try
+        {
+            await server;
+        }
+        catch (OperationCanceledException)
+        {
+        }
     }
 
     [Fact]
