@@ -59,7 +59,9 @@ public sealed class AdminFlowTests(DashboardStack stack)
         Assert.False(stopped.State!.Running);
 
         await page.GetByTestId("action-remove").ClickAsync();
-        await page.WaitForURLAsync(u => u.EndsWith("/containers", StringComparison.Ordinal));
+        // Blazor navigates in the page (history.pushState): wait for the URL, not for a load event; removing
+        // a container that was just stopped can take a while on a busy machine.
+        await page.WaitForURLAsync(u => u.EndsWith("/containers", StringComparison.Ordinal), new PageWaitForURLOptions { WaitUntil = WaitUntilState.Commit, Timeout = 30_000 });
         await Assertions.Expect(page.GetByTestId("container-name").Filter(new LocatorFilterOptions { HasText = name })).ToHaveCountAsync(0);
         await Assert.ThrowsAsync<DockerContainerNotFoundException>(() => stack.Engine.Containers.InspectContainerAsync(id, Ct));
     }
