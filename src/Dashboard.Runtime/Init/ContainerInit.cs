@@ -103,9 +103,9 @@ public static class ContainerInit
     {
         var keep = new HashSet<int> { sync, config.FifoFd, config.ConsoleSocketFd };
         keep.UnionWith(config.JoinNamespaces.Values);
-        foreach (var entry in Directory.GetFileSystemEntries("/proc/self/fd"))
+        foreach (var fd in Sys.ListOpenFds())
         {
-            if (int.TryParse(Path.GetFileName(entry), out var fd) && fd >= 3 + config.PreserveFds && !keep.Contains(fd))
+            if (fd >= 3 + config.PreserveFds && !keep.Contains(fd))
             {
                 Sys.Close(fd);
             }
