@@ -40,9 +40,16 @@ public static class ApiEndpoints
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
     };
 
-    public static IServiceCollection AddDashboardApi(this IServiceCollection services)
+    /// <summary>API tokens and their scheme, and the session notifier that pushes role changes to open circuits.</summary>
+    public static IServiceCollection AddDashboardAuthAndApi(this IServiceCollection services)
     {
+        services.AddSingleton<SessionNotifier>();
         services.AddScoped<ApiTokenService>();
+        services.AddScoped<EngineRoleAdministration>();
+
+        // Every request re-checks the security stamp: "sign out everywhere" ends other cookies at once, not after
+        // the default interval (security.md D5). One indexed read per request.
+        services.Configure<SecurityStampValidatorOptions>(o => o.ValidationInterval = TimeSpan.Zero);
         services.AddSingleton(TimeProvider.System);
         services.AddAntiforgery(o => o.HeaderName = AntiforgeryHeader);
         services.AddAuthentication()

@@ -96,13 +96,17 @@ public static class AccountEndpoints
         return Results.Redirect("/account/login");
     }
 
-    /// <summary>A new security stamp invalidates every cookie and, at the next revalidation, every open circuit.</summary>
-    private static async Task<IResult> SignOutEverywhereAsync(SignInManager<WebUser> signIn, UserManager<WebUser> users, HttpContext context)
+    /// <summary>A new security stamp invalidates every cookie and every open circuit.</summary>
+    private static async Task<IResult> SignOutEverywhereAsync(SignInManager<WebUser> signIn, UserManager<WebUser> users, SessionNotifier sessions, IAuditLog audit, HttpContext context)
     {
         var user = await users.GetUserAsync(context.User);
         if (user is not null)
         {
             await users.UpdateSecurityStampAsync(user);
+            await AuditAsync(audit, user.UserName ?? "", "SignOutEverywhere", context, AuditOutcome.Succeeded, null);
+
+            // Open circuits and hub streams drop now, not at the next periodic revalidation.
+            await sessions.NotifyAsync(user.Id);
         }
 
         await signIn.SignOutAsync();
