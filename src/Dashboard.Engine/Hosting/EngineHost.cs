@@ -86,6 +86,7 @@ public static class EngineHost
         app.MapExecEndpoints();
         app.MapAttachEndpoints();
         app.MapStatsEndpoints();
+        app.MapBackupEndpoints();
         app.MapFallback((HttpContext context) =>
             DockerJson.Json(new ErrorResponse("page not found"), StatusCodes.Status404NotFound));
         return app;
