@@ -182,6 +182,7 @@ public sealed class ContainerStateView
     public string Error { get; set; } = "";
     public string StartedAt { get; set; } = "0001-01-01T00:00:00Z";
     public string FinishedAt { get; set; } = "0001-01-01T00:00:00Z";
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public Containers.HealthView? Health { get; set; }
 }
 
 public sealed class ContainerInspectView

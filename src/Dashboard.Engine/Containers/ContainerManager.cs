@@ -194,20 +194,35 @@ public sealed partial class ContainerManager : IAsyncDisposable
     public Task<ContainerRecord> GetAsync(string reference, CancellationToken cancellationToken) =>
         _store.LookupContainerAsync(reference, cancellationToken);
 
-    public async Task StartAsync(string reference, CancellationToken cancellationToken)
+    public Task StartAsync(string reference, CancellationToken cancellationToken) => StartAsync(reference, restart: false, cancellationToken);
+
+    /// <summary><paramref name="restart"/>: started by the restart policy (only from <c>restarting</c>), not through the API.</summary>
+    private async Task StartAsync(string reference, bool restart, CancellationToken cancellationToken)
     {
         var container = await GetAsync(reference, cancellationToken);
         using (await LockAsync(container.Id, cancellationToken))
         {
             container = await _store.GetContainerAsync(container.Id, cancellationToken) ?? throw EngineException.NoSuchContainer(reference);
+            if (restart && container.State.Status != ContainerPhase.Restarting)
+            {
+                return;
+            }
+
             switch (container.State.Status)
             {
+                case ContainerPhase.Restarting when restart:
+                    break;
                 case ContainerPhase.Running or ContainerPhase.Restarting:
                     throw new EngineException(ErrorKind.NotModified, "container already started");
                 case ContainerPhase.Paused:
                     throw new EngineException(ErrorKind.InvalidState, "cannot start a paused container, try unpause instead");
                 case ContainerPhase.Removing or ContainerPhase.Dead:
                     throw new EngineException(ErrorKind.InvalidState, $"container {container.Id} is marked for removal and cannot be started");
+            }
+
+            if (!restart)
+            {
+                container = PrepareManualStart(container);
             }
 
             await _images.EnsureRootfsAsync(container.BundleDir, cancellationToken);
@@ -319,6 +334,7 @@ public sealed partial class ContainerManager : IAsyncDisposable
         }
 
         await PublishAsync(container, "die", new() { ["exitCode"] = result.ExitCode.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        await AfterExitAsync(container, result);
         if (container.HostConfig.AutoRemove)
         {
             try
@@ -340,6 +356,7 @@ public sealed partial class ContainerManager : IAsyncDisposable
             throw new EngineException(ErrorKind.NotModified, "container already stopped");
         }
 
+        container = await StopRequestedAsync(container);
         await StopRunningAsync(container, timeoutSeconds, signal, cancellationToken);
         await PublishAsync(container, "stop");
     }
@@ -427,6 +444,8 @@ public sealed partial class ContainerManager : IAsyncDisposable
             throw new EngineException(ErrorKind.InvalidState, $"cannot kill container: {reference}: container {container.Id} is not running");
         }
 
+        container = await KillRequestedAsync(container, number);
+
         await SignalAsync(container, number, cancellationToken);
     }
 
@@ -435,6 +454,7 @@ public sealed partial class ContainerManager : IAsyncDisposable
         var container = await GetAsync(reference, cancellationToken);
         if (container.State.Status.IsActive())
         {
+            container = await StopRequestedAsync(container);
             await StopRunningAsync(container, timeoutSeconds, signal, cancellationToken);
             await PublishAsync(container, "stop");
         }
@@ -537,6 +557,7 @@ public sealed partial class ContainerManager : IAsyncDisposable
                 throw new EngineException(ErrorKind.InvalidState, $"cannot remove container \"/{container.Name}\": container is {what}: Stop the container before attempting removal or force remove");
             }
 
+            container = await StopRequestedAsync(container);
             await StopRunningAsync(container, 0, null, cancellationToken);
         }
 
@@ -562,6 +583,7 @@ public sealed partial class ContainerManager : IAsyncDisposable
 
         _locks.TryRemove(container.Id, out _);
         _exits.TryRemove(container.Id, out _);
+        _restartLoops.TryRemove(container.Id, out _);
         if (_removed.TryRemove(container.Id, out var removed))
         {
             removed.TrySetResult();
@@ -662,6 +684,7 @@ public sealed partial class ContainerManager : IAsyncDisposable
 
             if (!container.State.Status.IsActive())
             {
+                await RestartAfterEngineStartAsync(container);
                 continue;
             }
 

@@ -153,8 +153,8 @@ public static class SpecBuilder
         No(host.Init == true, "HostConfig.Init");
         No(host.PortBindings?.Values.Any(v => v is { Count: > 0 }) == true || host.PublishAllPorts, "publishing ports (networking)");
         No(host.MaskedPaths is not null || host.ReadonlyPaths is not null, "custom MaskedPaths/ReadonlyPaths");
-        No(host.RestartPolicy?.Name is not (null or "" or "no"), "a restart policy other than \"no\"");
-        No(config.Healthcheck?.Test is { Count: > 0 } t && t[0] != "NONE", "Healthcheck");
+        RestartPolicyRules.Validate(host.RestartPolicy, host.AutoRemove);
+        HealthcheckRules.Validate(config.Healthcheck);
         No(host.Runtime is not (null or "" or "dashboard-runtime" or "runc"), $"runtime {host.Runtime}");
         No(host.Isolation is not (null or "" or "default"), $"isolation {host.Isolation}");
         No(host.LogConfig?.Type is not (null or "" or "json-file" or "local"), $"log driver {host.LogConfig?.Type}");

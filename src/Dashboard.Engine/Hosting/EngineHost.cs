@@ -61,6 +61,9 @@ public static class EngineHost
         services.AddSingleton<EventBus>();
         services.AddSingleton<ContainerManager>();
         services.AddSingleton<Exec.ExecManager>();
+        services.AddSingleton<IHealthProbe, RuntimeExecHealthProbe>();
+        services.AddSingleton<HealthMonitor>();
+        services.AddHostedService(sp => sp.GetRequiredService<HealthMonitor>());
         services.AddSingleton<Stats.StatsSampler>();
         services.AddHostedService(sp => sp.GetRequiredService<Stats.StatsSampler>());
         services.AddSingleton(new PeerPolicy((uint)Tmds.Linux.LibC.geteuid(), PeerPolicy.LookupGroup(options.SocketGroup)));
