@@ -61,7 +61,7 @@ public sealed class ContainersHub(ContainerActions actions, ActionAuthorizer aut
         try
         {
             ContainerActions.ValidateId(id, $"container {engine}/{id}");
-            await authorizer.EnsureAsync(Context.User ?? new(), action, $"container {engine}/{id}", cancellationToken);
+            await authorizer.EnsureAsync(Context.User ?? new(), action, $"container {engine}/{id}", cancellationToken, engine);
             return engines.Get(engine);
         }
         catch (Exception e) when (e is DashboardForbiddenException or EngineException)

@@ -5,7 +5,7 @@ using Microsoft.EntityFrameworkCore.Design;
 namespace Dashboard.Web.Identity;
 
 /// <summary>Users, roles and logins of the web UI; its own SQLite file under the data dir, separate from the engine's.</summary>
-public sealed class WebDbContext(DbContextOptions<WebDbContext> options) : IdentityDbContext<WebUser>(options)
+public sealed partial class WebDbContext(DbContextOptions<WebDbContext> options) : IdentityDbContext<WebUser>(options)
 {
 }
 

@@ -97,6 +97,17 @@ public sealed class FakeEngineClient : IEngineClient
     {
         LogTails.Enqueue(tail);
         var reader = LogChannel(id).Reader;
+        if (!follow)
+        {
+            // Without follow: what was written so far, then the end (as the engine's non-follow logs call).
+            while (reader.TryRead(out var written))
+            {
+                yield return written;
+            }
+
+            yield break;
+        }
+
         while (await reader.WaitToReadAsync(cancellationToken))
         {
             while (reader.TryRead(out var batch))

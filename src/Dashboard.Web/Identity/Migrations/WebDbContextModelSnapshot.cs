@@ -17,6 +17,63 @@ partial class WebDbContextModelSnapshot : ModelSnapshot
 #pragma warning disable 612, 618
         modelBuilder.HasAnnotation("ProductVersion", "10.0.15");
 
+        modelBuilder.Entity("Dashboard.Web.Identity.ApiToken", b =>
+            {
+                b.Property<string>("Id")
+                    .HasMaxLength(32)
+                    .HasColumnType("TEXT");
+
+                b.Property<DateTimeOffset>("CreatedAt")
+                    .HasColumnType("TEXT");
+
+                b.Property<DateTimeOffset?>("ExpiresAt")
+                    .HasColumnType("TEXT");
+
+                b.Property<DateTimeOffset?>("LastUsedAt")
+                    .HasColumnType("TEXT");
+
+                b.Property<string>("Name")
+                    .IsRequired()
+                    .HasMaxLength(100)
+                    .HasColumnType("TEXT");
+
+                b.Property<string>("SecretHash")
+                    .IsRequired()
+                    .HasMaxLength(64)
+                    .HasColumnType("TEXT");
+
+                b.Property<string>("UserId")
+                    .IsRequired()
+                    .HasMaxLength(450)
+                    .HasColumnType("TEXT");
+
+                b.HasKey("Id");
+
+                b.HasIndex("UserId");
+
+                b.ToTable("ApiTokens");
+            });
+
+        modelBuilder.Entity("Dashboard.Web.Identity.EngineRoleAssignment", b =>
+            {
+                b.Property<string>("UserId")
+                    .HasMaxLength(450)
+                    .HasColumnType("TEXT");
+
+                b.Property<string>("Engine")
+                    .HasMaxLength(64)
+                    .HasColumnType("TEXT");
+
+                b.Property<string>("Role")
+                    .IsRequired()
+                    .HasMaxLength(32)
+                    .HasColumnType("TEXT");
+
+                b.HasKey("UserId", "Engine");
+
+                b.ToTable("EngineRoleAssignments");
+            });
+
         modelBuilder.Entity("Dashboard.Web.Identity.WebUser", b =>
             {
                 b.Property<string>("Id")
@@ -207,6 +264,28 @@ partial class WebDbContextModelSnapshot : ModelSnapshot
                 b.HasKey("UserId", "LoginProvider", "Name");
 
                 b.ToTable("AspNetUserTokens", (string)null);
+            });
+
+        modelBuilder.Entity("Dashboard.Web.Identity.ApiToken", b =>
+            {
+                b.HasOne("Dashboard.Web.Identity.WebUser", "User")
+                    .WithMany()
+                    .HasForeignKey("UserId")
+                    .OnDelete(DeleteBehavior.Cascade)
+                    .IsRequired();
+
+                b.Navigation("User");
+            });
+
+        modelBuilder.Entity("Dashboard.Web.Identity.EngineRoleAssignment", b =>
+            {
+                b.HasOne("Dashboard.Web.Identity.WebUser", "User")
+                    .WithMany()
+                    .HasForeignKey("UserId")
+                    .OnDelete(DeleteBehavior.Cascade)
+                    .IsRequired();
+
+                b.Navigation("User");
             });
 
         modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRoleClaim<string>", b =>
