@@ -282,7 +282,7 @@ public static class ContainerEndpoints
             ContainerPhase.Exited => $"Exited ({state.ExitCode}) {ApiPipeline.HumanDuration(now - state.FinishedAt.Value)} ago",
             _ => "Created",
         };
-        return new ContainerSummaryView
+        var summary = new ContainerSummaryView
         {
             Id = c.Id,
             Names = ["/" + c.Name],
@@ -296,6 +296,8 @@ public static class ContainerEndpoints
             HostConfig = new Dictionary<string, string> { ["NetworkMode"] = string.IsNullOrEmpty(c.HostConfig.NetworkMode) ? "default" : c.HostConfig.NetworkMode },
             Mounts = VolumeEndpoints.Mounts(c) ?? MountPoints(c.HostConfig),
         };
+        Networking.NetworkViews.Apply(summary, c);
+        return summary;
     }
 
     private static string Quote(string arg) => arg.Length > 0 && arg.All(ch => !char.IsWhiteSpace(ch) && ch is not ('"' or '\'')) ? arg : "\"" + arg.Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
@@ -303,7 +305,7 @@ public static class ContainerEndpoints
     public static ContainerInspectView Inspect(ContainerRecord c)
     {
         var s = c.State;
-        return new ContainerInspectView
+        var view = new ContainerInspectView
         {
             Id = c.Id,
             Created = ApiPipeline.FormatTime(c.Created),
@@ -331,6 +333,8 @@ public static class ContainerEndpoints
             Mounts = VolumeEndpoints.Mounts(c) ?? MountPoints(c.HostConfig),
             Config = c.Config,
         };
+        Networking.NetworkViews.Apply(view, c);
+        return view;
     }
 
     private static List<MountPointView> MountPoints(HostConfig host)
