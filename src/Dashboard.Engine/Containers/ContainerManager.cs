@@ -103,6 +103,7 @@ public sealed partial class ContainerManager : IAsyncDisposable
             image = image with { RootfsPath = await _images.CreateRootfsAsync(image, dir, cancellationToken) };
             var specHost = await _volumes.PrepareAsync(dir, host, image.Config, image.RootfsPath, cancellationToken);
             var spec = SpecBuilder.Build(id, body, specHost, image, _options.CgroupParent);
+            CheckPolicy(id, spec);
             var tmp = Path.Combine(dir, "config.json.tmp");
             await File.WriteAllBytesAsync(tmp, RuntimeJson.SerializeToUtf8(spec), cancellationToken);
             File.Move(tmp, Path.Combine(dir, "config.json"));
