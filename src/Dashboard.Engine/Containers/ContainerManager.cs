@@ -107,6 +107,9 @@ public sealed partial class ContainerManager : IAsyncDisposable
             var specHost = await _volumes.PrepareAsync(dir, host, image.Config, image.RootfsPath, cancellationToken);
             var spec = SpecBuilder.Build(id, body, specHost, image, _options.CgroupParent);
             await _networking.PrepareAsync(id, dir, body, host, spec, cancellationToken);
+
+            // The policy sees the spec exactly as it will run, network namespace and mounts included.
+            CheckPolicy(id, spec);
             var tmp = Path.Combine(dir, "config.json.tmp");
             await File.WriteAllBytesAsync(tmp, RuntimeJson.SerializeToUtf8(spec), cancellationToken);
             File.Move(tmp, Path.Combine(dir, "config.json"));
