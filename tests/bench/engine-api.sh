@@ -35,19 +35,24 @@ def call(conn, method, path, body=None):
     return json.loads(data) if data else None
 conn = Unix(sys.argv[1])
 network = sys.argv[2]
+split = open(sys.argv[3], "w")
 # One request/answer per line on stdin: "run" → microseconds of create+start+wait on stdout.
 for line in sys.stdin:
     t0 = time.perf_counter()
     c = call(conn, "POST", "/containers/create", {"Image": "bb", "Cmd": ["/bin/true"], "HostConfig": {"NetworkMode": network}})
+    tc = time.perf_counter()
     call(conn, "POST", f"/containers/{c['Id']}/start")
+    ts = time.perf_counter()
     w = call(conn, "POST", f"/containers/{c['Id']}/wait")
     t1 = time.perf_counter()
+    split.write(f"{int((tc - t0) * 1e6)} {int((ts - tc) * 1e6)} {int((t1 - ts) * 1e6)}\n")
+    split.flush()
     if w.get("StatusCode") != 0:
         raise SystemExit(f"exit status {w}")
     call(conn, "DELETE", f"/containers/{c['Id']}?force=1")
     print(int((t1 - t0) * 1e6), flush=True)
 EOF
-coproc CLIENT { python3 "$work/client.py" "$sock" "$network"; }
+coproc CLIENT { python3 "$work/client.py" "$sock" "$network" "$work/split"; }
 ours="" theirs=""
 # Two warm-up runs each (first image use, page cache).
 for ((i = -2; i < runs; i++)); do
@@ -67,4 +72,8 @@ m_runc=$(median <<<"$theirs")
 printf '%-34s %12s\n' "what (runs=$runs, network=$network)" "median(ms)"
 printf '%-34s %12.2f\n' "engine API create+start+wait" "$(echo "$m_ours / 1000" | bc -l)"
 printf '%-34s %12.2f\n' "runc run (same rootfs, /bin/true)" "$(echo "$m_runc / 1000" | bc -l)"
+split_median() { awk -v c="$1" 'NR > 2 {print $c}' "$work/split" | median; }
+printf '%-34s %12.2f\n' "  of which create" "$(echo "$(split_median 1) / 1000" | bc -l)"
+printf '%-34s %12.2f\n' "  of which start" "$(echo "$(split_median 2) / 1000" | bc -l)"
+printf '%-34s %12.2f\n' "  of which wait" "$(echo "$(split_median 3) / 1000" | bc -l)"
 printf 'engine/runc ratio: %.2f   target: engine <= 30 ms\n' "$(echo "$m_ours / $m_runc" | bc -l)"

@@ -42,7 +42,7 @@ api() {
 
 # Starts the engine; extra flags (e.g. --log-max-size) are passed on.
 start_engine() {
-  "$bin/dashboard-engine" --data-root "$work/data" --state-root "$work/state" --socket "$sock" \
+  DOTNET_EnableDiagnostics=0 "$bin/dashboard-engine" --data-root "$work/data" --state-root "$work/state" --socket "$sock" \
     --runtime "$bin/dashboard-runtime" --cgroup-parent "$cgparent" --socket-group root "$@" >"$work/engine.log" 2>&1 &
   engine_pid=$!
   for _ in $(seq 600); do

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Issue 4 bench (b): log ingest. A container writes lines as fast as it can for SECONDS seconds
-# (busybox `yes` of a LEN-byte line); prints lines/s persisted in the CRI log (all rotated files),
+# (busybox `yes` of a LEN-byte line, stopped by the container's shell); prints lines/s persisted in the CRI log (all rotated files),
 # the engine's and the shim's CPU over the run, and the shim's RSS while it logs.
 # Usage (root): DASHBOARD_BIN=<prefix>/bin tests/bench/engine-logs.sh [SECONDS=10] [LEN=64] [ROUNDS=3]
 seconds="${1:-10}"
@@ -15,7 +15,7 @@ hz=$(getconf CLK_TCK)
 rates="" engine_cpu="" shim_cpu="" shim_rss=""
 printf '%-6s %14s %12s %14s %12s %16s\n' round lines lines/s "engine CPU %" "shim CPU %" "shim RSS/HWM kB"
 for ((r = 1; r <= rounds; r++)); do
-  id=$(api POST /containers/create "{\"Image\":\"bb\",\"Cmd\":[\"timeout\",\"$seconds\",\"yes\",\"$line\"],\"HostConfig\":{\"NetworkMode\":\"none\"}}" | jq -r .Id)
+  id=$(api POST /containers/create "{\"Image\":\"bb\",\"Cmd\":[\"sh\",\"-c\",\"yes $line & sleep $seconds; kill \$!\"],\"HostConfig\":{\"NetworkMode\":\"none\"}}" | jq -r .Id)
   e0=$(cpu_ticks "$engine_pid")
   api POST "/containers/$id/start" >/dev/null
   t0=$(date +%s%N)
@@ -33,7 +33,7 @@ for ((r = 1; r <= rounds; r++)); do
   e1=$(cpu_ticks "$engine_pid")
   logpath=$(api GET "/containers/$id/json" | jq -r .LogPath)
   n=$(cat "$logpath"* | wc -l)
-  rate=$(echo "$n / $seconds" | bc)
+  rate=$(echo "$n * 1000000000 / ($t1 - $t0)" | bc)
   ecpu=$(echo "100 * ($e1 - $e0) / $hz / (($t1 - $t0) / 1000000000)" | bc -l)
   scpu=$(echo "100 * ($s1 - $s0) / $hz / ($seconds - $seconds / 2 - 1)" | bc -l)
   printf '%-6s %14s %12s %14.1f %12.1f %16s\n' "$r" "$n" "$rate" "$ecpu" "$scpu" "${s_rss2/ //}"
