@@ -5,7 +5,9 @@ using Dashboard.Web.Engines;
 using Dashboard.Web.Identity;
 using Dashboard.Web.Security;
 using Microsoft.AspNetCore.Antiforgery;
+using Dashboard.Web.Hosting;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Identity;
 
@@ -40,9 +42,28 @@ public static class ApiEndpoints
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
     };
 
-    public static IServiceCollection AddDashboardApi(this IServiceCollection services)
+    /// <summary>API tokens and their scheme, and the session notifier that pushes role changes to open circuits.</summary>
+    public static IServiceCollection AddDashboardAuthAndApi(this IServiceCollection services)
     {
+        services.AddSingleton<SessionNotifier>();
         services.AddScoped<ApiTokenService>();
+        services.AddScoped<EngineRoleAdministration>();
+        services.AddScoped<TwoFactorService>();
+        services.AddOptions<CookieAuthenticationOptions>(IdentityConstants.TwoFactorUserIdScheme).Configure<IOptions<DashboardOptions>>((o, d) =>
+        {
+            // Holds "password verified, second factor pending": same cookie rules as the session cookie (D5).
+            var secure = !d.Value.AllowInsecureHttp;
+            o.Cookie.Name = secure ? "__Host-dashboard-2fa" : "dashboard-2fa";
+            o.Cookie.HttpOnly = true;
+            o.Cookie.SecurePolicy = secure ? CookieSecurePolicy.Always : CookieSecurePolicy.SameAsRequest;
+            o.Cookie.SameSite = SameSiteMode.Strict;
+            o.Cookie.Path = "/";
+            o.ExpireTimeSpan = TimeSpan.FromMinutes(5);
+        });
+
+        // Every request re-checks the security stamp: "sign out everywhere" ends other cookies at once, not after
+        // the default interval (security.md D5). One indexed read per request.
+        services.Configure<SecurityStampValidatorOptions>(o => o.ValidationInterval = TimeSpan.Zero);
         services.AddSingleton(TimeProvider.System);
         services.AddAntiforgery(o => o.HeaderName = AntiforgeryHeader);
         services.AddAuthentication()

@@ -157,7 +157,7 @@ public static class WebApp
         services.AddScoped<CreateActions>();
         services.AddScoped<BootstrapService>();
         services.AddScoped<IBootstrapStatus>(sp => sp.GetRequiredService<BootstrapService>());
-        services.AddDashboardApi();
+        services.AddDashboardAuthAndApi();
     }
 
     public static void Configure(WebApplication app)

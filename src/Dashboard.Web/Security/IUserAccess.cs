@@ -12,6 +12,17 @@ public sealed record UserAccess(string? UserId, string? UserName, IReadOnlySet<s
 
     public bool Can(DashboardAction action) => UserId is not null && Permissions.Allows(Roles, action);
 
+    /// <summary>This access as it applies on <paramref name="engine"/>: the engine's role replaces the global one.</summary>
+    public UserAccess ForEngine(string? engine)
+    {
+        if (engine is null || Roles.Contains(Security.Roles.Admin) || !EngineRoles.TryGetValue(engine, out var role))
+        {
+            return this;
+        }
+
+        return this with { Roles = Security.Roles.All.Contains(role) ? new HashSet<string>([role], StringComparer.Ordinal) : new HashSet<string>() };
+    }
+
     /// <summary>
     /// <paramref name="action"/> on <paramref name="engine"/>: a global Admin may do everything everywhere; otherwise an
     /// assignment for the engine replaces the global role there (security.md D7 cross-object access).

@@ -34,6 +34,7 @@ public sealed class IdentityStore : IDisposable
         services.Configure<PasswordHasherOptions>(o => o.IterationCount = 1000);
         services.AddSingleton(TimeProvider.System);
         services.AddScoped<ApiTokenService>();
+        services.AddScoped<TwoFactorService>();
     }
 
     public static async Task<ClaimsPrincipal> CreateUserAsync(IServiceProvider services, string name, string role = Roles.Operator)

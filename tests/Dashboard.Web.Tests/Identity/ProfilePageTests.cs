@@ -79,6 +79,45 @@ public sealed class ProfilePageTests : DashboardTestContext
         Assert.NotNull(form.QuerySelector("[data-testid=signout-everywhere]"));
     }
 
+    [Fact]
+    public async Task TwoFactor_EnrolWithCodeFromKey_ShowsRecoveryCodesThenTurnOff()
+    {
+        await SignInAsync("page-totp");
+        var cut = Render<Profile>();
+        Assert.Equal("Off.", cut.Find("[data-testid=totp-status]").TextContent.Trim());
+
+        cut.Find("[data-testid=totp-begin]").Click();
+        var key = cut.WaitForElement("[data-testid=totp-key]").TextContent;
+        Assert.StartsWith("otpauth://totp/", cut.Find("[data-testid=totp-uri]").GetAttribute("href"), StringComparison.Ordinal);
+        cut.Find("[data-testid=totp-code]").Input(Rfc6238.Current(key));
+        cut.Find("[data-testid=totp-enable]").Click();
+
+        cut.WaitForAssertion(() => Assert.Equal(10, cut.FindAll("[data-testid=recovery-code]").Count));
+        Assert.StartsWith("On (10 recovery codes left)", cut.Find("[data-testid=totp-status]").TextContent.Trim(), StringComparison.Ordinal);
+
+        cut.Find("[data-testid=totp-code]").Input(Rfc6238.Current(key));
+        cut.Find("[data-testid=totp-disable]").Click();
+
+        cut.WaitForAssertion(() => Assert.Equal("Off.", cut.Find("[data-testid=totp-status]").TextContent.Trim()));
+        Assert.Empty(cut.FindAll("[data-testid=recovery-code]"));
+    }
+
+    [Fact]
+    public async Task TwoFactor_WrongCode_ShowsErrorStaysOff()
+    {
+        await SignInAsync("page-totp-wrong");
+        var cut = Render<Profile>();
+        cut.Find("[data-testid=totp-begin]").Click();
+        var key = cut.WaitForElement("[data-testid=totp-key]").TextContent;
+        var right = Rfc6238.Current(key);
+
+        cut.Find("[data-testid=totp-code]").Input(right == "123456" ? "654321" : "123456");
+        cut.Find("[data-testid=totp-enable]").Click();
+
+        Assert.Contains("not valid", cut.WaitForElement("[data-testid=profile-error]").TextContent, StringComparison.Ordinal);
+        Assert.Equal("Off.", cut.Find("[data-testid=totp-status]").TextContent.Trim());
+    }
+
     private async Task<object?> ValidateAsync(string token)
     {
         await using var scope = Services.CreateAsyncScope();

@@ -21,10 +21,53 @@ public partial class Profile
     [Inject]
     private TimeProvider Time { get; set; } = default!;
 
+    [Inject]
+    private TwoFactorService TwoFactor { get; set; } = default!;
+
+    private TwoFactorStatus? _twoFactor;
+    private AuthenticatorSetup? _setup;
+    private string _code = "";
+    private IReadOnlyList<string> _recoveryCodes = [];
+
     [CascadingParameter]
     private Task<AuthenticationState> AuthenticationState { get; set; } = default!;
 
-    protected override async Task OnInitializedAsync() => await RunAsync(LoadTokensAsync);
+    protected override async Task OnInitializedAsync() => await RunAsync(async () =>
+    {
+        await LoadTokensAsync();
+        await LoadTwoFactorAsync();
+    });
+
+    private async Task LoadTwoFactorAsync() => _twoFactor = await TwoFactor.GetStatusAsync((await AuthenticationState).User);
+
+    private Task BeginTwoFactorAsync() => RunAsync(async () =>
+    {
+        _setup = await TwoFactor.BeginAsync((await AuthenticationState).User, CancellationToken.None);
+        _recoveryCodes = [];
+    });
+
+    private Task EnableTwoFactorAsync() => RunAsync(async () =>
+    {
+        _recoveryCodes = await TwoFactor.EnableAsync((await AuthenticationState).User, _code, CancellationToken.None);
+        _setup = null;
+        _code = "";
+        await LoadTwoFactorAsync();
+    });
+
+    private Task NewRecoveryCodesAsync() => RunAsync(async () =>
+    {
+        _recoveryCodes = await TwoFactor.NewRecoveryCodesAsync((await AuthenticationState).User, _code);
+        _code = "";
+        await LoadTwoFactorAsync();
+    });
+
+    private Task DisableTwoFactorAsync() => RunAsync(async () =>
+    {
+        await TwoFactor.DisableAsync((await AuthenticationState).User, _code, CancellationToken.None);
+        _code = "";
+        _recoveryCodes = [];
+        await LoadTwoFactorAsync();
+    });
 
     private static string Format(DateTimeOffset time) => time.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture);
 
@@ -66,7 +109,7 @@ public partial class Profile
         {
             await action();
         }
-        catch (Exception e) when (e is ApiTokenException or DashboardForbiddenException)
+        catch (Exception e) when (e is ApiTokenException or DashboardForbiddenException or TotpException)
         {
             _error = e.Message;
         }
