@@ -156,6 +156,9 @@ public static class WebApp
         services.AddScoped<CreateActions>();
         services.AddScoped<BootstrapService>();
         services.AddScoped<IBootstrapStatus>(sp => sp.GetRequiredService<BootstrapService>());
+        services.AddScoped<Model.BackupService>();
+        services.AddScoped<Model.ResourceActions>();
+        Alerts.AlertServiceCollectionExtensions.AddAlerts(services, configuration);
     }
 
     public static void Configure(WebApplication app)
@@ -201,6 +204,7 @@ public static class WebApp
             return Results.File(System.Text.Encoding.UTF8.GetBytes(AuditCsv.Write(audit.Recent(100_000))), "text/csv", "audit.csv");
         });
         app.MapHub<ContainersHub>(ContainersHub.Path);
+        Model.BackupDownloads.MapBackupDownloads(app);
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
     }
 }
