@@ -14,8 +14,11 @@ public static class ContainerEndpoints
         app.MapGet("/containers/json", ListAsync);
         app.MapPost("/containers/create", CreateAsync);
         app.MapPost("/containers/prune", PruneAsync);
-        app.MapGet("/containers/{id}/json", async (string id, ContainerManager manager, TimeProvider time, CancellationToken ct) =>
-            DockerJson.Json(Inspect(await manager.GetAsync(id, ct))));
+        app.MapGet("/containers/{id}/json", async (string id, ContainerManager manager, HealthMonitor health, CancellationToken ct) =>
+        {
+            var container = await manager.GetAsync(id, ct);
+            return DockerJson.Json(Inspect(container, health.Get(container.Id)));
+        });
         app.MapPost("/containers/{id}/start", async (string id, ContainerManager manager, CancellationToken ct) =>
         {
             await manager.StartAsync(id, ct);
@@ -91,7 +94,7 @@ public static class ContainerEndpoints
         return DockerJson.Json(await manager.CreateAsync(name, body, ct), StatusCodes.Status201Created);
     }
 
-    private static async Task<IResult> ListAsync(HttpRequest request, ContainerManager manager, TimeProvider time, CancellationToken ct)
+    private static async Task<IResult> ListAsync(HttpRequest request, ContainerManager manager, HealthMonitor health, TimeProvider time, CancellationToken ct)
     {
         var all = request.QueryBool("all");
         var limit = request.QueryInt("limit") ?? -1;
@@ -104,6 +107,14 @@ public static class ContainerEndpoints
                 "created" or "restarting" or "running" or "removing" or "paused" or "exited" or "dead" => 0,
                 _ => throw new EngineException(ErrorKind.InvalidArgument, $"invalid filter 'status={status}'"),
             };
+        }
+
+        foreach (var value in filters.Get("health"))
+        {
+            if (value is not (HealthMonitor.Starting or HealthMonitor.Healthy or HealthMonitor.Unhealthy or HealthMonitor.None))
+            {
+                throw new EngineException(ErrorKind.InvalidArgument, $"invalid filter 'health={value}'. Valid values are: starting, healthy, unhealthy, none");
+            }
         }
 
         IEnumerable<ContainerRecord> query = containers;
@@ -121,6 +132,7 @@ public static class ContainerEndpoints
             && (!filters.Has("id") || filters.Get("id").Any(i => c.Id.StartsWith(i, StringComparison.Ordinal)))
             && (!filters.Has("ancestor") || filters.Get("ancestor").Any(a => a == c.Image || a == c.ImageId || c.ImageId == "sha256:" + a))
             && (!filters.Has("exited") || (c.State.Status == ContainerPhase.Exited && filters.Get("exited").Contains(c.State.ExitCode.ToString(CultureInfo.InvariantCulture))))
+            && (!filters.Has("health") || filters.Get("health").Contains(health.FilterStatus(c)))
             && filters.MatchLabels(c.Config.Labels));
         if (limit > 0)
         {
@@ -128,7 +140,7 @@ public static class ContainerEndpoints
         }
 
         var now = time.GetUtcNow();
-        return DockerJson.Json(query.Select(c => Summary(c, now)).ToList());
+        return DockerJson.Json(query.Select(c => Summary(c, now, health.Get(c.Id))).ToList());
     }
 
     private static bool Matches(ContainerRecord c, string reference) =>
@@ -268,21 +280,21 @@ public static class ContainerEndpoints
         }
     }
 
-    public static ContainerSummaryView Summary(ContainerRecord c, DateTimeOffset now)
+    public static ContainerSummaryView Summary(ContainerRecord c, DateTimeOffset now, HealthView? health = null)
     {
         var state = c.State;
         var status = state.Status switch
         {
-            ContainerPhase.Running => "Up " + ApiPipeline.HumanDuration(now - (state.StartedAt ?? now)),
+            ContainerPhase.Running => "Up " + ApiPipeline.HumanDuration(now - (state.StartedAt ?? now)) + HealthSuffix(health),
             ContainerPhase.Paused => "Up " + ApiPipeline.HumanDuration(now - (state.StartedAt ?? now)) + " (Paused)",
-            ContainerPhase.Restarting => "Restarting",
+            ContainerPhase.Restarting => $"Restarting ({state.ExitCode}) {ApiPipeline.HumanDuration(now - (state.FinishedAt ?? now))} ago",
             ContainerPhase.Removing => "Removal In Progress",
             ContainerPhase.Dead => "Dead",
             ContainerPhase.Exited when state.FinishedAt is null => "Created",
             ContainerPhase.Exited => $"Exited ({state.ExitCode}) {ApiPipeline.HumanDuration(now - state.FinishedAt.Value)} ago",
             _ => "Created",
         };
-        return new ContainerSummaryView
+        var summary = new ContainerSummaryView
         {
             Id = c.Id,
             Names = ["/" + c.Name],
@@ -296,14 +308,24 @@ public static class ContainerEndpoints
             HostConfig = new Dictionary<string, string> { ["NetworkMode"] = string.IsNullOrEmpty(c.HostConfig.NetworkMode) ? "default" : c.HostConfig.NetworkMode },
             Mounts = VolumeEndpoints.Mounts(c) ?? MountPoints(c.HostConfig),
         };
+        Networking.NetworkViews.Apply(summary, c);
+        return summary;
     }
 
     private static string Quote(string arg) => arg.Length > 0 && arg.All(ch => !char.IsWhiteSpace(ch) && ch is not ('"' or '\'')) ? arg : "\"" + arg.Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
 
-    public static ContainerInspectView Inspect(ContainerRecord c)
+    /// <summary>Docker's status suffix: <c> (healthy)</c>, <c> (unhealthy)</c>, <c> (health: starting)</c>.</summary>
+    private static string HealthSuffix(HealthView? health) => health?.Status switch
+    {
+        null => "",
+        HealthMonitor.Starting => " (health: starting)",
+        var s => $" ({s})",
+    };
+
+    public static ContainerInspectView Inspect(ContainerRecord c, HealthView? health = null)
     {
         var s = c.State;
-        return new ContainerInspectView
+        var view = new ContainerInspectView
         {
             Id = c.Id,
             Created = ApiPipeline.FormatTime(c.Created),
@@ -322,6 +344,7 @@ public static class ContainerEndpoints
                 Error = s.Error,
                 StartedAt = ApiPipeline.FormatTime(s.StartedAt),
                 FinishedAt = ApiPipeline.FormatTime(s.FinishedAt),
+                Health = health,
             },
             Image = c.ImageId,
             LogPath = c.LogPath,
@@ -331,6 +354,8 @@ public static class ContainerEndpoints
             Mounts = VolumeEndpoints.Mounts(c) ?? MountPoints(c.HostConfig),
             Config = c.Config,
         };
+        Networking.NetworkViews.Apply(view, c);
+        return view;
     }
 
     private static List<MountPointView> MountPoints(HostConfig host)

@@ -182,6 +182,7 @@ public sealed class ContainerStateView
     public string Error { get; set; } = "";
     public string StartedAt { get; set; } = "0001-01-01T00:00:00Z";
     public string FinishedAt { get; set; } = "0001-01-01T00:00:00Z";
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public Containers.HealthView? Health { get; set; }
 }
 
 public sealed class ContainerInspectView
@@ -224,6 +225,12 @@ public sealed class MountPointView
 
 public sealed class NetworkSettingsView
 {
+    public string Bridge { get; set; } = "";
+    public string SandboxKey { get; set; } = "";
+    public string Gateway { get; set; } = "";
+    public string IPAddress { get; set; } = "";
+    public int IPPrefixLen { get; set; }
+    public string MacAddress { get; set; } = "";
     public Dictionary<string, List<PortBinding>?> Ports { get; set; } = [];
     public Dictionary<string, JsonElement> Networks { get; set; } = [];
 }

@@ -5,6 +5,7 @@ using Dashboard.Engine.Api;
 using Dashboard.Engine.Events;
 using Dashboard.Engine.Hosting;
 using Dashboard.Engine.Images;
+using Dashboard.Engine.Networking;
 using Dashboard.Engine.Runtime;
 using Dashboard.Engine.Store;
 using Dashboard.Engine.Volumes;
@@ -25,6 +26,7 @@ public sealed partial class ContainerManager : IAsyncDisposable
     private readonly IImageSource _images;
     private readonly VolumeService _volumes;
     private readonly EventBus _events;
+    private readonly IContainerNetworking _networking;
     private readonly TimeProvider _time;
     private readonly ILogger<ContainerManager> _log;
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new(StringComparer.Ordinal);
@@ -33,8 +35,9 @@ public sealed partial class ContainerManager : IAsyncDisposable
     private readonly ConcurrentDictionary<string, Task> _monitors = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _shutdown = new();
 
-    public ContainerManager(EngineOptions options, IContainerStore store, IOciRuntime runtime, IImageSource images, VolumeService volumes, EventBus events, TimeProvider time, ILogger<ContainerManager> log)
+    public ContainerManager(EngineOptions options, IContainerStore store, IOciRuntime runtime, IImageSource images, VolumeService volumes, EventBus events, IContainerNetworking networking, TimeProvider time, ILogger<ContainerManager> log)
     {
+        _networking = networking;
         _volumes = volumes;
         _options = options;
         _store = store;
@@ -103,6 +106,10 @@ public sealed partial class ContainerManager : IAsyncDisposable
             image = image with { RootfsPath = await _images.CreateRootfsAsync(image, dir, cancellationToken) };
             var specHost = await _volumes.PrepareAsync(dir, host, image.Config, image.RootfsPath, cancellationToken);
             var spec = SpecBuilder.Build(id, body, specHost, image, _options.CgroupParent);
+            await _networking.PrepareAsync(id, dir, body, host, spec, cancellationToken);
+
+            // The policy sees the spec exactly as it will run, network namespace and mounts included.
+            CheckPolicy(id, spec);
             var tmp = Path.Combine(dir, "config.json.tmp");
             await File.WriteAllBytesAsync(tmp, RuntimeJson.SerializeToUtf8(spec), cancellationToken);
             File.Move(tmp, Path.Combine(dir, "config.json"));
@@ -194,20 +201,35 @@ public sealed partial class ContainerManager : IAsyncDisposable
     public Task<ContainerRecord> GetAsync(string reference, CancellationToken cancellationToken) =>
         _store.LookupContainerAsync(reference, cancellationToken);
 
-    public async Task StartAsync(string reference, CancellationToken cancellationToken)
+    public Task StartAsync(string reference, CancellationToken cancellationToken) => StartAsync(reference, restart: false, cancellationToken);
+
+    /// <summary><paramref name="restart"/>: started by the restart policy (only from <c>restarting</c>), not through the API.</summary>
+    private async Task StartAsync(string reference, bool restart, CancellationToken cancellationToken)
     {
         var container = await GetAsync(reference, cancellationToken);
         using (await LockAsync(container.Id, cancellationToken))
         {
             container = await _store.GetContainerAsync(container.Id, cancellationToken) ?? throw EngineException.NoSuchContainer(reference);
+            if (restart && container.State.Status != ContainerPhase.Restarting)
+            {
+                return;
+            }
+
             switch (container.State.Status)
             {
+                case ContainerPhase.Restarting when restart:
+                    break;
                 case ContainerPhase.Running or ContainerPhase.Restarting:
                     throw new EngineException(ErrorKind.NotModified, "container already started");
                 case ContainerPhase.Paused:
                     throw new EngineException(ErrorKind.InvalidState, "cannot start a paused container, try unpause instead");
                 case ContainerPhase.Removing or ContainerPhase.Dead:
                     throw new EngineException(ErrorKind.InvalidState, $"container {container.Id} is marked for removal and cannot be started");
+            }
+
+            if (!restart)
+            {
+                container = PrepareManualStart(container);
             }
 
             await _images.EnsureRootfsAsync(container.BundleDir, cancellationToken);
@@ -224,6 +246,7 @@ public sealed partial class ContainerManager : IAsyncDisposable
             try
             {
                 Directory.CreateDirectory(Path.GetDirectoryName(ControlSocket(container.Id))!);
+                await _networking.SetupAsync(container, cancellationToken);
                 started = await _runtime.StartAsync(
                     new ShimStartRequest(container.Id, container.BundleDir, container.LogPath, ExitFile(container.BundleDir),
                         ControlSocket(container.Id), _options.LogMaxSize, _options.LogMaxFiles, container.Config.OpenStdin && !container.Config.Tty),
@@ -231,6 +254,7 @@ public sealed partial class ContainerManager : IAsyncDisposable
             }
             catch (EngineException e)
             {
+                await _networking.TeardownAsync(container, CancellationToken.None);
                 var failed = container.State with
                 {
                     Status = ContainerPhase.Exited,
@@ -298,6 +322,8 @@ public sealed partial class ContainerManager : IAsyncDisposable
                 return;
             }
 
+            // The network goes before the exit is recorded, as in moby's handleContainerExit: a waiter sees a released endpoint.
+            await _networking.TeardownAsync(container, CancellationToken.None);
             var state = container.State with
             {
                 Status = ContainerPhase.Exited,
@@ -319,6 +345,7 @@ public sealed partial class ContainerManager : IAsyncDisposable
         }
 
         await PublishAsync(container, "die", new() { ["exitCode"] = result.ExitCode.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        await AfterExitAsync(container, result);
         if (container.HostConfig.AutoRemove)
         {
             try
@@ -340,6 +367,7 @@ public sealed partial class ContainerManager : IAsyncDisposable
             throw new EngineException(ErrorKind.NotModified, "container already stopped");
         }
 
+        container = await StopRequestedAsync(container);
         await StopRunningAsync(container, timeoutSeconds, signal, cancellationToken);
         await PublishAsync(container, "stop");
     }
@@ -427,6 +455,8 @@ public sealed partial class ContainerManager : IAsyncDisposable
             throw new EngineException(ErrorKind.InvalidState, $"cannot kill container: {reference}: container {container.Id} is not running");
         }
 
+        container = await KillRequestedAsync(container, number);
+
         await SignalAsync(container, number, cancellationToken);
     }
 
@@ -435,6 +465,7 @@ public sealed partial class ContainerManager : IAsyncDisposable
         var container = await GetAsync(reference, cancellationToken);
         if (container.State.Status.IsActive())
         {
+            container = await StopRequestedAsync(container);
             await StopRunningAsync(container, timeoutSeconds, signal, cancellationToken);
             await PublishAsync(container, "stop");
         }
@@ -537,6 +568,7 @@ public sealed partial class ContainerManager : IAsyncDisposable
                 throw new EngineException(ErrorKind.InvalidState, $"cannot remove container \"/{container.Name}\": container is {what}: Stop the container before attempting removal or force remove");
             }
 
+            container = await StopRequestedAsync(container);
             await StopRunningAsync(container, 0, null, cancellationToken);
         }
 
@@ -550,6 +582,7 @@ public sealed partial class ContainerManager : IAsyncDisposable
 
             await _store.SaveStateAsync(container.Id, container.State with { Status = ContainerPhase.Removing }, CancellationToken.None);
             await _runtime.DeleteAsync(container.Id, force: true, CancellationToken.None);
+            await _networking.TeardownAsync(container, CancellationToken.None);
             var mounts = VolumeService.ReadMounts(container.BundleDir);
             _images.RemoveContainerDirectory(container.BundleDir);
 
@@ -562,6 +595,7 @@ public sealed partial class ContainerManager : IAsyncDisposable
 
         _locks.TryRemove(container.Id, out _);
         _exits.TryRemove(container.Id, out _);
+        _restartLoops.TryRemove(container.Id, out _);
         if (_removed.TryRemove(container.Id, out var removed))
         {
             removed.TrySetResult();
@@ -649,11 +683,13 @@ public sealed partial class ContainerManager : IAsyncDisposable
     /// </summary>
     public async Task ReconcileAsync(CancellationToken cancellationToken)
     {
+        await _networking.InitializeAsync(cancellationToken);
         foreach (var container in await _store.ListContainersAsync(cancellationToken))
         {
             if (container.State.Status == ContainerPhase.Removing)
             {
                 await _runtime.DeleteAsync(container.Id, force: true, cancellationToken);
+                await _networking.TeardownAsync(container, cancellationToken);
                 _images.RemoveContainerDirectory(container.BundleDir);
 
                 await _store.RemoveContainerAsync(container.Id, cancellationToken);
@@ -662,6 +698,8 @@ public sealed partial class ContainerManager : IAsyncDisposable
 
             if (!container.State.Status.IsActive())
             {
+                await _networking.TeardownAsync(container, cancellationToken);
+                await RestartAfterEngineStartAsync(container);
                 continue;
             }
 

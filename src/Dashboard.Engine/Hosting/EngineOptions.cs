@@ -38,6 +38,11 @@ public sealed class EngineOptions
 
     public string? ConfigFile { get; set; }
 
+    public const string DefaultPolicyFile = "/etc/dashboard/engine-policy.json";
+
+    /// <summary>The host administrator's engine policy (src/Dashboard.Engine/README.md); no file = no policy.</summary>
+    public string? PolicyFile { get; set; } = DefaultPolicyFile;
+
     public string DatabasePath => Path.Combine(DataRoot, "engine.db");
 
     public string ContainersDir => Path.Combine(DataRoot, "containers");
@@ -47,7 +52,7 @@ public sealed class EngineOptions
 
           --config FILE         JSON config file (default /etc/dashboard/engine.json if present);
                                 keys: data-root, socket, state-root, runtime, socket-group, cgroup-parent,
-                                log-max-size, log-max-files, log-format
+                                log-max-size, log-max-files, log-format, policy-file
           --data-root DIR       engine data: engine.db, containers/ (default /var/lib/dashboard)
           --socket PATH         API unix socket (default /run/dashboard/engine.sock)
           --state-root DIR      runtime state directory, the runtime's --root (default /run/dashboard/runtime)
@@ -58,6 +63,7 @@ public sealed class EngineOptions
           --log-max-files N     container log files kept (default 3)
           --log-format FORMAT   json or text
           --allow-diagnostics   start as root although DOTNET_EnableDiagnostics is not 0
+          --policy-file FILE    engine policy, root-owned (default /etc/dashboard/engine-policy.json if present)
           -h, --help            this text
 
         Run it with DOTNET_EnableDiagnostics=0 in its environment: the .NET diagnostic port of a
@@ -175,6 +181,7 @@ public sealed class EngineOptions
                 LogFormat = value is "json" or "text" ? value : throw new EngineException(ErrorKind.InvalidArgument, $"{what}: must be json or text");
                 break;
             case "allow-diagnostics": AllowDiagnostics = value is "true" or "1"; break;
+            case "policy-file": PolicyFile = AbsoluteDir(value, what); break;
             default: throw new EngineException(ErrorKind.InvalidArgument, $"unknown {what}");
         }
     }

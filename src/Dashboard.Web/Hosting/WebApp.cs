@@ -158,6 +158,9 @@ public static class WebApp
         services.AddScoped<BootstrapService>();
         services.AddScoped<IBootstrapStatus>(sp => sp.GetRequiredService<BootstrapService>());
         services.AddDashboardAuthAndApi();
+        services.AddScoped<Model.BackupService>();
+        services.AddScoped<Model.ResourceActions>();
+        Alerts.AlertServiceCollectionExtensions.AddAlerts(services, configuration);
     }
 
     public static void Configure(WebApplication app)
@@ -204,6 +207,7 @@ public static class WebApp
         });
         app.MapDashboardApi();
         app.MapHub<ContainersHub>(ContainersHub.Path);
+        Model.BackupDownloads.MapBackupDownloads(app);
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
     }
 }

@@ -21,6 +21,9 @@ public sealed class RuntimeHarness : IDisposable
 
     public string StateRoot { get; }
 
+    /// <summary>Extra environment for every runtime command of this harness (e.g. DASHBOARD_RUNTIME_NO_OPENAT2=1).</summary>
+    public Dictionary<string, string> ExtraEnvironment { get; } = [];
+
     private static readonly Lazy<string> s_protectedRuntime = new(MakeProtectedCopy);
 
     /// <summary>
@@ -107,13 +110,13 @@ public sealed class RuntimeHarness : IDisposable
 
     public sealed record Result(int ExitCode, string Stdout, string Stderr);
 
-    public Result Run(params string[] args) => RunWith(Binary, ["--root", StateRoot, .. args]);
+    public Result Run(params string[] args) => RunWith(Binary, ["--root", StateRoot, .. args], environment: ExtraEnvironment);
 
     /// <summary>
     /// Runs a runtime command with its output in files, not pipes: a created or detached container
     /// inherits the runtime's stdio (as with runc), and would hold a pipe open for its whole life.
     /// </summary>
-    public static Result RunWith(string binary, IReadOnlyList<string> args, TimeSpan? timeout = null)
+    public static Result RunWith(string binary, IReadOnlyList<string> args, TimeSpan? timeout = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         var dir = Path.Combine(Path.GetTempPath(), "dashrt-out-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dir);
@@ -126,6 +129,11 @@ public sealed class RuntimeHarness : IDisposable
             foreach (var a in args)
             {
                 psi.ArgumentList.Add(a);
+            }
+
+            foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+            {
+                psi.Environment[key] = value;
             }
 
             psi.Environment["DASHRT_OUT"] = Path.Combine(dir, "out");
@@ -156,7 +164,7 @@ public sealed class RuntimeHarness : IDisposable
     {
         foreach (var id in Directory.Exists(StateRoot) ? Directory.GetDirectories(StateRoot) : [])
         {
-            RunWith(Binary, ["--root", StateRoot, "delete", "--force", Path.GetFileName(id)]);
+            RunWith(Binary, ["--root", StateRoot, "delete", "--force", Path.GetFileName(id)], environment: ExtraEnvironment);
         }
 
         foreach (var dir in _dirs)

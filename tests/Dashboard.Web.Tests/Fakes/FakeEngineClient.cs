@@ -6,7 +6,7 @@ using Dashboard.Web.Engines;
 namespace Dashboard.Web.Tests.Fakes;
 
 /// <summary>An engine fed by the test through channels (events, logs), recording every lifecycle call.</summary>
-public sealed class FakeEngineClient : IEngineClient
+public sealed partial class FakeEngineClient : IEngineClient
 {
     private readonly ConcurrentDictionary<string, ContainerSummary> _containers = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ContainerDetails> _details = new(StringComparer.Ordinal);
