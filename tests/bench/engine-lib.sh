@@ -20,6 +20,9 @@ bench_cleanup() {
   fi
   # Shims of containers the engine could not remove (none expected) die with their containers.
   for p in $(pgrep -f "dashboard-shim shim .*--exit-file $work/" 2>/dev/null); do kill -9 "$p"; done
+  # A container whose shim is gone (an engine that died mid-run) would live on: kill what is left in our cgroups.
+  for p in $(cat /sys/fs/cgroup/pids"$cgparent"/*/cgroup.procs 2>/dev/null); do kill -9 "$p"; done
+  sleep 0.2
   for d in /sys/fs/cgroup/*"$cgparent" /sys/fs/cgroup/unified"$cgparent"; do
     [[ -d $d ]] || continue
     for c in "$d"/*/; do [[ -d $c ]] && rmdir "$c" 2>/dev/null; done

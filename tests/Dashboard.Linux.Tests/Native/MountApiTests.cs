@@ -1,5 +1,4 @@
 using Dashboard.Linux.Native;
-using Dashboard.Testing;
 
 namespace Dashboard.Linux.Tests.Native;
 
@@ -29,24 +28,6 @@ public sealed class MountApiTests
         Assert.Equal("ramfs", MountApi.FsName(0x858458f6));
         Assert.Equal("tmpfs", MountApi.FsName(0x01021994));
         Assert.Equal("filesystem 0x1234", MountApi.FsName(0x1234));
-    }
-
-    [Fact]
-    public void UserNamespace_CarriesTheGivenMapping()
-    {
-        Requires.Root();
-        var fd = UserNamespace.CreateWithMappings("0 100000 10\n", "0 200000 20\n");
-        try
-        {
-            // The namespace outlives the process it was made with; its fd is a user namespace.
-            var link = Sys.ReadLink($"/proc/self/fd/{fd}");
-            Assert.StartsWith("user:[", link, StringComparison.Ordinal);
-            Assert.NotEqual(Sys.ReadLink("/proc/self/ns/user"), link);
-        }
-        finally
-        {
-            Sys.Close(fd);
-        }
     }
 
     [Fact]

@@ -56,6 +56,14 @@ public sealed class RuntimeHarness : IDisposable
         Directory.CreateDirectory(dir);
         var path = Path.Combine(dir, "dashboard-runtime");
         File.Copy(FindPublishedRuntime(), path);
+
+        // The shim verb execs the lean supervisor from beside the runtime; without it the in-process one runs.
+        var shim = Path.Combine(Path.GetDirectoryName(FindPublishedRuntime())!, "dashboard-shim");
+        if (File.Exists(shim))
+        {
+            File.Copy(shim, Path.Combine(dir, "dashboard-shim"));
+        }
+
         File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
         var result = RunWith("chattr", ["+i", path]);
         if (result.ExitCode != 0)
