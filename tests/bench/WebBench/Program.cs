@@ -228,8 +228,9 @@ static async Task LatencyAsync(string url, string user, string password, string 
         var missing = 0;
         foreach (var page in views)
         {
-            var json = await page.EvaluateAsync<JsonElement>("() => window.__lat");
-            var got = json.EnumerateObject().ToDictionary(p => int.Parse(p.Name, CultureInfo.InvariantCulture), p => p.Value.GetDouble());
+            // As a JSON string: Playwright's own object serialization adds reference ids ("$id").
+            using var json = JsonDocument.Parse(await page.EvaluateAsync<string>("() => JSON.stringify(window.__lat)"));
+            var got = json.RootElement.EnumerateObject().ToDictionary(p => int.Parse(p.Name, CultureInfo.InvariantCulture), p => p.Value.GetDouble());
             missing += total - got.Count;
             all.AddRange(got.Values);
         }
