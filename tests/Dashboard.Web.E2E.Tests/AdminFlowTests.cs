@@ -11,22 +11,32 @@ public sealed class AdminFlowTests(DashboardStack stack)
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task Container_CreatedInFormLiveLogsThenStopAndRemove_GoneFromEngineAndList()
+    public async Task Container_PulledInImagesPageCreatedInFormLiveLogsThenStopAndRemove_GoneFromEngineAndList()
     {
         stack.RequireAvailable();
         var page = await stack.SignInAsAdminAsync(Ct);
         const string name = "e2e-logs";
 
+        // Nothing is preloaded: the image comes from the local registry through the Images page's pull.
+        await DashboardStack.GotoAsync(page, "/images");
+        await page.GetByTestId("pull-form").Locator("input").FillAsync(stack.UiImageName);
+        await page.GetByTestId("pull").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("pull-status")).ToContainTextAsync("Status:", new LocatorAssertionsToContainTextOptions { Timeout = 60_000 });
+        await Assertions.Expect(page.GetByTestId("pull-error")).ToHaveCountAsync(0);
+        await Assertions.Expect(page.GetByTestId("image-tags").Filter(new LocatorFilterOptions { HasText = stack.UiImageName }))
+            .ToHaveCountAsync(1, new LocatorAssertionsToHaveCountOptions { Timeout = 20_000 });
+        await DashboardStack.ScreenshotAsync(page, "03-images-pulled");
+
         await DashboardStack.GotoAsync(page, "/containers");
         await page.GetByTestId("container-new").ClickAsync();
         await page.GetByTestId("create-form").WaitForAsync();
-        await page.GetByTestId("field-image").FillAsync(DashboardStack.ImageName);
+        await page.GetByTestId("field-image").FillAsync(stack.UiImageName);
         await page.GetByTestId("field-name").FillAsync(name);
 
         // The trap lets sh (PID 1, which ignores SIGTERM by default) end at once on stop.
         await page.GetByTestId("field-command").FillAsync("sh -c 'trap \"exit 0\" TERM; i=0; while true; do i=$((i+1)); echo \"line $i\"; sleep 0.2; done'");
         await Assertions.Expect(page.GetByTestId("run-line")).ToHaveTextAsync(
-            "docker run -d --name e2e-logs busybox sh -c 'trap \"exit 0\" TERM; i=0; while true; do i=$((i+1)); echo \"line $i\"; sleep 0.2; done'");
+            $"docker run -d --name e2e-logs {stack.UiImageName} sh -c 'trap \"exit 0\" TERM; i=0; while true; do i=$((i+1)); echo \"line $i\"; sleep 0.2; done'");
         await DashboardStack.ScreenshotAsync(page, "03-create");
         await page.GetByTestId("create-submit").ClickAsync();
         await Assertions.Expect(page.GetByTestId("container-title")).ToHaveTextAsync(name, new LocatorAssertionsToHaveTextOptions { Timeout = 20_000 });

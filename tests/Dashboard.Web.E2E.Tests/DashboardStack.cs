@@ -21,11 +21,14 @@ public sealed class DashboardStack : IAsyncLifetime
     public const string ChromiumPath = "/usr/bin/chromium";
     public const string AdminName = "admin";
     public const string AdminPassword = "e2e-admin-password-1";
-    public const string ImageName = "busybox";
+    /// <summary>The repository in the local registry; <see cref="ImageName"/> is its full reference.</summary>
+    public const string Repository = "busybox";
 
     private static readonly TimeSpan s_startTimeout = TimeSpan.FromSeconds(60);
 
     private readonly SemaphoreSlim _adminGate = new(1, 1);
+    private readonly SemaphoreSlim _imageGate = new(1, 1);
+    private bool _imagePresent;
     private readonly List<Process> _processes = [];
     private bool _adminReady;
     private string? _unmet;
@@ -35,6 +38,15 @@ public sealed class DashboardStack : IAsyncLifetime
     public string CgroupParent { get; } = "/dashboard-test/web-e2e-" + Guid.NewGuid().ToString("N")[..8];
 
     public string BaseUrl { get; private set; } = "";
+
+    /// <summary>127.0.0.1:PORT of the local docker-registry that serves busybox (nothing is preloaded into the engine).</summary>
+    public string RegistryAuthority { get; private set; } = "";
+
+    /// <summary>busybox as the tests pull it: from the local registry.</summary>
+    public string ImageName => $"{RegistryAuthority}/{Repository}:latest";
+
+    /// <summary>The same image under a tag only the UI pulls (the admin flow), so that pull really fetches it.</summary>
+    public string UiImageName => $"{RegistryAuthority}/{Repository}:ui";
 
     public string EngineSocket => Path.Combine(Root, "engine.sock");
 
@@ -68,7 +80,8 @@ public sealed class DashboardStack : IAsyncLifetime
             : new[] { "dashboard-engine", "dashboard-web", "dashboard-runtime" }.FirstOrDefault(n => !File.Exists(Bin(n))) is { } missing ? $"needs {Bin(missing)}"
             : !File.Exists(ChromiumPath) ? $"needs Debian's chromium at {ChromiumPath}"
             : !File.Exists("/bin/busybox") ? "needs busybox-static (/bin/busybox)"
-            : Requires.FindTool("skopeo") is null ? "needs skopeo (turns the busybox OCI layout into a docker load archive)"
+            : Requires.FindTool("skopeo") is null ? "needs skopeo (pushes the busybox OCI layout to the local registry)"
+            : Requires.FindTool("docker-registry") is null ? "needs docker-registry (the local registry busybox is pulled from)"
             : null;
         if (_unmet is not null)
         {
@@ -78,8 +91,12 @@ public sealed class DashboardStack : IAsyncLifetime
         var clock = Stopwatch.StartNew();
         Directory.CreateDirectory(Root);
         Directory.CreateDirectory(ScreenshotDir);
+        await StartRegistryAsync();
+        await PushBusyboxAsync();
+
+        // Plain HTTP for this one registry, set the way an Admin would before starting the engine.
+        await new Dashboard.Images.Registry.RegistrySettingsStore(Path.Combine(EngineDataRoot, "registries")).SetInsecureAsync(RegistryAuthority, true);
         await StartEngineAsync(Bin("dashboard-engine"), Bin("dashboard-runtime"));
-        await LoadBusyboxImageAsync();
         var engineReady = clock.Elapsed;
         await StartWebAsync(Bin("dashboard-web"));
         Console.Error.WriteLine($"e2e: engine ready after {engineReady.TotalSeconds:0.0} s, web after {clock.Elapsed.TotalSeconds:0.0} s");
@@ -133,6 +150,7 @@ public sealed class DashboardStack : IAsyncLifetime
         }
 
         _adminGate.Dispose();
+        _imageGate.Dispose();
     }
 
     /// <summary>Bootstraps the admin through the setup page once (screenshots of setup and sign-in), then signs in.</summary>
@@ -190,9 +208,29 @@ public sealed class DashboardStack : IAsyncLifetime
     public static async Task ScreenshotAsync(IPage page, string name) =>
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotDir, name + ".png"), FullPage = true });
 
+    /// <summary>Pulls busybox through the engine API (not the UI) for tests that only need a container; once per run.</summary>
+    public async Task EnsureImageAsync(CancellationToken cancellationToken)
+    {
+        await _imageGate.WaitAsync(cancellationToken);
+        try
+        {
+            if (!_imagePresent)
+            {
+                await Engine.Images.CreateImageAsync(
+                    new ImagesCreateParameters { FromImage = $"{RegistryAuthority}/{Repository}", Tag = "latest" }, null, new Progress<JSONMessage>(), cancellationToken);
+                _imagePresent = true;
+            }
+        }
+        finally
+        {
+            _imageGate.Release();
+        }
+    }
+
     /// <summary>A running busybox container whose command is <paramref name="script"/> (sh -c).</summary>
     public async Task<string> RunBusyboxAsync(string name, string script, CancellationToken cancellationToken)
     {
+        await EnsureImageAsync(cancellationToken);
         var created = await Engine.Containers.CreateContainerAsync(
             new CreateContainerParameters { Image = ImageName, Name = name, Cmd = ["sh", "-c", script] }, cancellationToken);
         await Engine.Containers.StartContainerAsync(created.ID, new ContainerStartParameters(), cancellationToken);
@@ -224,32 +262,51 @@ public sealed class DashboardStack : IAsyncLifetime
         }
     }
 
-    /// <summary>
-    /// Loads busybox the way <c>docker load</c> does (<c>POST /images/load</c>): the shared busybox OCI layout, turned into a
-    /// <c>docker save</c> archive named busybox:latest by skopeo.
-    /// </summary>
-    private async Task LoadBusyboxImageAsync()
+    /// <summary>Debian's docker-registry, anonymous, on 127.0.0.1 with storage under <see cref="Root"/>.</summary>
+    private async Task StartRegistryAsync()
+    {
+        var port = FreePort();
+        RegistryAuthority = $"127.0.0.1:{port}";
+        var config = Path.Combine(Root, "registry.yml");
+        await File.WriteAllTextAsync(config, $"""
+            version: 0.1
+            log:
+              level: warn
+              accesslog:
+                disabled: true
+            storage:
+              filesystem:
+                rootdirectory: {Path.Combine(Root, "registry-data")}
+            http:
+              addr: {RegistryAuthority}
+              secret: {Convert.ToHexString(RandomNumberGenerator.GetBytes(16))}
+            """);
+        var psi = new ProcessStartInfo(Requires.FindTool("docker-registry")!) { ArgumentList = { "serve", config } };
+        Launch(psi, "registry");
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        await WaitUntilAsync("registry", async () => (await http.GetAsync($"http://{RegistryAuthority}/v2/")).StatusCode == HttpStatusCode.OK);
+    }
+
+    /// <summary>Pushes the shared busybox OCI layout to the local registry as busybox:latest (skopeo, plain HTTP).</summary>
+    private async Task PushBusyboxAsync()
     {
         var layout = Path.Combine(Root, "busybox-oci");
         BusyboxImage.CreateLayout(layout);
-        var archive = Path.Combine(Root, "busybox.tar");
-        using (var skopeo = Process.Start(new ProcessStartInfo("skopeo")
+        foreach (var tag in new[] { "latest", "ui" })
         {
-            ArgumentList = { "copy", "--quiet", $"oci:{layout}:latest", $"docker-archive:{archive}:{ImageName}:latest" },
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        })!)
-        {
+            using var skopeo = Process.Start(new ProcessStartInfo("skopeo")
+            {
+                ArgumentList = { "copy", "--quiet", "--dest-tls-verify=false", $"oci:{layout}:latest", $"docker://{RegistryAuthority}/{Repository}:{tag}" },
+                RedirectStandardError = true,
+                UseShellExecute = false,
+            })!;
             var error = await skopeo.StandardError.ReadToEndAsync();
             await skopeo.WaitForExitAsync();
             if (skopeo.ExitCode != 0)
             {
-                throw new InvalidOperationException($"skopeo copy: exit {skopeo.ExitCode}: {error}");
+                throw new InvalidOperationException($"skopeo copy to the local registry: exit {skopeo.ExitCode}: {error}");
             }
         }
-
-        await using var stream = File.OpenRead(archive);
-        await Engine.Images.LoadImageAsync(new ImageLoadParameters { Quiet = true }, stream, new Progress<JSONMessage>(), CancellationToken.None);
     }
 
     private async Task StartEngineAsync(string engine, string runtime)
@@ -439,7 +496,7 @@ public sealed class DashboardStack : IAsyncLifetime
     {
         var dir = Path.Combine(ArtifactsDir(), "e2e-logs");
         Directory.CreateDirectory(dir);
-        foreach (var name in new[] { "engine", "web" })
+        foreach (var name in new[] { "engine", "web", "registry" })
         {
             var path = Path.Combine(Root, name + ".log");
             if (File.Exists(path))

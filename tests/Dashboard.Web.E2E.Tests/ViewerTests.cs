@@ -92,6 +92,24 @@ public sealed class ViewerTests(DashboardStack stack)
             Assert.Equal("ok", await admin.EvaluateAsync<string>(InvokeHubScript, new[] { "Stop", "local", id }));
             Assert.False((await stack.Engine.Containers.InspectContainerAsync(id, Ct)).State!.Running);
 
+            // The volumes, networks, alerts and backup pages offer a Viewer no action either (the page checks per call too).
+            await stack.Engine.Volumes.CreateAsync(new VolumesCreateParameters { Name = "e2e-viewer-vol" }, Ct);
+            await DashboardStack.GotoAsync(viewer, "/volumes");
+            await viewer.GetByTestId("volume-row-name").Filter(new LocatorFilterOptions { HasText = "e2e-viewer-vol" }).WaitForAsync();
+            await Assertions.Expect(viewer.Locator("[data-testid=volume-create-form], [data-testid=volume-remove], [data-testid=volumes-prune]")).ToHaveCountAsync(0);
+            await DashboardStack.ScreenshotAsync(viewer, "12-viewer-volumes");
+            await DashboardStack.GotoAsync(admin, "/volumes");
+            await Assertions.Expect(admin.GetByTestId("volume-remove")).Not.ToHaveCountAsync(0);
+            await DashboardStack.GotoAsync(viewer, "/alerts");
+            await viewer.GetByTestId("rules-table").WaitForAsync();
+            await Assertions.Expect(viewer.Locator("[data-testid=rule-form], [data-testid=webhook-form], [data-testid=rule-delete]")).ToHaveCountAsync(0);
+            await DashboardStack.GotoAsync(viewer, "/admin/backup");
+            await viewer.GetByTestId("backup-denied").WaitForAsync();
+            await using (var download = await viewer.APIRequest.GetAsync("/backup/web", new APIRequestContextOptions { MaxRedirects = 0 }))
+            {
+                Assert.NotEqual(200, download.Status);
+            }
+
             await DashboardStack.GotoAsync(admin, "/audit");
             await Assertions.Expect(admin.GetByTestId("audit-outcome").Filter(new LocatorFilterOptions { HasText = "Denied" })).Not.ToHaveCountAsync(0);
             await Assertions.Expect(admin.GetByTestId("audit-user").Filter(new LocatorFilterOptions { HasText = ViewerName })).Not.ToHaveCountAsync(0);
@@ -99,6 +117,13 @@ public sealed class ViewerTests(DashboardStack stack)
         finally
         {
             await stack.Engine.Containers.RemoveContainerAsync(id, new ContainerRemoveParameters { Force = true }, Ct);
+            try
+            {
+                await stack.Engine.Volumes.RemoveAsync("e2e-viewer-vol", cancellationToken: Ct);
+            }
+            catch (Docker.DotNet.DockerApiException)
+            {
+            }
         }
     }
 }
