@@ -295,7 +295,16 @@ public static class SpecBuilder
     }
 
     /// <summary>Host mode shares the host's namespace; every other mode (networks, none, container:) gets a path from Networking.NetworkManager.</summary>
-    private static bool NetworkNamespace(string? mode) => mode != "host";
+    private static bool NetworkNamespace(string? mode)
+    {
+        // Case and space variants of the predefined modes are refused, never looked up as network names (security.md D3).
+        if (mode is not null && (mode != mode.Trim() || (mode is not ("host" or "none" or "bridge" or "default") && mode.ToLowerInvariant() is "host" or "none" or "bridge" or "default")))
+        {
+            throw new EngineException(ErrorKind.InvalidArgument, $"invalid network mode: {mode}");
+        }
+
+        return mode != "host";
+    }
 
     private static bool HostOrPrivate(string? mode, string field, params string[] alsoPrivate) =>
         mode switch

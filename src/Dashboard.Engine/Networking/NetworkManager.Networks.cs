@@ -34,6 +34,11 @@ public sealed partial class NetworkManager
             throw new EngineException(ErrorKind.InvalidArgument, $"invalid network name: \"{(name.Length > 64 ? name[..64] + "…" : name)}\", only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed");
         }
 
+        if (name.ToLowerInvariant() is "host" or "none" or "bridge" or "default" or "container")
+        {
+            throw new EngineException(ErrorKind.PermissionDenied, $"{name} is a pre-defined network and cannot be created");
+        }
+
         var driver = string.IsNullOrEmpty(body.Driver) ? BridgeDriver : body.Driver;
         if (driver is "host" or "null")
         {

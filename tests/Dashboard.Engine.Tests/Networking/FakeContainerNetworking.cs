@@ -24,6 +24,14 @@ public sealed class FakeContainerNetworking : IContainerNetworking
     public Task PrepareAsync(string id, string bundleDir, ContainerCreateBody body, HostConfig host, Spec spec, CancellationToken cancellationToken)
     {
         Calls.Enqueue(("prepare", id));
+
+        // As NetworkManager does for a name that names no network (these engines have only the predefined ones).
+        var mode = host.NetworkMode ?? "";
+        if (mode is not ("" or "default" or "bridge" or "none" or "host") && !mode.StartsWith("container:", StringComparison.Ordinal))
+        {
+            throw new EngineException(ErrorKind.NotFound, $"network {mode} not found");
+        }
+
         return Task.CompletedTask;
     }
 
