@@ -125,7 +125,6 @@ public static class SystemEndpoints
             ["Warnings"] = new[]
             {
                 "WARNING: this engine applies no seccomp profile to containers yet",
-                "WARNING: bridge networking is not implemented yet; containers get their own network namespace with loopback only",
             },
         });
     }
