@@ -672,7 +672,9 @@ public sealed partial class ContainerManager : IAsyncDisposable
     /// </summary>
     public async Task ReconcileAsync(CancellationToken cancellationToken)
     {
-        foreach (var container in await _store.ListContainersAsync(cancellationToken))
+        var all = await _store.ListContainersAsync(cancellationToken);
+        await RemoveHalfCreatedAsync(all);
+        foreach (var container in all)
         {
             if (container.State.Status == ContainerPhase.Removing)
             {
@@ -685,7 +687,7 @@ public sealed partial class ContainerManager : IAsyncDisposable
 
             if (!container.State.Status.IsActive())
             {
-                await RestartAfterEngineStartAsync(container);
+                await ReconcileStoppedAsync(container, cancellationToken);
                 continue;
             }
 
