@@ -200,6 +200,10 @@ publish_into() {
   log "publishing dashboard-runtime (NativeAOT)"
   dotnet publish "$repo/src/Dashboard.Runtime.Cli/Dashboard.Runtime.Cli.csproj" -c Release -r linux-x64 \
     -o "$out/runtime" -v quiet -nologo
+  # The lean resident per-container supervisor the runtime's shim verb execs into (found next to the runtime).
+  log "publishing dashboard-shim (NativeAOT)"
+  dotnet publish "$repo/src/Dashboard.Shim/Dashboard.Shim.csproj" -c Release -r linux-x64 \
+    -o "$out/runtime" -v quiet -nologo
   local app
   for app in Engine Web; do
     log "publishing dashboard-${app,,}"
@@ -212,6 +216,8 @@ build_only() {
   mkdir -p "$bin_dir"
   install -m 0755 "$lib_dir/runtime/dashboard-runtime" "$bin_dir/dashboard-runtime.new"
   mv -f "$bin_dir/dashboard-runtime.new" "$bin_dir/dashboard-runtime"
+  install -m 0755 "$lib_dir/runtime/dashboard-shim" "$bin_dir/dashboard-shim.new"
+  mv -f "$bin_dir/dashboard-shim.new" "$bin_dir/dashboard-shim"
   ln -sfn ../lib/dashboard/engine/dashboard-engine "$bin_dir/dashboard-engine"
   ln -sfn ../lib/dashboard/web/dashboard-web "$bin_dir/dashboard-web"
   log "binaries in $bin_dir"
@@ -684,7 +690,7 @@ do_uninstall() {
   rm -f "$unit_dir/dashboard-engine.service" "$unit_dir/dashboard-web.service"
   if [[ $use_systemd == yes ]]; then systemctl daemon-reload; fi
   local f
-  for f in dashboard-runtime dashboard-engine dashboard-web; do rm -f "$bin_dir/$f"; done
+  for f in dashboard-runtime dashboard-shim dashboard-engine dashboard-web; do rm -f "$bin_dir/$f"; done
   for f in "$lib_dir" "$lib_dir.new" "$lib_dir.old"; do runtime_immutable -i "$f"; done
   rm -rf "$lib_dir" "$lib_dir.new" "$lib_dir.old"
   # A scratch prefix or unit directory goes when empty; the system's own (/usr/local/bin...) stay.

@@ -15,7 +15,44 @@ public sealed partial class ImageStore
     /// <paramref name="upperDirectory"/>; <paramref name="configChanges"/> (if given) replaces the
     /// runtime part of the config (Cmd, Env, …). Returns the new record, named <paramref name="name"/> if given.
     /// </summary>
-    public async Task<ImageRecord> CommitAsync(ImageRecord baseImage, string upperDirectory, string? name = null, ContainerConfig? configChanges = null, string? comment = null, CancellationToken cancellationToken = default)
+    public Task<ImageRecord> CommitAsync(ImageRecord baseImage, string upperDirectory, string? name = null, ContainerConfig? configChanges = null, string? comment = null, CancellationToken cancellationToken = default) =>
+        CommitAsync(baseImage, tar => ContainerDiff.WriteLayer(upperDirectory, tar, cancellationToken), name, configChanges, comment, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="CommitAsync(ImageRecord, string, string?, ContainerConfig?, string?, CancellationToken)"/>
+    /// for a container root filesystem of either kind: an overlay one contributes its upper directory,
+    /// a copied one its differences against the image's unpacked tree.
+    /// </summary>
+    public async Task<ImageRecord> CommitAsync(ImageRecord baseImage, ContainerRootfs rootfs, string? name = null, ContainerConfig? configChanges = null, string? comment = null, CancellationToken cancellationToken = default)
+    {
+        if (rootfs.Kind == RootfsKind.Overlay)
+        {
+            return await CommitAsync(baseImage, rootfs.UpperPath, name, configChanges, comment, cancellationToken);
+        }
+
+        var chainIds = await UnpackAsync(baseImage, cancellationToken);
+        var lowers = Layers.GetLowerDirectories(chainIds);
+        if (lowers.Count > 1)
+        {
+            throw new ImageException(ImageErrorKind.Unsupported, "a copied rootfs needs the copy layer driver (overlay layer dirs hold only differences)");
+        }
+
+        var imageTree = lowers.Count == 1 ? lowers[0] : null;
+        return await CommitAsync(baseImage, tar =>
+        {
+            if (imageTree is null)
+            {
+                // An image without layers: every entry of the container is a change.
+                ContainerDiff.WriteLayer(rootfs.RootfsPath, tar, cancellationToken);
+            }
+            else
+            {
+                ContainerDiff.WriteLayerFromCopy(imageTree, rootfs.RootfsPath, tar, cancellationToken);
+            }
+        }, name, configChanges, comment, cancellationToken);
+    }
+
+    private async Task<ImageRecord> CommitAsync(ImageRecord baseImage, Action<Stream> writeDiff, string? name, ContainerConfig? configChanges, string? comment, CancellationToken cancellationToken)
     {
         var (manifest, _) = await LoadAsync(baseImage, cancellationToken);
         var config = ImageJson.ParseConfig(await Content.ReadAllAsync(manifest.Config.Digest, ImageJson.MaxDocumentSize, cancellationToken));
@@ -26,7 +63,7 @@ public sealed partial class ImageStore
         {
             await using (var tar = new FileStream(temp, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.DeleteOnClose))
             {
-                await Task.Run(() => ContainerDiff.WriteLayer(upperDirectory, tar, cancellationToken), cancellationToken);
+                await Task.Run(() => writeDiff(tar), cancellationToken);
                 tar.Position = 0;
                 using (var hash = Digest.CreateHash(Digest.Sha256))
                 {

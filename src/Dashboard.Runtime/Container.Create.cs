@@ -127,6 +127,8 @@ public sealed partial class Container
 
             var fifo = Sys.Open(fifoPath, OpenFlags.O_PATH);
             fds.Add(fifo);
+            var mountFds = Init.IdmappedMounts.Prepare(spec);
+            fds.AddRange(mountFds.Values);
 
             var namespaces = spec.Linux?.Namespaces ?? [];
             var newNs = namespaces.Where(n => string.IsNullOrEmpty(n.Path)).Select(n => n.Type).ToHashSet();
@@ -135,7 +137,7 @@ public sealed partial class Container
                 Namespaces = namespaces,
                 // The cgroup and time namespaces are unshared by init: after joining the cgroup, and so timens offsets can still be written.
                 CloneFlags = newNs.Where(t => t is not ("cgroup" or "time")).Aggregate(0UL, (f, t) => f | s_cloneFlags[t]),
-                ExtraFds = [fifo],
+                ExtraFds = [fifo, .. mountFds.Values],
                 ConsoleSocket = options.ConsoleSocket,
                 Cgroup = cgroup,
                 UidMappings = spec.Linux?.UidMappings,
@@ -160,6 +162,9 @@ public sealed partial class Container
                 CgroupPaths = cgroup.Paths.ToDictionary(p => p.Key, p => p.Value),
                 ParentHooks = spec.Hooks?.Prestart is { Count: > 0 } || spec.Hooks?.CreateRuntime is { Count: > 0 },
                 JoinNamespaces = l.InitJoins,
+                MountFds = mountFds,
+                NoOpenat2 = RootfsSetup.Openat2DisabledByEnvironment(),
+                NoMountSetattr = RootfsSetup.MountSetattrDisabledByEnvironment(),
             });
             child = clone;
             fds.Add(sync);
@@ -175,6 +180,13 @@ public sealed partial class Container
                 if (message.Type == "ready")
                 {
                     break;
+                }
+
+                if (message.Type == "seccomp")
+                {
+                    var state = new State { Id = options.Id, Pid = child.Pid, Bundle = bundle, Status = ContainerStatus.Creating.ToSpecString(), Annotations = spec.Annotations };
+                    Seccomp.SeccompListener.Forward(sync, spec.Linux?.Seccomp, state);
+                    continue;
                 }
 
                 if (message.Type == "hooks")

@@ -55,10 +55,18 @@ public sealed partial class Container
             });
 
             // The sync socket is close-on-exec in the child: EOF means the exec happened.
-            var reply = InitChannel.Receive(sync);
-            if (reply?.Type == "error")
+            while (InitChannel.Receive(sync) is { } reply)
             {
-                throw new RuntimeException(ErrorKind.Internal, reply.Message ?? "exec failed");
+                if (reply.Type == "error")
+                {
+                    throw new RuntimeException(ErrorKind.Internal, reply.Message ?? "exec failed");
+                }
+
+                if (reply.Type == "seccomp")
+                {
+                    var state = new State { Id = Id, Pid = child.Pid, Bundle = Record.Bundle, Status = ContainerStatus.Running.ToSpecString(), Annotations = spec.Annotations };
+                    Seccomp.SeccompListener.Forward(sync, spec.Linux?.Seccomp, state);
+                }
             }
 
             if (options.PidFile is { } pidFile)

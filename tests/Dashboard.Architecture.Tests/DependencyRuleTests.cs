@@ -12,6 +12,8 @@ public sealed partial class DependencyRuleTests
         ["Dashboard.Linux"] = [],
         ["Dashboard.Runtime"] = ["Dashboard.Oci", "Dashboard.Linux"],
         ["Dashboard.Runtime.Cli"] = ["Dashboard.Runtime"],
+        // The lean resident supervisor: raw fds through Dashboard.Linux only (no Oci/JSON, no runtime core).
+        ["Dashboard.Shim"] = ["Dashboard.Linux"],
         ["Dashboard.Images"] = ["Dashboard.Oci", "Dashboard.Linux"],
         ["Dashboard.Engine"] = ["Dashboard.Oci", "Dashboard.Linux", "Dashboard.Images", "Dashboard.Runtime"],
         ["Dashboard.Web"] = [],

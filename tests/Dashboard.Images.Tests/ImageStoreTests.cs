@@ -72,6 +72,29 @@ public sealed class ImageStoreTests : IDisposable
         Assert.Single(await store.Records.ListAsync(Ct));
     }
 
+    [Theory]
+    [InlineData(0.5)]
+    [InlineData(0.9)]
+    [InlineData(0.999)]
+    public async Task ImportAsync_TruncatedArchive_ClearErrorNothingStored(double keep)
+    {
+        var layout = Path.Combine(_dir, "layout");
+        BusyboxImage.CreateLayout(layout);
+        var tar = Path.Combine(_dir, "layout.tar");
+        await TarFile.CreateFromDirectoryAsync(layout, tar, includeBaseDirectory: false, Ct);
+        var bytes = File.ReadAllBytes(tar);
+        File.WriteAllBytes(tar, bytes[..(int)(bytes.Length * keep)]);
+        var store = NewStore(LayerDriver.Overlay);
+
+        var e = await Assert.ThrowsAsync<ImageException>(() => store.ImportAsync(tar, cancellationToken: Ct));
+
+        Assert.Equal(ImageErrorKind.InvalidSpec, e.Kind);
+        Assert.StartsWith($"import {tar}: ", e.Message, StringComparison.Ordinal);
+        Assert.Empty(await store.Records.ListAsync(Ct));
+        var ingest = Path.Combine(store.Content.Root, "ingest");
+        Assert.Empty(Directory.Exists(ingest) ? Directory.EnumerateFiles(ingest) : []);
+    }
+
     [Fact]
     public async Task ImportAsync_CorruptLayerBlob_RejectedAndNotStored()
     {

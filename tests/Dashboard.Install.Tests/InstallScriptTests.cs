@@ -11,7 +11,7 @@ namespace Dashboard.Install.Tests;
 
 /// <summary>
 /// docker-compose-free-install.sh as a new user runs it, isolated (see <see cref="InstallSandbox"/>): install in
-/// background mode (systemd is not PID 1 here), sign in over HTTPS with the bootstrap secret, run a container,
+/// background mode (systemd is not PID 1 here), sign in over HTTPS with the bootstrap secret, run a container through the UI's API,
 /// upgrade while it runs, uninstall (data stays), purge (nothing stays) — and nothing outside the sandbox changes.
 /// </summary>
 public sealed partial class InstallScriptTests
@@ -61,7 +61,7 @@ public sealed partial class InstallScriptTests
             using var web = WebClient(sandbox);
             await SignInWithBootstrapSecretAsync(sandbox, web);
             using var engine = EngineClient(sandbox.Socket);
-            var (id, pid) = await RunContainerAsync(sandbox, engine);
+            var (id, pid) = await RunContainerAsync(sandbox, web, engine);
             await AssertListedInUiAsync(web, "survivor");
             await UpgradeKeepsContainerAsync(sandbox, web, id, pid);
             await UninstallKeepsOnlyDataAsync(sandbox, pid);
@@ -181,11 +181,13 @@ public sealed partial class InstallScriptTests
     }
 
     /// <summary>
-    /// Through the engine socket's Docker API: the web UI's token API (POST /api/tokens, /api/containers) is not
-    /// on main yet. The image is a <c>docker save</c> archive of a busybox-static root filesystem, loaded with
-    /// <c>POST /images/load</c>.
+    /// Through the web UI's API, as a script would: the signed-in admin makes an API token
+    /// (<c>POST /api/tokens</c> with the cookie and the antiforgery header), then the token alone creates and
+    /// starts the container (<c>POST /api/containers</c>) and reads its logs. The image, a <c>docker save</c>
+    /// archive of a busybox-static root filesystem, is loaded beforehand through the engine socket
+    /// (<c>POST /images/load</c>): the host has no registry to pull from.
     /// </summary>
-    private static async Task<(string Id, int Pid)> RunContainerAsync(InstallSandbox sandbox, HttpClient engine)
+    private static async Task<(string Id, int Pid)> RunContainerAsync(InstallSandbox sandbox, HttpClient web, HttpClient engine)
     {
         using (var load = await engine.PostAsync(new Uri("/v1.43/images/load", UriKind.Relative), new ByteArrayContent(BusyboxArchive("bb:latest")), Ct))
         {
@@ -193,18 +195,41 @@ public sealed partial class InstallScriptTests
             Assert.True(load.StatusCode == HttpStatusCode.OK && !body.Contains("\"error", StringComparison.Ordinal), $"images/load: {(int)load.StatusCode} {body}");
         }
 
-        using var create = await engine.PostAsync(
-            new Uri("/v1.43/containers/create?name=survivor", UriKind.Relative),
-            new StringContent("""{"Image":"bb","Cmd":["sh","-c","trap 'exit 0' TERM; while true; do echo tick; sleep 1; done"]}""", Encoding.UTF8, "application/json"),
+        var antiforgery = JsonDocument.Parse(await web.GetStringAsync(new Uri("/api/antiforgery", UriKind.Relative), Ct)).RootElement;
+        using var tokenRequest = new HttpRequestMessage(HttpMethod.Post, new Uri("/api/tokens", UriKind.Relative))
+        {
+            Content = new StringContent("""{"name":"install-test"}""", Encoding.UTF8, "application/json"),
+        };
+        tokenRequest.Headers.Add(antiforgery.GetProperty("header").GetString()!, antiforgery.GetProperty("token").GetString());
+        using var tokenResponse = await web.SendAsync(tokenRequest, Ct);
+        var tokenBody = await tokenResponse.Content.ReadAsStringAsync(Ct);
+        Assert.True(tokenResponse.StatusCode == HttpStatusCode.Created, $"POST /api/tokens: {(int)tokenResponse.StatusCode} {tokenBody}");
+        var token = JsonDocument.Parse(tokenBody).RootElement.GetProperty("token").GetString()!;
+
+        // A fresh client without the cookie: only the bearer token authenticates the script.
+        using var script = WebClient(sandbox);
+        script.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        using var create = await script.PostAsync(
+            new Uri("/api/containers", UriKind.Relative),
+            new StringContent("""{"image":"bb","name":"survivor","cmd":["sh","-c","trap 'exit 0' TERM; while true; do echo tick; sleep 1; done"],"start":true}""", Encoding.UTF8, "application/json"),
             Ct);
         var created = await create.Content.ReadAsStringAsync(Ct);
-        Assert.True(create.StatusCode == HttpStatusCode.Created, created);
-        var id = JsonDocument.Parse(created).RootElement.GetProperty("Id").GetString()!;
-        using var start = await engine.PostAsync(new Uri($"/v1.43/containers/{id}/start", UriKind.Relative), null, Ct);
-        Assert.True(start.StatusCode == HttpStatusCode.NoContent, await start.Content.ReadAsStringAsync(Ct) + sandbox.Logs());
+        Assert.True(create.StatusCode == HttpStatusCode.Created, $"POST /api/containers: {(int)create.StatusCode} {created}" + sandbox.Logs());
+        var createdJson = JsonDocument.Parse(created).RootElement;
+        Assert.True(createdJson.GetProperty("started").GetBoolean(), created);
+        var id = createdJson.GetProperty("id").GetString()!;
         var (running, pid) = await StateAsync(engine, id);
         Assert.True(running && pid > 0, $"container running with a pid: {running} {pid}");
         Assert.True(Directory.Exists($"/proc/{pid}"));
+
+        var logs = "";
+        for (var i = 0; i < 50 && !logs.Contains("tick", StringComparison.Ordinal); i++)
+        {
+            await Task.Delay(200, Ct);
+            logs = await script.GetStringAsync(new Uri($"/api/containers/{id}/logs?tail=5", UriKind.Relative), Ct);
+        }
+
+        Assert.Contains("tick", logs, StringComparison.Ordinal);
         return (id, pid);
     }
 

@@ -10,6 +10,7 @@ work="$(mktemp -d /tmp/dash-bench.XXXXXX)"
 # "ours-reexec" is the same binary writable, where init re-executes a sealed memfd copy (runc's way).
 mkdir -p "$work/bin"
 cp "$bin/dashboard-runtime" "$work/bin/dashboard-runtime"
+if [[ -x "$bin/dashboard-shim" ]]; then cp "$bin/dashboard-shim" "$work/bin/dashboard-shim"; fi
 chattr +i "$work/bin/dashboard-runtime"
 trap 'chattr -i "$work/bin/dashboard-runtime"; rm -rf "$work"' EXIT
 ours="$work/bin/dashboard-runtime"

@@ -294,7 +294,7 @@ public static class ContainerEndpoints
             ContainerPhase.Exited => $"Exited ({state.ExitCode}) {ApiPipeline.HumanDuration(now - state.FinishedAt.Value)} ago",
             _ => "Created",
         };
-        return new ContainerSummaryView
+        var summary = new ContainerSummaryView
         {
             Id = c.Id,
             Names = ["/" + c.Name],
@@ -308,6 +308,8 @@ public static class ContainerEndpoints
             HostConfig = new Dictionary<string, string> { ["NetworkMode"] = string.IsNullOrEmpty(c.HostConfig.NetworkMode) ? "default" : c.HostConfig.NetworkMode },
             Mounts = VolumeEndpoints.Mounts(c) ?? MountPoints(c.HostConfig),
         };
+        Networking.NetworkViews.Apply(summary, c);
+        return summary;
     }
 
     private static string Quote(string arg) => arg.Length > 0 && arg.All(ch => !char.IsWhiteSpace(ch) && ch is not ('"' or '\'')) ? arg : "\"" + arg.Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
@@ -323,7 +325,7 @@ public static class ContainerEndpoints
     public static ContainerInspectView Inspect(ContainerRecord c, HealthView? health = null)
     {
         var s = c.State;
-        return new ContainerInspectView
+        var view = new ContainerInspectView
         {
             Id = c.Id,
             Created = ApiPipeline.FormatTime(c.Created),
@@ -352,6 +354,8 @@ public static class ContainerEndpoints
             Mounts = VolumeEndpoints.Mounts(c) ?? MountPoints(c.HostConfig),
             Config = c.Config,
         };
+        Networking.NetworkViews.Apply(view, c);
+        return view;
     }
 
     private static List<MountPointView> MountPoints(HostConfig host)

@@ -225,6 +225,12 @@ public sealed class MountPointView
 
 public sealed class NetworkSettingsView
 {
+    public string Bridge { get; set; } = "";
+    public string SandboxKey { get; set; } = "";
+    public string Gateway { get; set; } = "";
+    public string IPAddress { get; set; } = "";
+    public int IPPrefixLen { get; set; }
+    public string MacAddress { get; set; } = "";
     public Dictionary<string, List<PortBinding>?> Ports { get; set; } = [];
     public Dictionary<string, JsonElement> Networks { get; set; } = [];
 }

@@ -5,6 +5,7 @@ using Dashboard.Engine.Api;
 using Dashboard.Engine.Events;
 using Dashboard.Engine.Hosting;
 using Dashboard.Engine.Images;
+using Dashboard.Engine.Networking;
 using Dashboard.Engine.Runtime;
 using Dashboard.Engine.Store;
 using Dashboard.Engine.Volumes;
@@ -25,6 +26,7 @@ public sealed partial class ContainerManager : IAsyncDisposable
     private readonly IImageSource _images;
     private readonly VolumeService _volumes;
     private readonly EventBus _events;
+    private readonly IContainerNetworking _networking;
     private readonly TimeProvider _time;
     private readonly ILogger<ContainerManager> _log;
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new(StringComparer.Ordinal);
@@ -33,8 +35,9 @@ public sealed partial class ContainerManager : IAsyncDisposable
     private readonly ConcurrentDictionary<string, Task> _monitors = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _shutdown = new();
 
-    public ContainerManager(EngineOptions options, IContainerStore store, IOciRuntime runtime, IImageSource images, VolumeService volumes, EventBus events, TimeProvider time, ILogger<ContainerManager> log)
+    public ContainerManager(EngineOptions options, IContainerStore store, IOciRuntime runtime, IImageSource images, VolumeService volumes, EventBus events, IContainerNetworking networking, TimeProvider time, ILogger<ContainerManager> log)
     {
+        _networking = networking;
         _volumes = volumes;
         _options = options;
         _store = store;
@@ -103,6 +106,9 @@ public sealed partial class ContainerManager : IAsyncDisposable
             image = image with { RootfsPath = await _images.CreateRootfsAsync(image, dir, cancellationToken) };
             var specHost = await _volumes.PrepareAsync(dir, host, image.Config, image.RootfsPath, cancellationToken);
             var spec = SpecBuilder.Build(id, body, specHost, image, _options.CgroupParent);
+            await _networking.PrepareAsync(id, dir, body, host, spec, cancellationToken);
+
+            // The policy sees the spec exactly as it will run, network namespace and mounts included.
             CheckPolicy(id, spec);
             var tmp = Path.Combine(dir, "config.json.tmp");
             await File.WriteAllBytesAsync(tmp, RuntimeJson.SerializeToUtf8(spec), cancellationToken);
@@ -240,6 +246,7 @@ public sealed partial class ContainerManager : IAsyncDisposable
             try
             {
                 Directory.CreateDirectory(Path.GetDirectoryName(ControlSocket(container.Id))!);
+                await _networking.SetupAsync(container, cancellationToken);
                 started = await _runtime.StartAsync(
                     new ShimStartRequest(container.Id, container.BundleDir, container.LogPath, ExitFile(container.BundleDir),
                         ControlSocket(container.Id), _options.LogMaxSize, _options.LogMaxFiles, container.Config.OpenStdin && !container.Config.Tty),
@@ -247,6 +254,7 @@ public sealed partial class ContainerManager : IAsyncDisposable
             }
             catch (EngineException e)
             {
+                await _networking.TeardownAsync(container, CancellationToken.None);
                 var failed = container.State with
                 {
                     Status = ContainerPhase.Exited,
@@ -314,6 +322,8 @@ public sealed partial class ContainerManager : IAsyncDisposable
                 return;
             }
 
+            // The network goes before the exit is recorded, as in moby's handleContainerExit: a waiter sees a released endpoint.
+            await _networking.TeardownAsync(container, CancellationToken.None);
             var state = container.State with
             {
                 Status = ContainerPhase.Exited,
@@ -572,6 +582,7 @@ public sealed partial class ContainerManager : IAsyncDisposable
 
             await _store.SaveStateAsync(container.Id, container.State with { Status = ContainerPhase.Removing }, CancellationToken.None);
             await _runtime.DeleteAsync(container.Id, force: true, CancellationToken.None);
+            await _networking.TeardownAsync(container, CancellationToken.None);
             var mounts = VolumeService.ReadMounts(container.BundleDir);
             _images.RemoveContainerDirectory(container.BundleDir);
 
@@ -672,6 +683,7 @@ public sealed partial class ContainerManager : IAsyncDisposable
     /// </summary>
     public async Task ReconcileAsync(CancellationToken cancellationToken)
     {
+        await _networking.InitializeAsync(cancellationToken);
         var all = await _store.ListContainersAsync(cancellationToken);
         await RemoveHalfCreatedAsync(all);
         foreach (var container in all)
@@ -679,6 +691,7 @@ public sealed partial class ContainerManager : IAsyncDisposable
             if (container.State.Status == ContainerPhase.Removing)
             {
                 await _runtime.DeleteAsync(container.Id, force: true, cancellationToken);
+                await _networking.TeardownAsync(container, cancellationToken);
                 _images.RemoveContainerDirectory(container.BundleDir);
 
                 await _store.RemoveContainerAsync(container.Id, cancellationToken);
@@ -687,6 +700,7 @@ public sealed partial class ContainerManager : IAsyncDisposable
 
             if (!container.State.Status.IsActive())
             {
+                await _networking.TeardownAsync(container, cancellationToken);
                 await ReconcileStoppedAsync(container, cancellationToken);
                 continue;
             }

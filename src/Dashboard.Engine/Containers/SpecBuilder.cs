@@ -151,7 +151,6 @@ public static class SpecBuilder
         No(!string.IsNullOrEmpty(host.CgroupParent), "HostConfig.CgroupParent");
         No(!string.IsNullOrEmpty(host.UsernsMode), "HostConfig.UsernsMode");
         No(host.Init == true, "HostConfig.Init");
-        No(host.PortBindings?.Values.Any(v => v is { Count: > 0 }) == true || host.PublishAllPorts, "publishing ports (networking)");
         No(host.MaskedPaths is not null || host.ReadonlyPaths is not null, "custom MaskedPaths/ReadonlyPaths");
         RestartPolicyRules.Validate(host.RestartPolicy, host.AutoRemove);
         HealthcheckRules.Validate(config.Healthcheck);
@@ -295,12 +294,8 @@ public static class SpecBuilder
         }
     }
 
-    private static bool NetworkNamespace(string? mode) => mode switch
-    {
-        null or "" or "default" or "bridge" or "none" => true,
-        "host" => false,
-        _ => throw new EngineException(ErrorKind.InvalidArgument, $"network mode {mode} is not supported by this engine yet"),
-    };
+    /// <summary>Host mode shares the host's namespace; every other mode (networks, none, container:) gets a path from Networking.NetworkManager.</summary>
+    private static bool NetworkNamespace(string? mode) => mode != "host";
 
     private static bool HostOrPrivate(string? mode, string field, params string[] alsoPrivate) =>
         mode switch

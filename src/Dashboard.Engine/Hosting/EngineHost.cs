@@ -59,6 +59,7 @@ public static class EngineHost
         services.AddSingleton<IImageSource>(sp => sp.GetRequiredService<ImageService>());
         services.AddSingleton<VolumeService>();
         services.AddSingleton<EventBus>();
+        services.AddSingleton<Networking.NetworkManager>().AddSingleton<Networking.IContainerNetworking>(sp => sp.GetRequiredService<Networking.NetworkManager>());
         services.AddSingleton<ContainerManager>();
         services.AddSingleton<Exec.ExecManager>();
         services.AddSingleton<IHealthProbe, RuntimeExecHealthProbe>();
@@ -89,6 +90,8 @@ public static class EngineHost
         app.MapExecEndpoints();
         app.MapAttachEndpoints();
         app.MapStatsEndpoints();
+        app.MapBackupEndpoints();
+        app.MapNetworkEndpoints();
         app.MapFallback((HttpContext context) =>
             DockerJson.Json(new ErrorResponse("page not found"), StatusCodes.Status404NotFound));
         return app;

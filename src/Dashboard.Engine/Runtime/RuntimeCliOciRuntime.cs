@@ -235,6 +235,13 @@ public sealed class RuntimeCliOciRuntime : IOciRuntime
 
     public async Task DeleteAsync(string id, bool force, CancellationToken cancellationToken)
     {
+        // The runtime keeps each container's state in <root>/<id> (made first, by mkdir, on create): without that
+        // directory there is nothing to delete, and a first start need not pay for a runtime process.
+        if (!Directory.Exists(Path.Combine(_stateRoot, Id(id))))
+        {
+            return;
+        }
+
         var (code, _, stderr) = await RunAsync(force ? ["delete", "--force", Id(id)] : ["delete", Id(id)], cancellationToken);
         if (code != 0)
         {

@@ -40,6 +40,10 @@ public sealed class ImageImporter(ContentStore content)
         {
             throw new ImageException(ImageErrorKind.InvalidSpec, $"import {path}: invalid archive: {e.Message}", e);
         }
+        catch (EndOfStreamException e)
+        {
+            throw new ImageException(ImageErrorKind.InvalidSpec, $"import {path}: the archive ends early (truncated)", e);
+        }
         catch (ImageException e)
         {
             throw new ImageException(e.Kind, $"import {path}: {e.Message}", e);

@@ -53,8 +53,12 @@ public static class LayerApplier
     /// <summary>Applies an uncompressed tar stream onto <paramref name="root"/> and verifies its diff_id.</summary>
     public static LayerApplyResult Apply(SafeRoot root, Stream tar, Digest? expectedDiffId, LayerLimits? limits = null, CancellationToken cancellationToken = default)
     {
-        using var hash = Digest.CreateHash(expectedDiffId?.Algorithm ?? Digest.Sha256);
-        var guard = new TarGuardStream(tar, hash);
+        // A read-ahead stream that hashes on its producer thread already covers every byte (Drain below
+        // reads to the end); otherwise the guard hashes what the tar reader consumes.
+        var hashedAhead = (tar as ReadAheadStream)?.Hash;
+        using var ownHash = hashedAhead is null ? Digest.CreateHash(expectedDiffId?.Algorithm ?? Digest.Sha256) : null;
+        var hash = hashedAhead ?? ownHash!;
+        var guard = new TarGuardStream(tar, ownHash);
         var state = new ApplyState(root, limits ?? new LayerLimits(), cancellationToken);
         try
         {

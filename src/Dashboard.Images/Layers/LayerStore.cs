@@ -176,7 +176,8 @@ public sealed class LayerStore
             }
 
             using (var blob = _content.OpenRead(layer.Digest))
-            using (var tar = new ReadAheadStream(LayerApplier.Decompress(blob, compression)))
+            using (var diffHash = Digest.CreateHash(diffId.Algorithm))
+            using (var tar = new ReadAheadStream(LayerApplier.Decompress(blob, compression), diffHash))
             using (var root = SafeRoot.Open(target))
             {
                 LayerApplier.Apply(root, tar, diffId, _limits, cancellationToken);

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
 using System.Threading.Channels;
 
 namespace Dashboard.Images.Layers;
@@ -5,7 +7,10 @@ namespace Dashboard.Images.Layers;
 /// <summary>
 /// Reads its source (a decompressor) on another thread into a few 1 MiB buffers, so decompression
 /// overlaps the extractor's file writes (DESIGN.md §5: "decompress on another thread"). Errors of
-/// the source surface on the reader's next read; disposing stops the producer.
+/// the source surface on the reader's next read; disposing stops the producer. With a
+/// <see cref="Hash"/>, the producer also hashes every chunk before handing it over, so the diff_id
+/// digest is computed on the decompressing thread, not the extracting one; buffers are recycled
+/// (a 1 MiB array per chunk would churn the large object heap).
 /// </summary>
 internal sealed class ReadAheadStream : Stream
 {
@@ -13,6 +18,7 @@ internal sealed class ReadAheadStream : Stream
 
     private readonly Stream _source;
     private readonly Channel<(byte[] Buffer, int Length)> _chunks = Channel.CreateBounded<(byte[], int)>(new BoundedChannelOptions(4) { SingleReader = true, SingleWriter = true });
+    private readonly ConcurrentBag<byte[]> _free = [];
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _producer;
     private byte[]? _current;
@@ -20,11 +26,15 @@ internal sealed class ReadAheadStream : Stream
     private int _length;
     private bool _done;
 
-    public ReadAheadStream(Stream source)
+    public ReadAheadStream(Stream source, IncrementalHash? hash = null)
     {
         _source = source;
+        Hash = hash;
         _producer = Task.Run(ProduceAsync);
     }
+
+    /// <summary>Hashes everything the source produced; complete once a read returned 0.</summary>
+    public IncrementalHash? Hash { get; }
 
     public override bool CanRead => true;
 
@@ -63,6 +73,11 @@ internal sealed class ReadAheadStream : Stream
                 }
 
                 continue;
+            }
+
+            if (_current is not null)
+            {
+                _free.Add(_current);
             }
 
             _current = chunk.Buffer;
@@ -112,10 +127,11 @@ internal sealed class ReadAheadStream : Stream
         {
             while (true)
             {
-                var buffer = new byte[ChunkSize];
+                var buffer = _free.TryTake(out var recycled) ? recycled : new byte[ChunkSize];
                 var n = await _source.ReadAtLeastAsync(buffer, ChunkSize, throwOnEndOfStream: false, _stop.Token);
                 if (n > 0)
                 {
+                    Hash?.AppendData(buffer, 0, n);
                     await _chunks.Writer.WriteAsync((buffer, n), _stop.Token);
                 }
 

@@ -13,7 +13,7 @@ namespace Dashboard.Images.Rootfs;
 /// Files are opened with <c>O_NOFOLLOW</c>, so a symlink swapped in by the container is never read
 /// through (security.md B11); commit a paused or stopped container.
 /// </summary>
-public static class ContainerDiff
+public static partial class ContainerDiff
 {
     private const string WhiteoutPrefix = ".wh.";
     private const string OpaqueMarker = ".wh..wh..opq";
@@ -48,56 +48,65 @@ public static class ContainerDiff
                 throw new ImageException(ImageErrorKind.Unsupported, $"diff {entryName}: overlay redirect/metacopy entries are not supported");
             }
 
-            switch (st.Kind)
+            if (st.Kind == FileKind.Directory)
             {
-                case FileKind.Directory:
-                    writer.WriteEntry(Entry(TarEntryType.Directory, entryName + "/", st, xattrs));
-                    if (IsOpaque(xattrs))
-                    {
-                        var marker = Entry(TarEntryType.RegularFile, entryName + "/" + OpaqueMarker, st, null);
-                        marker.Mode = 0;
-                        writer.WriteEntry(marker);
-                    }
+                writer.WriteEntry(Entry(TarEntryType.Directory, entryName + "/", st, xattrs));
+                if (IsOpaque(xattrs))
+                {
+                    var marker = Entry(TarEntryType.RegularFile, entryName + "/" + OpaqueMarker, st, null);
+                    marker.Mode = 0;
+                    writer.WriteEntry(marker);
+                }
 
-                    WriteDirectory(writer, path, entryName + "/", links, cancellationToken);
-                    break;
-                case FileKind.Regular when st.Links > 1 && links.TryGetValue((st.Device, st.Inode), out var first):
-                    var link = Entry(TarEntryType.HardLink, entryName, st, null);
-                    link.LinkName = first;
-                    writer.WriteEntry(link);
-                    break;
-                case FileKind.Regular:
-                    if (st.Links > 1)
-                    {
-                        links[(st.Device, st.Inode)] = entryName;
-                    }
-
-                    using (var file = new FileStream(FileCalls.Open(path, FileCalls.O_RDONLY | FileCalls.O_NOFOLLOW), FileAccess.Read, 1 << 16))
-                    {
-                        var entry = Entry(TarEntryType.RegularFile, entryName, st, xattrs);
-                        entry.DataStream = file;
-                        writer.WriteEntry(entry);
-                    }
-
-                    break;
-                case FileKind.Symlink:
-                    var symlink = Entry(TarEntryType.SymbolicLink, entryName, st, xattrs);
-                    symlink.LinkName = new FileInfo(path).LinkTarget ?? string.Empty;
-                    writer.WriteEntry(symlink);
-                    break;
-                case FileKind.Fifo:
-                    writer.WriteEntry(Entry(TarEntryType.Fifo, entryName, st, xattrs));
-                    break;
-                case FileKind.CharDevice or FileKind.BlockDevice:
-                    var device = Entry(st.Kind == FileKind.CharDevice ? TarEntryType.CharacterDevice : TarEntryType.BlockDevice, entryName, st, xattrs);
-                    device.DeviceMajor = (int)st.RdevMajor;
-                    device.DeviceMinor = (int)st.RdevMinor;
-                    writer.WriteEntry(device);
-                    break;
-                default:
-                    // Sockets belong to a running process, not to an image (docker commit skips them too).
-                    break;
+                WriteDirectory(writer, path, entryName + "/", links, cancellationToken);
+                continue;
             }
+
+            WriteNonDirectory(writer, path, entryName, st, xattrs, links);
+        }
+    }
+
+    /// <summary>Writes one entry that is not a directory: hardlinks within the change set become tar hardlinks.</summary>
+    private static void WriteNonDirectory(TarWriter writer, string path, string entryName, FileStatus st, Dictionary<string, byte[]> xattrs, Dictionary<(ulong, ulong), string> links)
+    {
+        switch (st.Kind)
+        {
+            case FileKind.Regular when st.Links > 1 && links.TryGetValue((st.Device, st.Inode), out var first):
+                var link = Entry(TarEntryType.HardLink, entryName, st, null);
+                link.LinkName = first;
+                writer.WriteEntry(link);
+                break;
+            case FileKind.Regular:
+                if (st.Links > 1)
+                {
+                    links[(st.Device, st.Inode)] = entryName;
+                }
+
+                using (var file = new FileStream(FileCalls.Open(path, FileCalls.O_RDONLY | FileCalls.O_NOFOLLOW), FileAccess.Read, 1 << 16))
+                {
+                    var entry = Entry(TarEntryType.RegularFile, entryName, st, xattrs);
+                    entry.DataStream = file;
+                    writer.WriteEntry(entry);
+                }
+
+                break;
+            case FileKind.Symlink:
+                var symlink = Entry(TarEntryType.SymbolicLink, entryName, st, xattrs);
+                symlink.LinkName = new FileInfo(path).LinkTarget ?? string.Empty;
+                writer.WriteEntry(symlink);
+                break;
+            case FileKind.Fifo:
+                writer.WriteEntry(Entry(TarEntryType.Fifo, entryName, st, xattrs));
+                break;
+            case FileKind.CharDevice or FileKind.BlockDevice:
+                var device = Entry(st.Kind == FileKind.CharDevice ? TarEntryType.CharacterDevice : TarEntryType.BlockDevice, entryName, st, xattrs);
+                device.DeviceMajor = (int)st.RdevMajor;
+                device.DeviceMinor = (int)st.RdevMinor;
+                writer.WriteEntry(device);
+                break;
+            default:
+                // Sockets belong to a running process, not to an image (docker commit skips them too).
+                break;
         }
     }
 

@@ -42,7 +42,10 @@ public static class OverlayMount
         var data = "lowerdir=" + string.Join(':', lowerDirs);
         if (upperDir is not null)
         {
-            data += ",upperdir=" + upperDir + ",workdir=" + (workDir ?? throw new ArgumentNullException(nameof(workDir)));
+            // Without redirects and metacopy every change is whole in the upper directory, which is
+            // what layer unpacking and commit read; a host whose overlay module enables them by
+            // default must not change that.
+            data += ",upperdir=" + upperDir + ",workdir=" + (workDir ?? throw new ArgumentNullException(nameof(workDir))) + ",redirect_dir=off,metacopy=off";
         }
 
         // Options must fit one page (overlayfs reads them with a page-sized buffer).

@@ -31,6 +31,11 @@ public static class RuntimeJson
 
     public static string Serialize(State state) => JsonSerializer.Serialize(state, RuntimeJsonContext.Default.State);
 
+    public static byte[] SerializeToUtf8(ContainerProcessState state) => JsonSerializer.SerializeToUtf8Bytes(state, RuntimeJsonContext.Default.ContainerProcessState);
+
+    public static ContainerProcessState ParseContainerProcessState(ReadOnlySpan<byte> utf8) =>
+        JsonSerializer.Deserialize(utf8, RuntimeJsonContext.Default.ContainerProcessState) ?? throw new JsonException("container process state is null");
+
     public static string Serialize(Features features) => JsonSerializer.Serialize(features, RuntimeJsonContext.Default.Features);
 
     public static string Serialize(Process process) => JsonSerializer.Serialize(process, RuntimeJsonContext.Default.Process);
@@ -65,4 +70,5 @@ public static class RuntimeJson
 [JsonSerializable(typeof(Features))]
 [JsonSerializable(typeof(Process))]
 [JsonSerializable(typeof(Resources))]
+[JsonSerializable(typeof(ContainerProcessState))]
 public sealed partial class RuntimeJsonContext : JsonSerializerContext;

@@ -22,7 +22,7 @@ public static class FeaturesCommand
                 Apparmor = new EnabledFeature { Enabled = false },
                 Selinux = new EnabledFeature { Enabled = false },
                 IntelRdt = new EnabledFeature { Enabled = false },
-                MountExtensions = new MountExtensions { Idmap = new EnabledFeature { Enabled = false } },
+                MountExtensions = new MountExtensions { Idmap = new EnabledFeature { Enabled = IdmappedMounts.KernelSupports } },
             },
             Annotations = new Dictionary<string, string> { ["org.opencontainers.runtime-spec.features"] = RuntimeJson.SpecVersion },
         };

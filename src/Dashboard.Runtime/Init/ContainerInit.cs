@@ -103,6 +103,7 @@ public static class ContainerInit
     {
         var keep = new HashSet<int> { sync, config.FifoFd, config.ConsoleSocketFd };
         keep.UnionWith(config.JoinNamespaces.Values);
+        keep.UnionWith(config.MountFds.Values);
         foreach (var fd in Sys.ListOpenFds())
         {
             if (fd >= 3 + config.PreserveFds && !keep.Contains(fd))
@@ -216,6 +217,7 @@ public static class ContainerInit
             Sys.Close(probe);
         }
 
+        var filter = ProcessSetup.PrepareSeccomp(spec.Linux?.Seccomp, sync);
         PhaseTimer.Mark("init: ready");
         InitChannel.Send(sync, new InitMessage { Type = "ready" });
         Sys.Close(sync);
@@ -227,7 +229,7 @@ public static class ContainerInit
 
         PhaseTimer.Mark("init: started");
         HookRunner.Run(spec.Hooks?.StartContainer, HookState(config, ContainerStatus.Running), "startContainer");
-        ProcessSetup.FinalizeAndExec(process, spec.Linux?.Seccomp, executable, config.PreserveFds, config.UserNamespace);
+        ProcessSetup.FinalizeAndExec(process, filter, executable, config.PreserveFds, config.UserNamespace);
     }
 
     private static void RunExec(int sync, InitConfig config)
@@ -242,8 +244,8 @@ public static class ContainerInit
         ProcessSetup.ApplyOomScoreAdj(process);
         ProcessSetup.ChangeDirectory(process.Cwd);
         var executable = ProcessSetup.ResolveExecutable(process);
-        _ = sync;
-        ProcessSetup.FinalizeAndExec(process, config.Spec.Linux?.Seccomp, executable, config.PreserveFds, config.UserNamespace);
+        var filter = ProcessSetup.PrepareSeccomp(config.Spec.Linux?.Seccomp, sync);
+        ProcessSetup.FinalizeAndExec(process, filter, executable, config.PreserveFds, config.UserNamespace);
     }
 
     /// <summary>Creates the pty in the container's devpts and hands its master to the console socket (runc's protocol).</summary>

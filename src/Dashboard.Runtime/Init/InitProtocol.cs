@@ -35,6 +35,15 @@ public sealed class InitConfig
 
     /// <summary>Namespace fds (inherited) that init joins, by type.</summary>
     [JsonPropertyName("joinNamespaces")] public Dictionary<string, int> JoinNamespaces { get; set; } = [];
+
+    /// <summary>Detached mount trees (inherited fds) the runtime prepared, by index in spec.mounts: id-mapped binds.</summary>
+    [JsonPropertyName("mountFds")] public Dictionary<int, int> MountFds { get; set; } = [];
+
+    /// <summary>Resolve mount targets without openat2 (DASHBOARD_RUNTIME_NO_OPENAT2=1).</summary>
+    [JsonPropertyName("noOpenat2")] public bool NoOpenat2 { get; set; }
+
+    /// <summary>Make bind mounts without mount_setattr, as on kernels before 5.12 (DASHBOARD_RUNTIME_NO_MOUNT_SETATTR=1).</summary>
+    [JsonPropertyName("noMountSetattr")] public bool NoMountSetattr { get; set; }
 }
 
 public sealed class InitMessage

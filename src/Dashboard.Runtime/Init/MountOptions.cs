@@ -3,7 +3,7 @@ using Dashboard.Linux.Native;
 namespace Dashboard.Runtime.Init;
 
 /// <summary>config.json mount options split into mount(2) flags, propagation and fs data (runc's parseMountOptions).</summary>
-public sealed record MountOptions(ulong Flags, ulong ClearFlags, ulong Propagation, string? Data, bool Bind, bool Recursive, bool IdMap)
+public sealed record MountOptions(ulong Flags, ulong ClearFlags, ulong Propagation, string? Data, bool Bind, bool Recursive, bool IdMap, bool RecursiveIdMap = false)
 {
     private static readonly Dictionary<string, (bool Clear, ulong Flag)> s_flags = new()
     {
@@ -48,12 +48,16 @@ public sealed record MountOptions(ulong Flags, ulong ClearFlags, ulong Propagati
         ["runbindable"] = MountFlags.MS_UNBINDABLE | MountFlags.MS_REC,
     };
 
+    /// <summary>Whether the mount is id-mapped: an idmap/ridmap option or mappings of its own (runtime-spec config.md "mounts").</summary>
+    public static bool IsIdMapped(Oci.Runtime.Mount mount, MountOptions options) =>
+        options.IdMap || mount.UidMappings is { Count: > 0 } || mount.GidMappings is { Count: > 0 };
+
     public static IEnumerable<string> KnownOptions => s_flags.Keys.Concat(s_propagation.Keys).Concat(["bind", "rbind", "idmap", "ridmap", "tmpcopyup"]);
 
     public static MountOptions Parse(IEnumerable<string>? options, string? type)
     {
         ulong flags = 0, clear = 0, propagation = 0;
-        bool bind = type == "bind", recursive = false, idmap = false;
+        bool bind = type == "bind", recursive = false, idmap = false, recursiveIdmap = false;
         var data = new List<string>();
         foreach (var option in options ?? [])
         {
@@ -87,6 +91,7 @@ public sealed record MountOptions(ulong Flags, ulong ClearFlags, ulong Propagati
             {
                 idmap = true;
                 recursive |= option == "ridmap";
+                recursiveIdmap |= option == "ridmap";
             }
             else if (option == "tmpcopyup")
             {
@@ -98,6 +103,6 @@ public sealed record MountOptions(ulong Flags, ulong ClearFlags, ulong Propagati
             }
         }
 
-        return new MountOptions(flags, clear, propagation, data.Count > 0 ? string.Join(',', data) : null, bind, recursive, idmap);
+        return new MountOptions(flags, clear, propagation, data.Count > 0 ? string.Join(',', data) : null, bind, recursive, idmap, recursiveIdmap);
     }
 }

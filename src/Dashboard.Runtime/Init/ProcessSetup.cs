@@ -72,13 +72,35 @@ internal static class ProcessSetup
         Sys.TryStat(path, follow: true, out var st) && (st.Mode & 0xF000) == 0x8000 && (st.Mode & 0x49) != 0;
 
     /// <summary>
+    /// Compiles the container's seccomp profile. One with SCMP_ACT_NOTIFY is installed here, before
+    /// the create/start handshake, so its listener fd can still reach the runtime over the sync
+    /// socket (runc does the same); the setup calls after it pass through the filter. Returns the
+    /// filter that is still to be installed at exec, or null.
+    /// </summary>
+    public static SeccompProgram? PrepareSeccomp(Oci.Runtime.Seccomp? seccomp, int sync)
+    {
+        if (seccomp is null)
+        {
+            return null;
+        }
+
+        var filter = SeccompCompiler.Compile(seccomp);
+        if (!filter.HasListener)
+        {
+            return filter;
+        }
+
+        SeccompListener.HandOver(sync, filter);
+        return null;
+    }
+
+    /// <summary>
     /// Drops to the configured identity and capabilities and execs. Order follows runc
     /// (finalizeNamespace): seccomp before the capability drop unless no_new_privs is set,
     /// in which case it goes last, right before execve.
     /// </summary>
-    public static void FinalizeAndExec(Oci.Runtime.Process process, Oci.Runtime.Seccomp? seccomp, string executable, int preserveFds, bool userNamespace)
+    public static void FinalizeAndExec(Oci.Runtime.Process process, SeccompProgram? filter, string executable, int preserveFds, bool userNamespace)
     {
-        SeccompProgram? filter = seccomp is null ? null : SeccompCompiler.Compile(seccomp);
         if (filter is not null && !process.NoNewPrivileges)
         {
             filter.Install();

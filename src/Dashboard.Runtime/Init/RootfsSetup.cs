@@ -10,7 +10,10 @@ namespace Dashboard.Runtime.Init;
 /// Builds the container's mount tree inside its new mount namespace. Every target inside the
 /// rootfs is resolved with <see cref="SafeRoot"/> (in-root, never following a symlink out) and
 /// mounted through <c>/proc/thread-self/fd/N</c>, so no path string is resolved twice
-/// (CVE-2021-30465, CVE-2024-45310, security.md A5/A6).
+/// (CVE-2021-30465, CVE-2024-45310, security.md A5/A6). Bind mounts are cloned detached
+/// (open_tree), get their flags while detached (mount_setattr) and are then attached to the
+/// target fd (move_mount): a remount by path after the mount could be redirected by a rename race
+/// to another mount, leaving a read-only bind writable.
 /// </summary>
 internal sealed class RootfsSetup
 {
@@ -46,14 +49,34 @@ internal sealed class RootfsSetup
         Sys.Mount(_rootfs, _rootfs, null, MountFlags.MS_BIND | MountFlags.MS_REC, null);
     }
 
+    /// <summary>
+    /// Set to 1 to resolve mount targets with the userspace walker instead of openat2 (the
+    /// fallback for kernels without openat2 or where seccomp blocks it; tests run both).
+    /// </summary>
+    public const string NoOpenat2Variable = "DASHBOARD_RUNTIME_NO_OPENAT2";
+
+    public static bool Openat2DisabledByEnvironment() => Environment.GetEnvironmentVariable(NoOpenat2Variable) is "1" or "true";
+
+    /// <summary>
+    /// Set to 1 to make bind mounts the way kernels before 5.12 (no mount_setattr) get them: bind,
+    /// reopen by path, check it is the new mount, remount (tests run the race suite this way too).
+    /// </summary>
+    public const string NoMountSetattrVariable = "DASHBOARD_RUNTIME_NO_MOUNT_SETATTR";
+
+    public static bool MountSetattrDisabledByEnvironment() => Environment.GetEnvironmentVariable(NoMountSetattrVariable) is "1" or "true";
+
+    private SafeRoot OpenRoot(string path) => SafeRoot.Open(path, new SafeRootOptions { ForceFallback = _config.NoOpenat2 });
+
     public void MountAll()
     {
-        using var root = SafeRoot.Open(_rootfs);
-        foreach (var mount in _spec.Mounts ?? [])
+        using var root = OpenRoot(_rootfs);
+        var mounts = _spec.Mounts ?? [];
+        for (var index = 0; index < mounts.Count; index++)
         {
+            var mount = mounts[index];
             try
             {
-                MountOne(root, mount);
+                MountOne(root, mount, index);
             }
             catch (SyscallException e)
             {
@@ -73,10 +96,16 @@ internal sealed class RootfsSetup
 
     private bool HasDevMount() => _spec.Mounts?.Any(m => SafeRoot.Clean(m.Destination) == "dev") == true;
 
-    private void MountOne(SafeRoot root, Mount mount)
+    private void MountOne(SafeRoot root, Mount mount, int index)
     {
         var options = MountOptions.Parse(mount.Options, mount.Type);
         var dest = SafeRoot.Clean(mount.Destination);
+        if (_config.MountFds.TryGetValue(index, out var prepared))
+        {
+            AttachPrepared(root, mount, prepared);
+            return;
+        }
+
         if (options.Bind)
         {
             BindMount(root, mount, options);
@@ -107,9 +136,15 @@ internal sealed class RootfsSetup
         catch (SyscallException e) when (mount.Type == "sysfs" && e.Errno == Errno.EPERM)
         {
             // Without a new network namespace owned by our user namespace sysfs cannot be mounted: bind the host's, read-only (runc does the same).
-            Sys.Mount("/sys", FdPath(target), null, MountFlags.MS_BIND | MountFlags.MS_REC, null, mount.Destination);
-            using var mounted = root.Open(dest, FileCalls.O_PATH | FileCalls.O_DIRECTORY);
-            Remount(mounted, flags | MountFlags.MS_RDONLY, mount.Destination);
+            var sys = Sys.Open("/sys", OpenFlags.O_PATH | OpenFlags.O_DIRECTORY);
+            try
+            {
+                BindFd(sys, target, recursive: true, flags | MountFlags.MS_RDONLY, 0, 0, mount.Destination, () => root.Open(dest, FileCalls.O_PATH | FileCalls.O_DIRECTORY));
+            }
+            finally
+            {
+                Sys.Close(sys);
+            }
         }
         catch (SyscallException e) when (mount.Type == "mqueue" && e.Errno == Errno.EPERM)
         {
@@ -123,16 +158,11 @@ internal sealed class RootfsSetup
         }
     }
 
-    private static void BindMount(SafeRoot root, Mount mount, MountOptions options)
+    private void BindMount(SafeRoot root, Mount mount, MountOptions options)
     {
         if (string.IsNullOrEmpty(mount.Source))
         {
             throw RuntimeException.InvalidSpec($"bind mount {mount.Destination} has no source");
-        }
-
-        if (options.IdMap || mount.UidMappings is { Count: > 0 })
-        {
-            throw new RuntimeException(ErrorKind.Unsupported, $"mount {mount.Destination}: id-mapped mounts are not supported yet");
         }
 
         var source = Sys.Open(mount.Source, OpenFlags.O_PATH);
@@ -143,26 +173,104 @@ internal sealed class RootfsSetup
             using var target = isDir
                 ? root.MkdirAll(dest, 0x1ED)
                 : OpenOrCreateFile(root, dest);
-            var recursive = options.Recursive ? MountFlags.MS_REC : 0;
-            Sys.Mount($"/proc/thread-self/fd/{source}", FdPath(target), null, MountFlags.MS_BIND | recursive, null, mount.Destination);
-
-            // Flags on a bind mount take a remount; keep the flags the kernel locked on the source
-            // (nosuid/nodev/noexec from a user namespace) or the remount fails with EPERM.
-            if ((options.Flags & ~MountFlags.MS_REMOUNT) != 0)
-            {
-                using var mounted = root.Open(dest, FileCalls.O_PATH | (isDir ? FileCalls.O_DIRECTORY : 0));
-                Remount(mounted, options.Flags, mount.Destination);
-            }
-
-            if (options.Propagation != 0)
-            {
-                using var mounted = root.Open(dest, FileCalls.O_PATH | (isDir ? FileCalls.O_DIRECTORY : 0));
-                Sys.Mount(null, FdPath(mounted), null, options.Propagation, null, mount.Destination);
-            }
+            BindFd(source, target, options.Recursive, options.Flags & ~MountFlags.MS_REMOUNT, options.ClearFlags, options.Propagation, mount.Destination,
+                () => root.Open(dest, FileCalls.O_PATH | (isDir ? FileCalls.O_DIRECTORY : 0)));
         }
         finally
         {
             Sys.Close(source);
+        }
+    }
+
+    /// <summary>Attaches a mount tree the runtime prepared outside (an id-mapped bind, see <see cref="IdmappedMounts"/>).</summary>
+    private static void AttachPrepared(SafeRoot root, Mount mount, int tree)
+    {
+        try
+        {
+            var isDir = (Sys.StatFd(tree, mount.Source).Mode & 0xF000) == 0x4000;
+            var dest = SafeRoot.Clean(mount.Destination);
+            using var target = isDir ? root.MkdirAll(dest, 0x1ED) : OpenOrCreateFile(root, dest);
+            MountApi.Attach(tree, (int)target.DangerousGetHandle(), mount.Destination);
+        }
+        finally
+        {
+            Sys.Close(tree);
+        }
+    }
+
+    /// <summary>
+    /// Binds a copy of the mount tree at <paramref name="source"/> onto <paramref name="target"/>
+    /// with the given flags and propagation. With mount_setattr the copy is configured before it is
+    /// attached; on older kernels it is bound, reopened by path and remounted, and the reopened mount
+    /// must be the one just made.
+    /// </summary>
+    private void BindFd(int source, SafeFileHandle target, bool recursive, ulong flags, ulong clearFlags, ulong propagation, string display, Func<SafeFileHandle> reopen)
+    {
+        if (MountApi.SetattrAvailable && !_config.NoMountSetattr)
+        {
+            var tree = MountApi.CloneTree(source, recursive, display);
+            try
+            {
+                ConfigureTree(tree, flags, clearFlags, propagation, display);
+                MountApi.Attach(tree, (int)target.DangerousGetHandle(), display);
+            }
+            finally
+            {
+                Sys.Close(tree);
+            }
+
+            return;
+        }
+
+        Sys.Mount($"/proc/thread-self/fd/{source}", FdPath(target), null, MountFlags.MS_BIND | (recursive ? MountFlags.MS_REC : 0), null, display);
+        if (flags == 0 && propagation == 0)
+        {
+            return;
+        }
+
+        using var mounted = reopen();
+        VerifyIsMountOf(mounted, source, display);
+        if (flags != 0)
+        {
+            Remount(mounted, flags, display);
+        }
+
+        if (propagation != 0)
+        {
+            Sys.Mount(null, FdPath(mounted), null, propagation, null, display);
+        }
+    }
+
+    /// <summary>
+    /// Flags and propagation of a detached mount tree. Only read-only and the access-time mode are
+    /// ever cleared: nosuid/nodev/noexec the source already has stay (they may be locked by a user
+    /// namespace, and a bind remount keeps them too).
+    /// </summary>
+    internal static void ConfigureTree(int tree, ulong flags, ulong clearFlags, ulong propagation, string display)
+    {
+        var (set, clear) = MountApi.AttributesOf(flags, clearFlags);
+        clear &= MountApi.MOUNT_ATTR_RDONLY | MountApi.MOUNT_ATTR__ATIME;
+        if (set != 0 || clear != 0)
+        {
+            MountApi.SetAttributes(tree, recursive: false, set, clear, 0, -1, display);
+        }
+
+        if (propagation != 0)
+        {
+            MountApi.SetAttributes(tree, (propagation & MountFlags.MS_REC) != 0, 0, 0, propagation & ~MountFlags.MS_REC, -1, display);
+        }
+    }
+
+    /// <summary>The reopened target must be the root of a mount of the source, not a mount a rename race put on its path.</summary>
+    private static void VerifyIsMountOf(SafeFileHandle mounted, int source, string display)
+    {
+        const ulong STATX_ATTR_MOUNT_ROOT = 0x2000;
+        var actual = Sys.StatFd((int)mounted.DangerousGetHandle(), display);
+        var expected = Sys.StatFd(source, display);
+        if (actual.Ino != expected.Ino || actual.DevMajor != expected.DevMajor || actual.DevMinor != expected.DevMinor
+            || ((actual.AttributesMask & STATX_ATTR_MOUNT_ROOT) != 0 && (actual.Attributes & STATX_ATTR_MOUNT_ROOT) == 0))
+        {
+            throw new SyscallException("mount", Errno.EXDEV, display + " (the mount point was replaced while mounting)");
         }
     }
 
@@ -213,9 +321,7 @@ internal sealed class RootfsSetup
             }
             else if (_config.CgroupPaths.TryGetValue("", out var unifiedPath))
             {
-                Sys.Mount(unifiedPath, FdPath(target), null, MountFlags.MS_BIND | MountFlags.MS_REC, null, mount.Destination);
-                using var mounted = root.Open(dest, FileCalls.O_PATH | FileCalls.O_DIRECTORY);
-                Remount(mounted, options.Flags | MountFlags.MS_RDONLY, mount.Destination);
+                BindPath(unifiedPath, target, options.Flags | MountFlags.MS_RDONLY, mount.Destination, () => root.Open(dest, FileCalls.O_PATH | FileCalls.O_DIRECTORY));
             }
 
             return;
@@ -229,15 +335,27 @@ internal sealed class RootfsSetup
         {
             var name = controller.Length == 0 ? "unified" : controller.StartsWith("name=", StringComparison.Ordinal) ? controller[5..] : controller;
             using var sub = root.MkdirAll($"{cgroupDest}/{name}", 0x1ED);
-            Sys.Mount(hostPath, FdPath(sub), null, MountFlags.MS_BIND | MountFlags.MS_REC, null, $"{mount.Destination}/{name}");
-            using var mountedSub = root.Open($"{cgroupDest}/{name}", FileCalls.O_PATH | FileCalls.O_DIRECTORY);
-            Remount(mountedSub, baseFlags | MountFlags.MS_RDONLY | MountFlags.MS_NOSUID | MountFlags.MS_NODEV | MountFlags.MS_NOEXEC, $"{mount.Destination}/{name}");
+            BindPath(hostPath, sub, baseFlags | MountFlags.MS_RDONLY | MountFlags.MS_NOSUID | MountFlags.MS_NODEV | MountFlags.MS_NOEXEC, $"{mount.Destination}/{name}",
+                () => root.Open($"{cgroupDest}/{name}", FileCalls.O_PATH | FileCalls.O_DIRECTORY));
         }
 
         if (readOnly)
         {
             using var mounted = root.Open(dest, FileCalls.O_PATH | FileCalls.O_DIRECTORY);
             Sys.Mount(null, FdPath(mounted), null, MountFlags.MS_REMOUNT | baseFlags | MountFlags.MS_RDONLY, "mode=755", mount.Destination);
+        }
+    }
+
+    private void BindPath(string hostPath, SafeFileHandle target, ulong flags, string display, Func<SafeFileHandle> reopen)
+    {
+        var source = Sys.Open(hostPath, OpenFlags.O_PATH | OpenFlags.O_DIRECTORY);
+        try
+        {
+            BindFd(source, target, recursive: true, flags, 0, 0, display, reopen);
+        }
+        finally
+        {
+            Sys.Close(source);
         }
     }
 
@@ -363,7 +481,7 @@ internal sealed class RootfsSetup
             ProcFs.Write("/proc/sys/" + key.Replace('.', '/'), value);
         }
 
-        using var root = SafeRoot.Open("/");
+        using var root = OpenRoot("/");
         var nullDevice = OpenVerifiedDevNull(root);
         try
         {
@@ -433,7 +551,7 @@ internal sealed class RootfsSetup
         }
     }
 
-    private static void ReadonlyPath(SafeRoot root, string path)
+    private void ReadonlyPath(SafeRoot root, string path)
     {
         var clean = SafeRoot.Clean(path);
         using var target = root.TryOpen(clean, FileCalls.O_PATH);
@@ -442,8 +560,6 @@ internal sealed class RootfsSetup
             return;
         }
 
-        Sys.Mount(FdPath(target), FdPath(target), null, MountFlags.MS_BIND | MountFlags.MS_REC, null, path);
-        using var mounted = root.Open(clean, FileCalls.O_PATH);
-        Remount(mounted, MountFlags.MS_RDONLY, path);
+        BindFd((int)target.DangerousGetHandle(), target, recursive: true, MountFlags.MS_RDONLY, 0, 0, path, () => root.Open(clean, FileCalls.O_PATH));
     }
 }

@@ -21,6 +21,7 @@ public sealed partial class DockerEngineClient : IEngineClient, IDisposable
     {
         ArgumentNullException.ThrowIfNull(endpoint);
         _name = endpoint.Name;
+        _endpointUri = endpoint.Uri;
         _client = new DockerClientBuilder().WithEndpoint(endpoint.Uri).Build();
     }
 

@@ -4,7 +4,7 @@ namespace Dashboard.Web.Engines;
 /// The only way the web side reaches an engine (ours, Docker or Podman). Every stream is a
 /// cancellable sequence of batches so callers can render at most once per batch.
 /// </summary>
-public interface IEngineClient
+public partial interface IEngineClient
 {
     Task<IReadOnlyList<ContainerSummary>> ListContainersAsync(IReadOnlyCollection<string>? ids, CancellationToken cancellationToken);
 

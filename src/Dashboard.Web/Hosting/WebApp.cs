@@ -1,4 +1,5 @@
 using System.Threading.RateLimiting;
+using Dashboard.Web.Api;
 using Dashboard.Web.Components;
 using Dashboard.Web.Engines;
 using Dashboard.Web.Hubs;
@@ -156,6 +157,10 @@ public static class WebApp
         services.AddScoped<CreateActions>();
         services.AddScoped<BootstrapService>();
         services.AddScoped<IBootstrapStatus>(sp => sp.GetRequiredService<BootstrapService>());
+        services.AddDashboardAuthAndApi();
+        services.AddScoped<Model.BackupService>();
+        services.AddScoped<Model.ResourceActions>();
+        Alerts.AlertServiceCollectionExtensions.AddAlerts(services, configuration);
     }
 
     public static void Configure(WebApplication app)
@@ -200,7 +205,9 @@ public static class WebApp
 
             return Results.File(System.Text.Encoding.UTF8.GetBytes(AuditCsv.Write(audit.Recent(100_000))), "text/csv", "audit.csv");
         });
+        app.MapDashboardApi();
         app.MapHub<ContainersHub>(ContainersHub.Path);
+        Model.BackupDownloads.MapBackupDownloads(app);
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
     }
 }

@@ -1,4 +1,6 @@
 using System.Runtime.CompilerServices;
+using System.Security.Claims;
+using Dashboard.Web.Identity;
 using Dashboard.Web.Engines;
 using Dashboard.Web.Security;
 using Microsoft.AspNetCore.Authorization;
@@ -11,7 +13,7 @@ namespace Dashboard.Web.Hubs;
 /// the connection; every method authorizes the current user for the action and object on each call (D7).
 /// </summary>
 [Authorize]
-public sealed class ContainersHub(ContainerActions actions, ActionAuthorizer authorizer, IEngineRegistry engines) : Hub
+public sealed class ContainersHub(ContainerActions actions, ActionAuthorizer authorizer, IEngineRegistry engines, SessionNotifier sessions, IServiceScopeFactory scopes) : Hub
 {
     public const string Path = "/hubs/containers";
 
@@ -33,8 +35,13 @@ public sealed class ContainersHub(ContainerActions actions, ActionAuthorizer aut
     public async IAsyncEnumerable<IReadOnlyList<LogLine>> StreamLogs(string engine, string id, int tail, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var client = await AuthorizeReadAsync(engine, id, DashboardAction.ViewLogs, cancellationToken);
-        var stream = client.GetLogsAsync(id, Math.Clamp(tail, 0, 5000), follow: true, cancellationToken);
-        await using var e = stream.GetAsyncEnumerator(cancellationToken);
+
+        // A stream outlives the check at its start: when the user's rights change it is re-checked and ended if
+        // they no longer allow it (security.md D7: "stop when rights are revoked").
+        using var revoked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var watch = WatchRights(engine, id, DashboardAction.ViewLogs, revoked);
+        var stream = client.GetLogsAsync(id, Math.Clamp(tail, 0, 5000), follow: true, revoked.Token);
+        await using var e = stream.GetAsyncEnumerator(revoked.Token);
         while (true)
         {
             IReadOnlyList<LogLine> batch;
@@ -51,9 +58,31 @@ public sealed class ContainersHub(ContainerActions actions, ActionAuthorizer aut
             {
                 throw new HubException(ex.Message);
             }
+            catch (OperationCanceledException) when (revoked.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                throw new HubException($"{ActionAuthorizer.ActionText(DashboardAction.ViewLogs)} container {engine}/{id}: permission denied");
+            }
 
             yield return batch;
         }
+    }
+
+    private IDisposable? WatchRights(string engine, string id, DashboardAction action, CancellationTokenSource revoked)
+    {
+        var user = Context.User ?? new();
+        var userId = user.FindFirstValue(ClaimTypes.NameIdentifier);
+        return userId is null ? null : sessions.Subscribe(userId, async () =>
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            try
+            {
+                await scope.ServiceProvider.GetRequiredService<ActionAuthorizer>().EnsureAsync(user, action, $"container {engine}/{id}", CancellationToken.None, engine);
+            }
+            catch (DashboardForbiddenException)
+            {
+                await revoked.CancelAsync();
+            }
+        });
     }
 
     private async Task<IEngineClient> AuthorizeReadAsync(string engine, string id, DashboardAction action, CancellationToken cancellationToken)
@@ -61,7 +90,7 @@ public sealed class ContainersHub(ContainerActions actions, ActionAuthorizer aut
         try
         {
             ContainerActions.ValidateId(id, $"container {engine}/{id}");
-            await authorizer.EnsureAsync(Context.User ?? new(), action, $"container {engine}/{id}", cancellationToken);
+            await authorizer.EnsureAsync(Context.User ?? new(), action, $"container {engine}/{id}", cancellationToken, engine);
             return engines.Get(engine);
         }
         catch (Exception e) when (e is DashboardForbiddenException or EngineException)

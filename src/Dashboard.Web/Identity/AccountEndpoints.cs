@@ -13,6 +13,13 @@ public sealed class SignInForm
     public string? ReturnUrl { get; set; }
 }
 
+public sealed class TwoFactorForm
+{
+    public string? Code { get; set; }
+
+    public string? ReturnUrl { get; set; }
+}
+
 public sealed class BootstrapForm
 {
     public string? Secret { get; set; }
@@ -37,6 +44,7 @@ public static class AccountEndpoints
         var group = app.MapGroup("/account");
         group.MapPost("/signin", SignInAsync).AllowAnonymous().RequireRateLimiting(RateLimitPolicy);
         group.MapPost("/bootstrap", BootstrapAsync).AllowAnonymous().RequireRateLimiting(RateLimitPolicy);
+        group.MapPost("/signin-2fa", SignInTwoFactorAsync).AllowAnonymous().RequireRateLimiting(RateLimitPolicy);
         group.MapPost("/signout", SignOutAsync).RequireAuthorization();
         group.MapPost("/signout-everywhere", SignOutEverywhereAsync).RequireAuthorization();
     }
@@ -66,9 +74,54 @@ public static class AccountEndpoints
             return Results.LocalRedirect(returnUrl);
         }
 
+        if (result.RequiresTwoFactor)
+        {
+            // The password was right; SignInManager holds the user in its short-lived two-factor cookie.
+            await AuditAsync(audit, userName, "SignIn", context, AuditOutcome.Succeeded, "password; second factor required");
+            return Results.Redirect($"/account/login-2fa?returnUrl={Uri.EscapeDataString(returnUrl)}");
+        }
+
         var error = result.IsLockedOut ? "locked" : result.IsNotAllowed ? "notallowed" : "invalid";
         await AuditAsync(audit, userName, "SignIn", context, AuditOutcome.Failed, error);
         return Results.Redirect($"/account/login?error={error}&returnUrl={Uri.EscapeDataString(returnUrl)}");
+    }
+
+    /// <summary>
+    /// The second step: a 6-digit authenticator code, or one of the recovery codes (each works once). Failures count
+    /// towards lockout like wrong passwords (security.md D5).
+    /// </summary>
+    private static async Task<IResult> SignInTwoFactorAsync([FromForm] TwoFactorForm form, SignInManager<WebUser> signIn, IAuditLog audit, HttpContext context)
+    {
+        var returnUrl = SafeReturnUrl(form.ReturnUrl);
+        var user = await signIn.GetTwoFactorAuthenticationUserAsync();
+        if (user is null)
+        {
+            return Results.Redirect($"/account/login?error=expired&returnUrl={Uri.EscapeDataString(returnUrl)}");
+        }
+
+        var code = (form.Code ?? "").Replace(" ", "", StringComparison.Ordinal).Trim();
+        var digitsOnly = code.Length == 6 && code.All(char.IsAsciiDigit);
+        var result = digitsOnly
+            ? await signIn.TwoFactorAuthenticatorSignInAsync(code, isPersistent: false, rememberClient: false)
+            : await signIn.TwoFactorRecoveryCodeSignInAsync(code);
+        var how = digitsOnly ? "authenticator code" : "recovery code";
+        if (result.Succeeded)
+        {
+            await AuditAsync(audit, user.UserName ?? "", "SignIn", context, AuditOutcome.Succeeded, how);
+            return Results.LocalRedirect(returnUrl);
+        }
+
+        if (!digitsOnly && !result.IsLockedOut)
+        {
+            // A wrong recovery code is not counted by Identity; count it here so guessing them locks out too.
+            await signIn.UserManager.AccessFailedAsync(user);
+        }
+
+        var error = result.IsLockedOut || await signIn.UserManager.IsLockedOutAsync(user) ? "locked" : "code";
+        await AuditAsync(audit, user.UserName ?? "", "SignIn", context, AuditOutcome.Failed, $"{how}: {error}");
+        return error == "locked"
+            ? Results.Redirect($"/account/login?error=locked&returnUrl={Uri.EscapeDataString(returnUrl)}")
+            : Results.Redirect($"/account/login-2fa?error=code&returnUrl={Uri.EscapeDataString(returnUrl)}");
     }
 
     private static async Task<IResult> BootstrapAsync([FromForm] BootstrapForm form, BootstrapService bootstrap, IAuditLog audit, HttpContext context)
@@ -96,13 +149,17 @@ public static class AccountEndpoints
         return Results.Redirect("/account/login");
     }
 
-    /// <summary>A new security stamp invalidates every cookie and, at the next revalidation, every open circuit.</summary>
-    private static async Task<IResult> SignOutEverywhereAsync(SignInManager<WebUser> signIn, UserManager<WebUser> users, HttpContext context)
+    /// <summary>A new security stamp invalidates every cookie and every open circuit.</summary>
+    private static async Task<IResult> SignOutEverywhereAsync(SignInManager<WebUser> signIn, UserManager<WebUser> users, SessionNotifier sessions, IAuditLog audit, HttpContext context)
     {
         var user = await users.GetUserAsync(context.User);
         if (user is not null)
         {
             await users.UpdateSecurityStampAsync(user);
+            await AuditAsync(audit, user.UserName ?? "", "SignOutEverywhere", context, AuditOutcome.Succeeded, null);
+
+            // Open circuits and hub streams drop now, not at the next periodic revalidation.
+            await sessions.NotifyAsync(user.Id);
         }
 
         await signIn.SignOutAsync();

@@ -1,11 +1,12 @@
 using System.Security.Claims;
 using Dashboard.Web.Security;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
 
 namespace Dashboard.Web.Identity;
 
 /// <summary>Reads the user's current roles from the Identity store; a changed security stamp or a lockout means no access.</summary>
-public sealed class IdentityUserAccessSource(UserManager<WebUser> users, IOptions<IdentityOptions> identityOptions) : IUserAccessSource
+public sealed class IdentityUserAccessSource(UserManager<WebUser> users, IOptions<IdentityOptions> identityOptions, WebDbContext db) : IUserAccessSource
 {
     public async Task<UserAccess> GetAsync(ClaimsPrincipal user, CancellationToken cancellationToken)
     {
@@ -32,6 +33,9 @@ public sealed class IdentityUserAccessSource(UserManager<WebUser> users, IOption
         }
 
         var roles = await users.GetRolesAsync(stored);
-        return new UserAccess(stored.Id, stored.UserName, new HashSet<string>(roles, StringComparer.Ordinal));
+        var engineRoles = await db.EngineRoleAssignments.AsNoTracking()
+            .Where(a => a.UserId == stored.Id)
+            .ToDictionaryAsync(a => a.Engine, a => a.Role, StringComparer.Ordinal, cancellationToken);
+        return new UserAccess(stored.Id, stored.UserName, new HashSet<string>(roles, StringComparer.Ordinal)) { EngineRoles = engineRoles };
     }
 }

@@ -14,7 +14,7 @@ public sealed class UserAdministrationException(string message) : Exception(mess
 /// Users and their single role. Every call checks <see cref="DashboardAction.ManageUsers"/> against the store first; a
 /// role change applies to open sessions at once because roles are read from the store on every action (D5).
 /// </summary>
-public sealed class UserAdministration(UserManager<WebUser> users, ActionAuthorizer authorizer, IAuditLog audit)
+public sealed class UserAdministration(UserManager<WebUser> users, ActionAuthorizer authorizer, IAuditLog audit, SessionNotifier sessions)
 {
     public async Task<IReadOnlyList<UserRow>> ListAsync(ClaimsPrincipal actor, CancellationToken cancellationToken)
     {
@@ -61,6 +61,7 @@ public sealed class UserAdministration(UserManager<WebUser> users, ActionAuthori
         Check(await users.RemoveFromRolesAsync(user, current), $"change role of {user.UserName}");
         Check(await users.AddToRoleAsync(user, role), $"change role of {user.UserName}");
         await AuditAsync(who, "SetRole", user.UserName ?? userId, role, cancellationToken);
+        await sessions.NotifyAsync(user.Id);
     }
 
     public async Task DeleteAsync(ClaimsPrincipal actor, string userId, CancellationToken cancellationToken)
@@ -74,6 +75,7 @@ public sealed class UserAdministration(UserManager<WebUser> users, ActionAuthori
 
         Check(await users.DeleteAsync(user), $"delete user {user.UserName}");
         await AuditAsync(who, "DeleteUser", user.UserName ?? userId, null, cancellationToken);
+        await sessions.NotifyAsync(user.Id);
     }
 
     /// <summary>Admin outranks Operator outranks Viewer; a user with no role shows as none.</summary>

@@ -33,7 +33,7 @@ public sealed class ContainerDetailViewModel(IEngineRegistry engines, IUserAcces
         Access = await accessSource.GetAsync(user, cancellationToken);
         try
         {
-            await authorizer.EnsureAsync(user, DashboardAction.ViewContainers, $"container {engine}/{id}", cancellationToken);
+            await authorizer.EnsureAsync(user, DashboardAction.ViewContainers, $"container {engine}/{id}", cancellationToken, engine);
             ContainerActions.ValidateId(id, $"container {engine}/{id}");
             Client = engines.Get(engine);
         }
@@ -51,10 +51,10 @@ public sealed class ContainerDetailViewModel(IEngineRegistry engines, IUserAcces
 
     /// <summary>Checked again when the logs tab opens the stream (D7: streams authorize on start).</summary>
     public Task AuthorizeLogsAsync(ClaimsPrincipal user, CancellationToken cancellationToken) =>
-        authorizer.EnsureAsync(user, DashboardAction.ViewLogs, $"container {Engine}/{Id}", cancellationToken);
+        authorizer.EnsureAsync(user, DashboardAction.ViewLogs, $"container {Engine}/{Id}", cancellationToken, Engine);
 
     public Task AuthorizeStatsAsync(ClaimsPrincipal user, CancellationToken cancellationToken) =>
-        authorizer.EnsureAsync(user, DashboardAction.ViewStats, $"container {Engine}/{Id}", cancellationToken);
+        authorizer.EnsureAsync(user, DashboardAction.ViewStats, $"container {Engine}/{Id}", cancellationToken, Engine);
 
     public Task RunAsync(ClaimsPrincipal user, ContainerAction action, CancellationToken cancellationToken) =>
         actions.RunAsync(user, Engine, Details?.Id ?? Id, action, cancellationToken);

@@ -29,7 +29,10 @@ public sealed class ContainersViewModel(IEngineRegistry engines, IUserAccessSour
 
     public string Engine { get; private set; } = "";
 
-    public UserAccess Access { get; private set; } = UserAccess.None;
+    private UserAccess _access = UserAccess.None;
+
+    /// <summary>The user's access on the selected engine (per-engine roles applied).</summary>
+    public UserAccess Access => _access.ForEngine(Engine);
 
     public IReadOnlyList<ContainerSummary> Rows => Volatile.Read(ref _rows);
 
@@ -49,7 +52,7 @@ public sealed class ContainersViewModel(IEngineRegistry engines, IUserAccessSour
 
     public async Task InitializeAsync(ClaimsPrincipal user, string? engine, CancellationToken cancellationToken)
     {
-        Access = await accessSource.GetAsync(user, cancellationToken);
+        _access = await accessSource.GetAsync(user, cancellationToken);
         await SelectEngineAsync(engine ?? (engines.Names.Count > 0 ? engines.Names[0] : ""));
     }
 
@@ -90,6 +93,17 @@ public sealed class ContainersViewModel(IEngineRegistry engines, IUserAccessSour
         _watch = Task.Run(() => WatchAsync(client, subscribed, token), token);
         await subscribed.Task;
         await ReloadAsync(client, token);
+    }
+
+    /// <summary>Re-reads the user's roles (the circuit was told they changed); buttons follow at the next render.</summary>
+    public async Task RefreshAccessAsync(ClaimsPrincipal user, CancellationToken cancellationToken)
+    {
+        var could = Access.Can(DashboardAction.ViewContainers);
+        _access = await accessSource.GetAsync(user, cancellationToken);
+        if (could != Access.Can(DashboardAction.ViewContainers))
+        {
+            await SelectEngineAsync(Engine);
+        }
     }
 
     public void SetSearch(string? search)

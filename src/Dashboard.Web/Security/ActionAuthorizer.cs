@@ -8,10 +8,11 @@ namespace Dashboard.Web.Security;
 /// </summary>
 public sealed class ActionAuthorizer(IUserAccessSource access, IAuditLog audit)
 {
-    public async Task<UserAccess> EnsureAsync(ClaimsPrincipal user, DashboardAction action, string target, CancellationToken cancellationToken)
+    /// <param name="engine">The engine the target lives on, when it has one; per-engine roles apply there.</param>
+    public async Task<UserAccess> EnsureAsync(ClaimsPrincipal user, DashboardAction action, string target, CancellationToken cancellationToken, string? engine = null)
     {
         var current = await access.GetAsync(user, cancellationToken);
-        if (!current.Can(action))
+        if (!current.Can(action, engine))
         {
             await audit.WriteAsync(new AuditEntry(DateTimeOffset.UtcNow, current.UserName ?? user.Identity?.Name ?? "anonymous", action.ToString(), target, AuditOutcome.Denied, null), cancellationToken);
             throw new DashboardForbiddenException($"{ActionText(action)} {target}: permission denied");

@@ -35,7 +35,7 @@ public sealed class ContainerActions(IEngineRegistry engines, ActionAuthorizer a
         var dashboardAction = ToDashboardAction(action);
         var target = $"container {engine}/{containerId}";
         ValidateId(containerId, target);
-        var access = await authorizer.EnsureAsync(user, dashboardAction, target, cancellationToken);
+        var access = await authorizer.EnsureAsync(user, dashboardAction, target, cancellationToken, engine);
         var client = engines.Get(engine);
         try
         {

@@ -15,7 +15,7 @@ public sealed class CreateActions(ActionAuthorizer authorizer, IEngineRegistry e
     {
         var target = $"container {engine}/{id}";
         ContainerActions.ValidateId(id, target);
-        await authorizer.EnsureAsync(user, DashboardAction.ViewContainers, target, cancellationToken);
+        await authorizer.EnsureAsync(user, DashboardAction.ViewContainers, target, cancellationToken, engine);
         return await engines.Get(engine).GetCreateRequestAsync(id, cancellationToken);
     }
 
@@ -24,13 +24,13 @@ public sealed class CreateActions(ActionAuthorizer authorizer, IEngineRegistry e
     {
         ArgumentNullException.ThrowIfNull(request);
         var target = $"container {engine}/{request.Name ?? "(unnamed)"}";
-        var who = await EnsureAllowedAsync(user, request, target, cancellationToken);
+        var who = await EnsureAllowedAsync(user, engine, request, target, cancellationToken);
         var client = engines.Get(engine);
         try
         {
             if (pull)
             {
-                await authorizer.EnsureAsync(user, DashboardAction.PullImage, $"image {request.Image}", cancellationToken);
+                await authorizer.EnsureAsync(user, DashboardAction.PullImage, $"image {request.Image}", cancellationToken, engine);
                 await PullAsync(client, request.Image, cancellationToken);
             }
 
@@ -59,8 +59,8 @@ public sealed class CreateActions(ActionAuthorizer authorizer, IEngineRegistry e
         ArgumentNullException.ThrowIfNull(request);
         var target = $"container {engine}/{id}";
         ContainerActions.ValidateId(id, target);
-        var who = await EnsureAllowedAsync(user, request, target, cancellationToken);
-        await authorizer.EnsureAsync(user, DashboardAction.RemoveContainer, target, cancellationToken);
+        var who = await EnsureAllowedAsync(user, engine, request, target, cancellationToken);
+        await authorizer.EnsureAsync(user, DashboardAction.RemoveContainer, target, cancellationToken, engine);
         var client = engines.Get(engine);
         var old = await client.InspectContainerAsync(id, cancellationToken);
         var wasRunning = old.State is ContainerState.Running or ContainerState.Paused or ContainerState.Restarting;
@@ -99,10 +99,10 @@ public sealed class CreateActions(ActionAuthorizer authorizer, IEngineRegistry e
         return newId;
     }
 
-    private async Task<UserAccess> EnsureAllowedAsync(ClaimsPrincipal user, ContainerCreateRequest request, string target, CancellationToken cancellationToken)
+    private async Task<UserAccess> EnsureAllowedAsync(ClaimsPrincipal user, string engine, ContainerCreateRequest request, string target, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(user);
-        var who = await authorizer.EnsureAsync(user, DashboardAction.CreateContainer, target, cancellationToken);
+        var who = await authorizer.EnsureAsync(user, DashboardAction.CreateContainer, target, cancellationToken, engine);
         if (who.Roles.Contains(Roles.Admin))
         {
             return who;

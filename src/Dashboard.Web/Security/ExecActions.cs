@@ -25,7 +25,7 @@ public sealed class ExecActions(ActionAuthorizer authorizer, IEngineRegistry eng
         ArgumentNullException.ThrowIfNull(user);
         var target = $"container {engine}/{containerId}";
         ContainerActions.ValidateId(containerId, target);
-        var who = await authorizer.EnsureAsync(user, DashboardAction.Exec, target, cancellationToken);
+        var who = await authorizer.EnsureAsync(user, DashboardAction.Exec, target, cancellationToken, engine);
         if (!Shells.Contains(shell))
         {
             await WriteAsync(who.UserName, "TerminalStart", target, AuditOutcome.Denied, $"shell {shell} not allowed");
@@ -45,11 +45,11 @@ public sealed class ExecActions(ActionAuthorizer authorizer, IEngineRegistry eng
         }
 
         await WriteAsync(who.UserName, "TerminalStart", target, AuditOutcome.Succeeded, $"shell {shell}, exec {session.ExecId}");
-        return new TerminalSession(this, user, who.UserName ?? "", target, session);
+        return new TerminalSession(this, user, who.UserName ?? "", engine, target, session);
     }
 
-    internal Task EnsureStillAllowedAsync(ClaimsPrincipal user, string target, CancellationToken cancellationToken) =>
-        authorizer.EnsureAsync(user, DashboardAction.Exec, target, cancellationToken);
+    internal Task EnsureStillAllowedAsync(ClaimsPrincipal user, string engine, string target, CancellationToken cancellationToken) =>
+        authorizer.EnsureAsync(user, DashboardAction.Exec, target, cancellationToken, engine);
 
     internal Task WriteAsync(string? user, string action, string target, AuditOutcome outcome, string? detail) =>
         audit.WriteAsync(new AuditEntry(DateTimeOffset.UtcNow, user ?? "", action, target, outcome, detail), CancellationToken.None);
@@ -67,8 +67,11 @@ public sealed class TerminalSession : IAsyncDisposable
     private string? _endReason;
     private int _disposed;
 
-    internal TerminalSession(ExecActions owner, ClaimsPrincipal user, string userName, string target, IExecSession session)
+    private readonly string _engine;
+
+    internal TerminalSession(ExecActions owner, ClaimsPrincipal user, string userName, string engine, string target, IExecSession session)
     {
+        _engine = engine;
         _owner = owner;
         _user = user;
         _userName = userName;
@@ -122,7 +125,7 @@ public sealed class TerminalSession : IAsyncDisposable
 
         try
         {
-            await _owner.EnsureStillAllowedAsync(_user, Target, cancellationToken);
+            await _owner.EnsureStillAllowedAsync(_user, _engine, Target, cancellationToken);
         }
         catch (DashboardForbiddenException)
         {

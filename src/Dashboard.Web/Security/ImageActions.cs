@@ -22,7 +22,7 @@ public sealed partial class ImageActions(IEngineRegistry engines, ActionAuthoriz
             throw new EngineException(EngineErrorKind.InvalidRequest, $"pull {reference}: invalid image reference");
         }
 
-        var access = await authorizer.EnsureAsync(user, DashboardAction.PullImage, target, cancellationToken);
+        var access = await authorizer.EnsureAsync(user, DashboardAction.PullImage, target, cancellationToken, engine);
         var client = engines.Get(engine);
         var failed = default(string);
         var stream = client.PullImageAsync(reference, cancellationToken).GetAsyncEnumerator(cancellationToken);
@@ -65,7 +65,7 @@ public sealed partial class ImageActions(IEngineRegistry engines, ActionAuthoriz
             throw new EngineException(EngineErrorKind.InvalidRequest, $"{target}: invalid image id");
         }
 
-        var access = await authorizer.EnsureAsync(user, DashboardAction.RemoveImage, target, cancellationToken);
+        var access = await authorizer.EnsureAsync(user, DashboardAction.RemoveImage, target, cancellationToken, engine);
         try
         {
             await engines.Get(engine).RemoveImageAsync(imageId!, force: false, cancellationToken);

@@ -29,6 +29,18 @@ public enum DashboardAction
     ViewAudit,
     Exec,
     CreateContainer,
+    ViewVolumes,
+    CreateVolume,
+    RemoveVolume,
+    PruneVolumes,
+    ViewNetworks,
+    CreateNetwork,
+    RemoveNetwork,
+    PruneNetworks,
+    ViewAlerts,
+    ManageAlerts,
+    Backup,
+    Restore,
 }
 
 public static class Permissions
@@ -50,6 +62,10 @@ public static class Permissions
         return action switch
         {
             DashboardAction.ViewContainers or DashboardAction.ViewLogs or DashboardAction.ViewStats or DashboardAction.ViewImages => isViewer,
+            DashboardAction.ViewVolumes or DashboardAction.ViewNetworks or DashboardAction.ViewAlerts => isViewer,
+
+            // Prune removes everything unused at once, alert rules and backups hold the whole installation: Admin only (the default).
+            DashboardAction.CreateVolume or DashboardAction.RemoveVolume or DashboardAction.CreateNetwork or DashboardAction.RemoveNetwork => isOperator,
             DashboardAction.StartContainer or DashboardAction.StopContainer or DashboardAction.RestartContainer or
                 DashboardAction.KillContainer or DashboardAction.PauseContainer or DashboardAction.UnpauseContainer or
                 DashboardAction.RemoveContainer or DashboardAction.PullImage or DashboardAction.RemoveImage or

@@ -71,6 +71,7 @@ public sealed class TestEngine : IAsyncDisposable
                 if (runtimeBinary is null)
                 {
                     services.AddSingleton<IOciRuntime>(runtime);
+                    services.AddSingleton<Dashboard.Engine.Networking.IContainerNetworking>(new Networking.FakeContainerNetworking());
                 }
             },
             logging => { });

@@ -12,7 +12,6 @@ public sealed class BadInputTests : IDisposable
 
     private void AssertFailsCleanly(string bundle, string expected, string? id = null, string? cgroupsPath = null)
     {
-        var mountsBefore = File.ReadAllLines("/proc/self/mountinfo").Length;
         id ??= RuntimeHarness.NewId();
         var result = _rt.Run("create", "--bundle", bundle, id);
         Assert.Equal(1, result.ExitCode);
@@ -27,7 +26,8 @@ public sealed class BadInputTests : IDisposable
             Assert.False(Directory.Exists(RuntimeHarness.HostCgroupDir("memory", cgroupsPath)), "cgroup left behind");
         }
 
-        Assert.Equal(mountsBefore, File.ReadAllLines("/proc/self/mountinfo").Length);
+        // Other tests and other users of the machine mount and unmount meanwhile: only mounts that involve this test's paths count.
+        Assert.DoesNotContain(File.ReadAllLines("/proc/self/mountinfo"), l => l.Contains(bundle, StringComparison.Ordinal) || l.Contains(_rt.StateRoot, StringComparison.Ordinal));
     }
 
     [Theory]
@@ -103,56 +103,6 @@ public sealed class BadInputTests : IDisposable
             s.Linux!.Namespaces!.RemoveAll(n => n.Type == "network");
             s.Linux.Sysctl = new Dictionary<string, string> { ["net.ipv4.ip_forward"] = "1" };
         }), "host's network namespace");
-
-    [Fact]
-    public void ProcSymlinkedInRootfs_FailsStart()
-    {
-        string? cgroupsPath = null;
-        var bundle = _rt.Bundle(s => cgroupsPath = s.Linux!.CgroupsPath);
-        var proc = Path.Combine(bundle, "rootfs/proc");
-        Directory.Delete(proc);
-        Directory.CreateDirectory(Path.Combine(bundle, "rootfs/bad-proc"));
-        File.CreateSymbolicLink(proc, "/bad-proc");
-        AssertFailsCleanly(bundle, "must be mounted on ordinary directory", cgroupsPath: cgroupsPath);
-    }
-
-    [Fact]
-    public void MaskedPathSymlink_IsRejected()
-    {
-        var bundle = _rt.Bundle(s =>
-        {
-            s.Linux!.MaskedPaths = ["/etc/secret"];
-            s.Mounts!.RemoveAll(m => m.Destination == "/sys/fs/cgroup");
-        });
-        File.CreateSymbolicLink(Path.Combine(bundle, "rootfs/etc/secret"), "/etc/passwd");
-        AssertFailsCleanly(bundle, "is a symlink");
-    }
-
-    [Fact]
-    public void DevNullSymlinkedToProcFile_IsRefused()
-    {
-        // No /dev tmpfs, so the image's /dev stays; its /dev/null points at a procfs file (CVE-2025-31133).
-        var bundle = _rt.Bundle(s => s.Mounts!.RemoveAll(m => m.Destination.StartsWith("/dev", StringComparison.Ordinal)));
-        File.CreateSymbolicLink(Path.Combine(bundle, "rootfs/dev/null"), "/proc/sys/kernel/core_pattern");
-        var before = File.ReadAllText("/proc/sys/kernel/core_pattern");
-        AssertFailsCleanly(bundle, "/dev/null is invalid");
-        Assert.Equal(before, File.ReadAllText("/proc/sys/kernel/core_pattern"));
-    }
-
-    [Fact]
-    public void DevSymlinkedToHostLookingPath_StaysInsideTheRootfs()
-    {
-        var bundle = _rt.Bundle("sh", "-c", "ls /dev/null");
-        var rootfs = Path.Combine(bundle, "rootfs");
-        Directory.Delete(Path.Combine(rootfs, "dev"));
-        Directory.CreateDirectory(Path.Combine(rootfs, "etc/fakedev"));
-        File.CreateSymbolicLink(Path.Combine(rootfs, "dev"), "../../../../etc/fakedev");
-        var hostEtc = Directory.GetFileSystemEntries("/etc").Length;
-        var result = _rt.RunContainer(bundle);
-        Assert.Equal(0, result.ExitCode);
-        Assert.Equal(hostEtc, Directory.GetFileSystemEntries("/etc").Length);
-        Assert.False(File.Exists("/etc/null"));
-    }
 
     [Fact]
     public void MountInsideProc_IsRejected() =>

@@ -21,6 +21,9 @@ public sealed class RuntimeHarness : IDisposable
 
     public string StateRoot { get; }
 
+    /// <summary>Extra environment for every runtime command of this harness (e.g. DASHBOARD_RUNTIME_NO_OPENAT2=1).</summary>
+    public Dictionary<string, string> ExtraEnvironment { get; } = [];
+
     private static readonly Lazy<string> s_protectedRuntime = new(MakeProtectedCopy);
 
     /// <summary>
@@ -53,6 +56,14 @@ public sealed class RuntimeHarness : IDisposable
         Directory.CreateDirectory(dir);
         var path = Path.Combine(dir, "dashboard-runtime");
         File.Copy(FindPublishedRuntime(), path);
+
+        // The shim verb execs the lean supervisor from beside the runtime; without it the in-process one runs.
+        var shim = Path.Combine(Path.GetDirectoryName(FindPublishedRuntime())!, "dashboard-shim");
+        if (File.Exists(shim))
+        {
+            File.Copy(shim, Path.Combine(dir, "dashboard-shim"));
+        }
+
         File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
         var result = RunWith("chattr", ["+i", path]);
         if (result.ExitCode != 0)
@@ -107,13 +118,13 @@ public sealed class RuntimeHarness : IDisposable
 
     public sealed record Result(int ExitCode, string Stdout, string Stderr);
 
-    public Result Run(params string[] args) => RunWith(Binary, ["--root", StateRoot, .. args]);
+    public Result Run(params string[] args) => RunWith(Binary, ["--root", StateRoot, .. args], environment: ExtraEnvironment);
 
     /// <summary>
     /// Runs a runtime command with its output in files, not pipes: a created or detached container
     /// inherits the runtime's stdio (as with runc), and would hold a pipe open for its whole life.
     /// </summary>
-    public static Result RunWith(string binary, IReadOnlyList<string> args, TimeSpan? timeout = null)
+    public static Result RunWith(string binary, IReadOnlyList<string> args, TimeSpan? timeout = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         var dir = Path.Combine(Path.GetTempPath(), "dashrt-out-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dir);
@@ -126,6 +137,11 @@ public sealed class RuntimeHarness : IDisposable
             foreach (var a in args)
             {
                 psi.ArgumentList.Add(a);
+            }
+
+            foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+            {
+                psi.Environment[key] = value;
             }
 
             psi.Environment["DASHRT_OUT"] = Path.Combine(dir, "out");
@@ -156,7 +172,7 @@ public sealed class RuntimeHarness : IDisposable
     {
         foreach (var id in Directory.Exists(StateRoot) ? Directory.GetDirectories(StateRoot) : [])
         {
-            RunWith(Binary, ["--root", StateRoot, "delete", "--force", Path.GetFileName(id)]);
+            RunWith(Binary, ["--root", StateRoot, "delete", "--force", Path.GetFileName(id)], environment: ExtraEnvironment);
         }
 
         foreach (var dir in _dirs)

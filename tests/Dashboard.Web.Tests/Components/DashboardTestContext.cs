@@ -1,5 +1,6 @@
 using Bunit;
 using Bunit.TestDoubles;
+using Dashboard.Web.Alerts;
 using Dashboard.Web.Engines;
 using Dashboard.Web.Security;
 using Dashboard.Web.Tests.Fakes;
@@ -24,6 +25,14 @@ public abstract class DashboardTestContext : BunitContext
         Services.AddScoped<ContainerActions>();
         Services.AddScoped<ImageActions>();
         Services.AddScoped<ExecActions>();
+        Services.AddSingleton<IAlertStore>(AlertStore);
+        Services.AddSingleton(Microsoft.Extensions.Options.Options.Create(new AlertOptions()));
+        Services.AddSingleton<WebhookSender>(sp => new WebhookSender(sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<AlertOptions>>(), NullLogger<WebhookSender>.Instance));
+        Services.AddSingleton<AlertService>(sp => new AlertService(
+            sp.GetRequiredService<IEngineRegistry>(), AlertStore, sp.GetRequiredService<WebhookSender>(),
+            sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<AlertOptions>>(), NullLogger<AlertService>.Instance));
+        Services.AddScoped<AlertActions>();
+        Services.AddScoped<Dashboard.Web.Model.ResourceActions>();
         Auth = AddAuthorization();
         Auth.SetAuthorized("alice");
         configure?.Invoke(Services);
@@ -39,6 +48,8 @@ public abstract class DashboardTestContext : BunitContext
     protected FakeEngineClient Engine { get; } = new();
 
     protected FakeUserAccessSource Access { get; } = new(Roles.Viewer);
+
+    protected MemoryAlertStore AlertStore { get; } = new();
 
     protected MemoryAuditLog Audit { get; } = new(NullLogger<MemoryAuditLog>.Instance);
 

@@ -6,7 +6,7 @@ using Dashboard.Web.Engines;
 namespace Dashboard.Web.Tests.Fakes;
 
 /// <summary>An engine fed by the test through channels (events, logs), recording every lifecycle call.</summary>
-public sealed class FakeEngineClient : IEngineClient
+public sealed partial class FakeEngineClient : IEngineClient
 {
     private readonly ConcurrentDictionary<string, ContainerSummary> _containers = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ContainerDetails> _details = new(StringComparer.Ordinal);
@@ -97,6 +97,17 @@ public sealed class FakeEngineClient : IEngineClient
     {
         LogTails.Enqueue(tail);
         var reader = LogChannel(id).Reader;
+        if (!follow)
+        {
+            // Without follow: what was written so far, then the end (as the engine's non-follow logs call).
+            while (reader.TryRead(out var written))
+            {
+                yield return written;
+            }
+
+            yield break;
+        }
+
         while (await reader.WaitToReadAsync(cancellationToken))
         {
             while (reader.TryRead(out var batch))

@@ -4,13 +4,15 @@ namespace Dashboard.Web.Tests.Security;
 
 public class PermissionsTests
 {
-    private static readonly DashboardAction[] s_read = [DashboardAction.ViewContainers, DashboardAction.ViewLogs, DashboardAction.ViewStats, DashboardAction.ViewImages];
+    private static readonly DashboardAction[] s_read = [DashboardAction.ViewContainers, DashboardAction.ViewLogs, DashboardAction.ViewStats, DashboardAction.ViewImages,
+        DashboardAction.ViewVolumes, DashboardAction.ViewNetworks, DashboardAction.ViewAlerts];
 
     private static readonly DashboardAction[] s_operate =
     [
         DashboardAction.StartContainer, DashboardAction.StopContainer, DashboardAction.RestartContainer, DashboardAction.KillContainer,
         DashboardAction.PauseContainer, DashboardAction.UnpauseContainer, DashboardAction.RemoveContainer, DashboardAction.PullImage,
         DashboardAction.RemoveImage, DashboardAction.Exec, DashboardAction.CreateContainer,
+        DashboardAction.CreateVolume, DashboardAction.RemoveVolume, DashboardAction.CreateNetwork, DashboardAction.RemoveNetwork,
     ];
 
     public static TheoryData<string, DashboardAction, bool> Table()

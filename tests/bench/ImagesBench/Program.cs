@@ -11,11 +11,15 @@ using Dashboard.Images.Rootfs;
 // Driver for tests/bench/images-unpack.sh:
 //   build  <layout> <megabytes>   write a multi-layer gzip OCI image (busybox + generated files), tag "bench"
 //   unpack <layout> <store>        import + unpack into a fresh store; prints "import_ms unpack_ms"
+//   import <layout> <store>        import only (records in <store>/records.json), for unpack-stored
+//   unpack-stored <store>          unpack "bench:latest" from a store whose blobs are already there (as after a pull)
 //   rootfs <layout> <store> <n>    after unpack, create and remove n overlay root filesystems; prints each creation in ms
 return args switch
 {
     ["build", var layout, var mb] => Build(layout, int.Parse(mb)),
     ["unpack", var layout, var store] => await UnpackAsync(layout, store),
+    ["import", var layout, var store] => await ImportOnlyAsync(layout, store),
+    ["unpack-stored", var store] => await UnpackStoredAsync(store),
     ["rootfs", var layout, var store, var n] => await RootfsAsync(layout, store, int.Parse(n)),
     _ => Usage(),
 };
@@ -35,6 +39,27 @@ static async Task<int> UnpackAsync(string layout, string storeDir)
     watch.Restart();
     await store.UnpackAsync(record);
     Console.WriteLine($"{imported.TotalMilliseconds:0.0} {watch.Elapsed.TotalMilliseconds:0.0}");
+    return 0;
+}
+
+static ImageStore StoreWithFileRecords(string storeDir)
+{
+    Directory.CreateDirectory(storeDir);
+    return new ImageStore(new ImageStoreOptions { Root = storeDir }, new JsonFileImageRecordStore(Path.Combine(storeDir, "records.json")));
+}
+
+static async Task<int> ImportOnlyAsync(string layout, string storeDir)
+{
+    await StoreWithFileRecords(storeDir).ImportAsync(layout, "bench:latest");
+    return 0;
+}
+
+static async Task<int> UnpackStoredAsync(string storeDir)
+{
+    var store = StoreWithFileRecords(storeDir);
+    var watch = Stopwatch.StartNew();
+    await store.UnpackAsync(await store.ResolveAsync("bench:latest"));
+    Console.WriteLine($"{watch.Elapsed.TotalMilliseconds:0.0}");
     return 0;
 }
 

@@ -61,6 +61,19 @@ public partial class Containers : IAsyncDisposable
         await ViewModel.InitializeAsync(state.User, EngineName, _cts.Token);
     }
 
+    private Task<AuthenticationState>? _seenState;
+
+    /// <summary>The circuit's user changed (an Admin changed the roles): re-read access so the buttons follow now.</summary>
+    protected override async Task OnParametersSetAsync()
+    {
+        if (_seenState is not null && !ReferenceEquals(_seenState, AuthenticationState))
+        {
+            await ViewModel.RefreshAccessAsync((await AuthenticationState).User, _cts.Token);
+        }
+
+        _seenState = AuthenticationState;
+    }
+
     private Task OnChangedAsync() => InvokeAsync(StateHasChanged);
 
     private async Task OnEngineChangedAsync(string engine) => await ViewModel.SelectEngineAsync(engine);

@@ -24,6 +24,7 @@ public partial class Login
     private string? Message => Error switch
     {
         "locked" => "Too many failed attempts; this account is locked for a while.",
+        "expired" => "The sign-in took too long; sign in again.",
         "notallowed" => "This account may not sign in.",
         { } => "Wrong user name or password.",
         null when Created is not null => "Admin account created. Sign in.",

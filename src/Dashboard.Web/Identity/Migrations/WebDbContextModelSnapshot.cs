@@ -17,6 +17,171 @@ partial class WebDbContextModelSnapshot : ModelSnapshot
 #pragma warning disable 612, 618
         modelBuilder.HasAnnotation("ProductVersion", "10.0.15");
 
+        modelBuilder.Entity("Dashboard.Web.Alerts.AlertNotification", b =>
+            {
+                b.Property<long>("Id")
+                    .ValueGeneratedOnAdd()
+                    .HasColumnType("INTEGER");
+
+                b.Property<string>("ContainerId")
+                    .IsRequired()
+                    .HasMaxLength(128)
+                    .HasColumnType("TEXT");
+
+                b.Property<string>("ContainerName")
+                    .IsRequired()
+                    .HasMaxLength(256)
+                    .HasColumnType("TEXT");
+
+                b.Property<string>("Engine")
+                    .IsRequired()
+                    .HasMaxLength(64)
+                    .HasColumnType("TEXT");
+
+                b.Property<string>("Kind")
+                    .IsRequired()
+                    .HasMaxLength(20)
+                    .HasColumnType("TEXT");
+
+                b.Property<string>("Message")
+                    .IsRequired()
+                    .HasMaxLength(1000)
+                    .HasColumnType("TEXT");
+
+                b.Property<bool>("Read")
+                    .HasColumnType("INTEGER");
+
+                b.Property<int?>("RuleId")
+                    .HasColumnType("INTEGER");
+
+                b.Property<string>("RuleName")
+                    .IsRequired()
+                    .HasMaxLength(100)
+                    .HasColumnType("TEXT");
+
+                b.Property<DateTime>("TimeUtc")
+                    .HasColumnType("TEXT");
+
+                b.HasKey("Id");
+
+                b.HasIndex("Read");
+
+                b.HasIndex("TimeUtc");
+
+                b.ToTable("alert_notifications", (string)null);
+            });
+
+        modelBuilder.Entity("Dashboard.Web.Alerts.AlertRule", b =>
+            {
+                b.Property<int>("Id")
+                    .ValueGeneratedOnAdd()
+                    .HasColumnType("INTEGER");
+
+                b.Property<string>("ContainerFilter")
+                    .IsRequired()
+                    .HasMaxLength(200)
+                    .HasColumnType("TEXT");
+
+                b.Property<bool>("Enabled")
+                    .HasColumnType("INTEGER");
+
+                b.Property<string>("Engine")
+                    .IsRequired()
+                    .HasMaxLength(64)
+                    .HasColumnType("TEXT");
+
+                b.Property<string>("Kind")
+                    .IsRequired()
+                    .HasMaxLength(20)
+                    .HasColumnType("TEXT");
+
+                b.Property<int>("Minutes")
+                    .HasColumnType("INTEGER");
+
+                b.Property<string>("Name")
+                    .IsRequired()
+                    .HasMaxLength(100)
+                    .HasColumnType("TEXT");
+
+                b.Property<double>("Threshold")
+                    .HasColumnType("REAL");
+
+                b.HasKey("Id");
+
+                b.ToTable("alert_rules", (string)null);
+            });
+
+        modelBuilder.Entity("Dashboard.Web.Alerts.AlertSettings", b =>
+            {
+                b.Property<int>("Id")
+                    .HasColumnType("INTEGER");
+
+                b.Property<string>("WebhookUrl")
+                    .HasMaxLength(2000)
+                    .HasColumnType("TEXT");
+
+                b.HasKey("Id");
+
+                b.ToTable("alert_settings", (string)null);
+            });
+
+        modelBuilder.Entity("Dashboard.Web.Identity.ApiToken", b =>
+            {
+                b.Property<string>("Id")
+                    .HasMaxLength(32)
+                    .HasColumnType("TEXT");
+
+                b.Property<DateTimeOffset>("CreatedAt")
+                    .HasColumnType("TEXT");
+
+                b.Property<DateTimeOffset?>("ExpiresAt")
+                    .HasColumnType("TEXT");
+
+                b.Property<DateTimeOffset?>("LastUsedAt")
+                    .HasColumnType("TEXT");
+
+                b.Property<string>("Name")
+                    .IsRequired()
+                    .HasMaxLength(100)
+                    .HasColumnType("TEXT");
+
+                b.Property<string>("SecretHash")
+                    .IsRequired()
+                    .HasMaxLength(64)
+                    .HasColumnType("TEXT");
+
+                b.Property<string>("UserId")
+                    .IsRequired()
+                    .HasMaxLength(450)
+                    .HasColumnType("TEXT");
+
+                b.HasKey("Id");
+
+                b.HasIndex("UserId");
+
+                b.ToTable("ApiTokens");
+            });
+
+        modelBuilder.Entity("Dashboard.Web.Identity.EngineRoleAssignment", b =>
+            {
+                b.Property<string>("UserId")
+                    .HasMaxLength(450)
+                    .HasColumnType("TEXT");
+
+                b.Property<string>("Engine")
+                    .HasMaxLength(64)
+                    .HasColumnType("TEXT");
+
+                b.Property<string>("Role")
+                    .IsRequired()
+                    .HasMaxLength(32)
+                    .HasColumnType("TEXT");
+
+                b.HasKey("UserId", "Engine");
+
+                b.ToTable("EngineRoleAssignments");
+            });
+
         modelBuilder.Entity("Dashboard.Web.Identity.WebUser", b =>
             {
                 b.Property<string>("Id")
@@ -207,6 +372,28 @@ partial class WebDbContextModelSnapshot : ModelSnapshot
                 b.HasKey("UserId", "LoginProvider", "Name");
 
                 b.ToTable("AspNetUserTokens", (string)null);
+            });
+
+        modelBuilder.Entity("Dashboard.Web.Identity.ApiToken", b =>
+            {
+                b.HasOne("Dashboard.Web.Identity.WebUser", "User")
+                    .WithMany()
+                    .HasForeignKey("UserId")
+                    .OnDelete(DeleteBehavior.Cascade)
+                    .IsRequired();
+
+                b.Navigation("User");
+            });
+
+        modelBuilder.Entity("Dashboard.Web.Identity.EngineRoleAssignment", b =>
+            {
+                b.HasOne("Dashboard.Web.Identity.WebUser", "User")
+                    .WithMany()
+                    .HasForeignKey("UserId")
+                    .OnDelete(DeleteBehavior.Cascade)
+                    .IsRequired();
+
+                b.Navigation("User");
             });
 
         modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRoleClaim<string>", b =>

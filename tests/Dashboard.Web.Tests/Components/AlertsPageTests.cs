@@ -1,0 +1,172 @@
+using Bunit;
+using Dashboard.Web.Alerts;
+using Dashboard.Web.Components.Controls;
+using Dashboard.Web.Components.Pages;
+using Dashboard.Web.Security;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Dashboard.Web.Tests.Components;
+
+public class AlertsPageTests : DashboardTestContext
+{
+    private async Task FireAsync(string message)
+    {
+        var rule = new AlertRule { Id = 1, Name = "died", Kind = AlertKind.Died };
+        await Services.GetRequiredService<AlertService>().PublishAsync([new AlertFired(rule, "local", "c1", "web-1", message, DateTimeOffset.UtcNow)], CancellationToken.None);
+    }
+
+    /// <summary>The input element of a MudBlazor field, wherever the test id landed (on the input or a wrapper).</summary>
+    internal static AngleSharp.Dom.IElement FieldInput(IRenderedComponent<AlertsPage> cut, string testId)
+    {
+        var element = cut.Find($"[data-testid={testId}]");
+        return element.TagName == "INPUT" ? element : element.QuerySelector("input") ?? throw new InvalidOperationException($"{testId}: no input");
+    }
+
+    [Fact]
+    public async Task Viewer_SeesAlertsAndRulesButNoEditing()
+    {
+        await AlertStore.SaveRuleAsync(new AlertRule { Name = "hot", Kind = AlertKind.CpuAbove, Threshold = 80, Minutes = 5 }, CancellationToken.None);
+        await FireAsync("container web-1 died (exit code 1)");
+
+        var cut = Render<AlertsPage>();
+
+        cut.WaitForAssertion(() => Assert.Equal("container web-1 died (exit code 1)", cut.Find("[data-testid=alerts-message]").TextContent), Wait);
+        Assert.Equal("CPU over 80% for 5 min", cut.Find("[data-testid=rule-condition]").TextContent);
+        Assert.Empty(cut.FindAll("[data-testid=rule-form]"));
+        Assert.Empty(cut.FindAll("[data-testid=rule-delete]"));
+        Assert.Empty(cut.FindAll("[data-testid=webhook-form]"));
+    }
+
+    [Fact]
+    public async Task Viewer_MarkRead_ClearsUnread()
+    {
+        await FireAsync("a <b>tag</b> in a name");
+        var cut = Render<AlertsPage>();
+        cut.WaitForAssertion(() => cut.Find("[data-testid=alerts-mark-read]"), Wait);
+        Assert.Empty(cut.FindAll("[data-testid=alerts-message] b"));
+
+        cut.Find("[data-testid=alerts-mark-read]").Click();
+
+        cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[data-testid=alerts-mark-read]")), Wait);
+        Assert.Equal(0, await AlertStore.UnreadCountAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Admin_AddsRule_ReloadsEvaluatorAndAudits()
+    {
+        Access.Roles = [Roles.Admin];
+        var cut = Render<AlertsPage>();
+        cut.WaitForAssertion(() => cut.Find("[data-testid=rule-form]"), Wait);
+
+        FieldInput(cut, "rule-form-name").Input("db died");
+        FieldInput(cut, "rule-form-filter").Input("db");
+        cut.Find("[data-testid=rule-form-add]").Click();
+
+        cut.WaitForAssertion(() => Assert.Equal("db died", cut.Find("[data-testid=rule-name]").TextContent), Wait);
+        var rule = Assert.Single(await AlertStore.ListRulesAsync(CancellationToken.None));
+        Assert.Equal((AlertKind.Died, "db"), (rule.Kind, rule.ContainerFilter));
+        Assert.Single(Services.GetRequiredService<AlertService>().Evaluator.Rules);
+        Assert.Contains(Audit.Recent(10), e => e.Action == "ManageAlerts" && e.Target == "alert rule db died");
+    }
+
+    [Fact]
+    public async Task Admin_InvalidRule_ShowsProblemAndSavesNothing()
+    {
+        Access.Roles = [Roles.Admin];
+        var cut = Render<AlertsPage>();
+        cut.WaitForAssertion(() => cut.Find("[data-testid=rule-form]"), Wait);
+
+        cut.Find("[data-testid=rule-form-add]").Click();
+
+        cut.WaitForAssertion(() => Assert.Equal("alert rule : name must be 1-100 characters", cut.Find("[data-testid=alerts-action-error]").TextContent.Trim()), Wait);
+        Assert.Empty(await AlertStore.ListRulesAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Admin_DeletesRule()
+    {
+        Access.Roles = [Roles.Admin];
+        await AlertStore.SaveRuleAsync(new AlertRule { Name = "old", Kind = AlertKind.Died }, CancellationToken.None);
+        var cut = Render<AlertsPage>();
+        cut.WaitForAssertion(() => cut.Find("[data-testid=rule-delete]"), Wait);
+
+        cut.Find("[data-testid=rule-delete]").Click();
+
+        cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[data-testid=rule-name]")), Wait);
+        Assert.Empty(await AlertStore.ListRulesAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Admin_SavesWebhook_RejectsNonHttp()
+    {
+        Access.Roles = [Roles.Admin];
+        var cut = Render<AlertsPage>();
+        cut.WaitForAssertion(() => cut.Find("[data-testid=webhook-form]"), Wait);
+
+        FieldInput(cut, "webhook-url").Input("file:///etc/passwd");
+        cut.Find("[data-testid=webhook-save]").Click();
+        cut.WaitForAssertion(() => Assert.Contains("expected an http:// or https:// URL", cut.Find("[data-testid=alerts-action-error]").TextContent, StringComparison.Ordinal), Wait);
+        Assert.Null(await AlertStore.GetWebhookUrlAsync(CancellationToken.None));
+
+        FieldInput(cut, "webhook-url").Input("https://hooks.example/a");
+        cut.Find("[data-testid=webhook-save]").Click();
+        cut.WaitForAssertion(() => Assert.Equal("https://hooks.example/a", AlertStore.GetWebhookUrlAsync(CancellationToken.None).Result), Wait);
+    }
+
+    [Fact]
+    public void NoRole_ShowsPermissionError()
+    {
+        Access.Roles = [];
+
+        var cut = Render<AlertsPage>();
+
+        cut.WaitForAssertion(() => Assert.Equal("read alerts: permission denied", cut.Find("[data-testid=alerts-error]").TextContent.Trim()), Wait);
+    }
+}
+
+public class NotificationBellTests : DashboardTestContext
+{
+    private async Task FireAsync(string message)
+    {
+        var rule = new AlertRule { Id = 1, Name = "died", Kind = AlertKind.Died };
+        await Services.GetRequiredService<AlertService>().PublishAsync([new AlertFired(rule, "local", "c1", "web-1", message, DateTimeOffset.UtcNow)], CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task Bell_ShowsUnreadCountLiveAndListsAlerts()
+    {
+        await FireAsync("first");
+        var cut = Render<NotificationBell>();
+        cut.WaitForAssertion(() => Assert.Equal("alerts, 1 unread", cut.Find("[data-testid=alert-bell]").GetAttribute("aria-label")), Wait);
+
+        await FireAsync("second");
+
+        cut.WaitForAssertion(() => Assert.Equal("alerts, 2 unread", cut.Find("[data-testid=alert-bell]").GetAttribute("aria-label")), Wait);
+        cut.Find("[data-testid=alert-bell]").Click();
+        cut.WaitForAssertion(() => Assert.Equal(["second", "first"], cut.FindAll("[data-testid=alert-message]").Select(m => m.TextContent)), Wait);
+    }
+
+    [Fact]
+    public async Task Bell_MarkAllRead_ZeroesCount()
+    {
+        await FireAsync("first");
+        await FireAsync("second");
+        var cut = Render<NotificationBell>();
+        cut.WaitForAssertion(() => cut.Find("[data-testid=alert-bell]").Click(), Wait);
+
+        cut.WaitForAssertion(() => cut.Find("[data-testid=alert-mark-all]").Click(), Wait);
+
+        cut.WaitForAssertion(() => Assert.Equal("alerts, 0 unread", cut.Find("[data-testid=alert-bell]").GetAttribute("aria-label")), Wait);
+        Assert.Equal(0, await AlertStore.UnreadCountAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public void Bell_NoRole_IsAbsent()
+    {
+        Access.Roles = [];
+
+        var cut = Render<NotificationBell>();
+
+        Assert.Empty(cut.FindAll("[data-testid=alert-bell]"));
+    }
+}

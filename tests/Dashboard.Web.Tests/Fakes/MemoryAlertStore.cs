@@ -1,0 +1,112 @@
+using Dashboard.Web.Alerts;
+
+namespace Dashboard.Web.Tests.Fakes;
+
+/// <summary>Alert rules and notifications in memory, for component tests (the EF store has its own tests).</summary>
+public sealed class MemoryAlertStore : IAlertStore
+{
+    private readonly Lock _lock = new();
+    private readonly List<AlertRule> _rules = [];
+    private readonly List<AlertNotification> _notifications = [];
+    private string? _webhook;
+    private int _nextRule = 1;
+    private long _nextNotification = 1;
+
+    public Task<IReadOnlyList<AlertRule>> ListRulesAsync(CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            return Task.FromResult<IReadOnlyList<AlertRule>>([.. _rules.Select(r => r.Clone())]);
+        }
+    }
+
+    public Task<AlertRule> SaveRuleAsync(AlertRule rule, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            var copy = rule.Clone();
+            if (copy.Id == 0)
+            {
+                copy.Id = _nextRule++;
+            }
+
+            _rules.RemoveAll(r => r.Id == copy.Id);
+            _rules.Add(copy);
+            _rules.Sort((a, b) => a.Id.CompareTo(b.Id));
+            return Task.FromResult(copy.Clone());
+        }
+    }
+
+    public Task DeleteRuleAsync(int id, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            _rules.RemoveAll(r => r.Id == id);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task<AlertNotification> AddNotificationAsync(AlertNotification notification, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            notification.Id = _nextNotification++;
+            _notifications.Add(notification);
+            return Task.FromResult(notification);
+        }
+    }
+
+    public Task<IReadOnlyList<AlertNotification>> RecentAsync(int count, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            return Task.FromResult<IReadOnlyList<AlertNotification>>([.. _notifications.OrderByDescending(n => n.Id).Take(count).Select(Copy)]);
+        }
+    }
+
+    public Task<int> UnreadCountAsync(CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            return Task.FromResult(_notifications.Count(n => !n.Read));
+        }
+    }
+
+    public Task MarkReadAsync(long? id, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            foreach (var n in _notifications.Where(n => id is null || n.Id == id))
+            {
+                n.Read = true;
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task<string?> GetWebhookUrlAsync(CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            return Task.FromResult(_webhook);
+        }
+    }
+
+    public Task SetWebhookUrlAsync(string? url, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            _webhook = url;
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private static AlertNotification Copy(AlertNotification n) => new()
+    {
+        Id = n.Id, RuleId = n.RuleId, RuleName = n.RuleName, Kind = n.Kind, Engine = n.Engine, ContainerId = n.ContainerId,
+        ContainerName = n.ContainerName, Message = n.Message, TimeUtc = n.TimeUtc, Read = n.Read,
+    };
+}
