@@ -58,7 +58,8 @@ public static class ImageEndpoints
                 context.Response.StatusCode = StatusCodes.Status201Created;
                 return;
             case ("POST", "push"):
-                throw new EngineException(ErrorKind.Unsupported, "push is not supported by this engine yet");
+                await PushAsync(context, images, name, ct);
+                return;
             default:
                 await DockerJson.Json(new ErrorResponse("page not found"), StatusCodes.Status404NotFound).ExecuteAsync(context);
                 return;
@@ -108,6 +109,32 @@ public static class ImageEndpoints
         try
         {
             await images.PullAsync(reference, m => WriteMessageAsync(context.Response.Body, m, ct), ct);
+        }
+        catch (Exception e) when (e is EngineException or Dashboard.Images.ImageException or Dashboard.Images.Registry.RegistryException or IOException)
+        {
+            await WriteMessageAsync(context.Response.Body, new ProgressMessage { Error = e.Message, ErrorDetail = new ErrorDetail(e.Message) }, ct);
+        }
+    }
+
+    /// <summary>
+    /// <c>POST /images/{name}/push?tag=</c>: Docker's progress stream; once it has started, a failure is
+    /// reported in it (<c>errorDetail</c>), as Docker does.
+    /// </summary>
+    private static async Task PushAsync(HttpContext context, ImageService images, string name, CancellationToken ct)
+    {
+        ImageService.ValidateRegistryAuth(context.Request.Headers["X-Registry-Auth"].ToString());
+        var reference = ImageService.PushReference(name, context.Request.Query["tag"].ToString());
+        if (await images.FindAsync(reference, ct) is null)
+        {
+            throw new EngineException(ErrorKind.NotFound, $"An image does not exist locally with the tag: {Dashboard.Images.Import.ImageReference.Familiar(reference)}");
+        }
+
+        context.Response.StatusCode = StatusCodes.Status200OK;
+        context.Response.ContentType = "application/json";
+        await context.Response.StartAsync(ct);
+        try
+        {
+            await images.PushAsync(reference, m => WriteMessageAsync(context.Response.Body, m, ct), ct);
         }
         catch (Exception e) when (e is EngineException or Dashboard.Images.ImageException or Dashboard.Images.Registry.RegistryException or IOException)
         {

@@ -684,7 +684,9 @@ public sealed partial class ContainerManager : IAsyncDisposable
     public async Task ReconcileAsync(CancellationToken cancellationToken)
     {
         await _networking.InitializeAsync(cancellationToken);
-        foreach (var container in await _store.ListContainersAsync(cancellationToken))
+        var all = await _store.ListContainersAsync(cancellationToken);
+        await RemoveHalfCreatedAsync(all);
+        foreach (var container in all)
         {
             if (container.State.Status == ContainerPhase.Removing)
             {
@@ -699,7 +701,7 @@ public sealed partial class ContainerManager : IAsyncDisposable
             if (!container.State.Status.IsActive())
             {
                 await _networking.TeardownAsync(container, cancellationToken);
-                await RestartAfterEngineStartAsync(container);
+                await ReconcileStoppedAsync(container, cancellationToken);
                 continue;
             }
 
