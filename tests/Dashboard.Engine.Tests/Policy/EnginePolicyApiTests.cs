@@ -102,6 +102,8 @@ public sealed class EnginePolicyApiTests : IAsyncLifetime
     }
 
     [Theory]
+    [InlineData("""{"NetworkMode":"HOST"}""")]
+    [InlineData("""{"NetworkMode":"host "}""")]
     [InlineData("""{"PidMode":"Host"}""")]
     public async Task Create_CaseAndSpaceVariantsOfHost_NeverCreated(string hostConfig)
     {
