@@ -72,6 +72,10 @@ internal sealed class Supervisor
         log.Close();
 
         var exit = ExitJson(status, log.DroppedBytes);
+
+        // The socket goes first: whoever sees the exit file (the engine, a test) finds no stale socket;
+        // connected clients still get the exit frame.
+        _ = ShimCalls.Unlink(_args.ControlSocket);
         WriteExitFile(exit);
         Broadcast(3, exit);
         for (var i = 0; i < _clientCount; i++)
@@ -80,7 +84,6 @@ internal sealed class Supervisor
         }
 
         Sys.Close(_args.Listen);
-        _ = ShimCalls.Unlink(_args.ControlSocket);
         Sys.Close(_args.Pidfd);
         return 0;
     }

@@ -157,6 +157,9 @@ public sealed class ContainerShim
             FinishedAt = DateTimeOffset.UtcNow,
             DroppedLogBytes = log.DroppedBytes,
         };
+        // The socket goes first: whoever sees the exit file (the engine, a test) finds no stale socket;
+        // connected clients still get the exit frame.
+        File.Delete(_options.ControlSocket);
         WriteExitFile(record);
         BroadcastExit(record);
         foreach (var client in _clients)
@@ -165,7 +168,6 @@ public sealed class ContainerShim
         }
 
         Sys.Close(listen);
-        File.Delete(_options.ControlSocket);
         Sys.Close(pidfd);
         return 0;
     }
