@@ -33,10 +33,13 @@ public sealed class AdminFlowTests(DashboardStack stack)
         await page.GetByTestId("field-image").FillAsync(stack.UiImageName);
         await page.GetByTestId("field-name").FillAsync(name);
 
+        // Network "none": see DashboardStack.RunBusyboxAsync (a bridge appearing on the host resets Chromium's connections).
+        await page.GetByTestId("field-network").FillAsync("none");
+
         // The trap lets sh (PID 1, which ignores SIGTERM by default) end at once on stop.
         await page.GetByTestId("field-command").FillAsync("sh -c 'trap \"exit 0\" TERM; i=0; while true; do i=$((i+1)); echo \"line $i\"; sleep 0.2; done'");
         await Assertions.Expect(page.GetByTestId("run-line")).ToHaveTextAsync(
-            $"docker run -d --name e2e-logs {stack.UiImageName} sh -c 'trap \"exit 0\" TERM; i=0; while true; do i=$((i+1)); echo \"line $i\"; sleep 0.2; done'");
+            $"docker run -d --name e2e-logs --network none {stack.UiImageName} sh -c 'trap \"exit 0\" TERM; i=0; while true; do i=$((i+1)); echo \"line $i\"; sleep 0.2; done'");
         await DashboardStack.ScreenshotAsync(page, "03-create");
         await page.GetByTestId("create-submit").ClickAsync();
         await Assertions.Expect(page.GetByTestId("container-title")).ToHaveTextAsync(name, new LocatorAssertionsToHaveTextOptions { Timeout = 20_000 });

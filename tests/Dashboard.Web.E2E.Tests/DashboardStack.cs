@@ -232,7 +232,17 @@ public sealed class DashboardStack : IAsyncLifetime
     {
         await EnsureImageAsync(cancellationToken);
         var created = await Engine.Containers.CreateContainerAsync(
-            new CreateContainerParameters { Image = ImageName, Name = name, Cmd = ["sh", "-c", script] }, cancellationToken);
+            new CreateContainerParameters
+            {
+                Image = ImageName,
+                Name = name,
+                Cmd = ["sh", "-c", script],
+
+                // No bridge: the engine creates the bridge (with its gateway address) when the first container
+                // joins it and removes it after the last, and Chromium on the same host answers every address
+                // change by aborting its open connections (net::ERR_NETWORK_CHANGED), circuits included.
+                HostConfig = new HostConfig { NetworkMode = "none" },
+            }, cancellationToken);
         await Engine.Containers.StartContainerAsync(created.ID, new ContainerStartParameters(), cancellationToken);
         return created.ID;
     }
