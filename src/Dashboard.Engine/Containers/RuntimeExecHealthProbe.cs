@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
 using Dashboard.Engine.Hosting;
 using Dashboard.Oci.Runtime;
 
@@ -71,7 +70,7 @@ public sealed class RuntimeExecHealthProbe(EngineOptions options, ILogger<Runtim
             }
 
             var text = output.ToString();
-            if (child.ExitCode != 0 && text.Length == 0 && LastLogMessage(logFile) is { } message)
+            if (child.ExitCode != 0 && text.Length == 0 && Exec.ExecManager.LastLogMessage(logFile) is { } message)
             {
                 text = message;
             }
@@ -121,31 +120,6 @@ public sealed class RuntimeExecHealthProbe(EngineOptions options, ILogger<Runtim
         {
             to.Append(buffer.AsSpan(0, read));
         }
-    }
-
-    private static string? LastLogMessage(string logFile)
-    {
-        if (!File.Exists(logFile))
-        {
-            return null;
-        }
-
-        foreach (var line in File.ReadAllLines(logFile).Reverse())
-        {
-            try
-            {
-                using var doc = JsonDocument.Parse(line);
-                if (doc.RootElement.TryGetProperty("msg", out var msg) && msg.ValueKind == JsonValueKind.String)
-                {
-                    return msg.GetString();
-                }
-            }
-            catch (JsonException)
-            {
-            }
-        }
-
-        return null;
     }
 
     /// <summary>stdout and stderr interleaved as they arrive, keeping only the first <c>limit</c> bytes.</summary>

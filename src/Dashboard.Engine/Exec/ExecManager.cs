@@ -388,7 +388,8 @@ public sealed class ExecManager : IAsyncDisposable
         return new EngineException(kind, $"OCI runtime exec failed: exec in container {record.ContainerId}: {message}");
     }
 
-    private static string? LastLogMessage(string logFile)
+    /// <summary>The last <c>msg</c> of the runtime's JSON log file (<c>--log-format json</c>), if any.</summary>
+    internal static string? LastLogMessage(string logFile)
     {
         if (!File.Exists(logFile))
         {
