@@ -1,5 +1,3 @@
-using Dashboard.Testing;
-
 namespace Dashboard.Install.Tests;
 
 /// <summary>
@@ -12,23 +10,7 @@ public sealed partial class InstallScriptTests
     [Fact]
     public async Task InstallScript_UnderSystemd_StartsHardenedUnits_EngineRestartAndUpgradeKeepContainers()
     {
-        Requires.Root();
-        foreach (var tool in new[] { "unshare", "nsenter", "openssl", "curl", "setpriv", "useradd", "systemctl" })
-        {
-            Requires.Tool(tool);
-        }
-
-        if (!File.Exists("/bin/busybox"))
-        {
-            Requires.Unmet("needs busybox-static (/bin/busybox) for the container");
-        }
-
-        var binaries = InstallSandbox.PublishedBinaries();
-        if (binaries is null)
-        {
-            Requires.Unmet("needs DASHBOARD_BIN pointing at a prefix published with --build-only (tests/run-all.sh sets it)");
-            return;
-        }
+        var binaries = RequirePrerequisites("systemctl");
 
         var before = HostSnapshot();
         await using (var sandbox = await InstallSandbox.CreateAsync(binaries, Ct, underSystemd: true))

@@ -32,23 +32,7 @@ public sealed partial class InstallScriptTests
     [Fact]
     public async Task InstallScript_FreshSandboxedHost_ServesSignsInRunsUpgradesUninstallsPurges()
     {
-        Requires.Root();
-        foreach (var tool in new[] { "unshare", "nsenter", "openssl", "curl", "setpriv", "useradd" })
-        {
-            Requires.Tool(tool);
-        }
-
-        if (!File.Exists("/bin/busybox"))
-        {
-            Requires.Unmet("needs busybox-static (/bin/busybox) for the container");
-        }
-
-        var binaries = InstallSandbox.PublishedBinaries();
-        if (binaries is null)
-        {
-            Requires.Unmet("needs DASHBOARD_BIN pointing at a prefix published with --build-only (tests/run-all.sh sets it)");
-            return;
-        }
+        var binaries = RequirePrerequisites();
 
         var before = HostSnapshot();
         await using (var sandbox = await InstallSandbox.CreateAsync(binaries, Ct))
@@ -70,6 +54,31 @@ public sealed partial class InstallScriptTests
         }
 
         Assert.Equal(before, HostSnapshot());
+    }
+
+    /// <summary>What an install test needs (root, the tools the sandbox and script use, busybox, published binaries); returns DASHBOARD_BIN.</summary>
+    private static string RequirePrerequisites(params string[] moreTools)
+    {
+        Requires.Root();
+        foreach (var tool in new[] { "unshare", "nsenter", "openssl", "curl", "setpriv", "useradd" }.Concat(moreTools))
+        {
+            Requires.Tool(tool);
+        }
+
+        if (!File.Exists("/bin/busybox"))
+        {
+            Requires.Unmet("needs busybox-static (/bin/busybox) for the container");
+        }
+
+        const string noBinaries = "needs DASHBOARD_BIN pointing at a prefix published with --build-only (tests/run-all.sh sets it)";
+        var binaries = InstallSandbox.PublishedBinaries();
+        if (binaries is null)
+        {
+            Requires.Unmet(noBinaries);
+            throw new Xunit.Sdk.XunitException(noBinaries);
+        }
+
+        return binaries;
     }
 
     private static async Task InstallAsync(InstallSandbox sandbox)
