@@ -51,6 +51,7 @@ public static class EngineHost
         var services = builder.Services;
         services.AddSingleton(options);
         services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<PendingRestore>();
         services.AddSingleton<IDbContextFactory<EngineDbContext>>(new PooledDbContextFactory<EngineDbContext>(EngineDbContext.CreateOptions(options.DatabasePath)));
         services.AddSingleton<IContainerStore, SqliteContainerStore>();
         services.AddSingleton<IOciRuntime>(sp => new RuntimeCliOciRuntime(options.ResolveRuntimePath(), options.StateRoot, sp.GetRequiredService<ILogger<RuntimeCliOciRuntime>>()));
