@@ -75,6 +75,7 @@ public static class EngineHost
         {
             kestrel.AddServerHeader = false;
             kestrel.ListenUnixSocket(options.Socket, listen => listen.Use(next => connection => CheckPeerAsync(connection, next, kestrel.ApplicationServices)).Use(Hijack.Middleware));
+            EngineTls.Listen(kestrel, options);
         });
 
         var app = builder.Build();

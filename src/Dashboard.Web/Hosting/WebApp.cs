@@ -11,6 +11,7 @@ using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting.Systemd;
 using MudBlazor.Services;
 
@@ -176,6 +177,11 @@ public static class WebApp
         services.AddDashboardAuthAndApi();
         services.AddScoped<Model.BackupService>();
         services.AddScoped<Model.ResourceActions>();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddScoped<RemoteEngineService>();
+
+        // After DatabaseInitializer: hosted services start in registration order.
+        services.AddHostedService<RemoteEngineLoader>();
         Alerts.AlertServiceCollectionExtensions.AddAlerts(services, configuration);
     }
 
