@@ -14,6 +14,13 @@ public static class ContainerInit
 {
     public const string SyncFdVariable = "_DASHBOARD_SYNC_FD";
 
+    /// <summary>
+    /// Annotation asking for an init process (Docker's <c>--init</c>): with "true", the in-container
+    /// stage stays PID 1, runs process.args as its child, forwards signals to it, reaps orphans and
+    /// exits with the child's status (<see cref="InitReaper"/>).
+    /// </summary>
+    public const string InitAnnotation = "run.dashboard.init";
+
     /// <summary>Entry point of the re-executed init; only returns on failure (the error has been sent to the runtime).</summary>
     public static int Main()
     {
@@ -263,7 +270,8 @@ public static class ContainerInit
 
         PhaseTimer.Mark("init: started");
         HookRunner.Run(spec.Hooks?.StartContainer, HookState(config, ContainerStatus.Running), "startContainer");
-        ProcessSetup.FinalizeAndExec(process, filter, executable, config.PreserveFds, config.UserNamespace);
+        var asInit = spec.Annotations is { } annotations && annotations.TryGetValue(InitAnnotation, out var init) && init == "true";
+        ProcessSetup.FinalizeAndExec(process, filter, executable, config.PreserveFds, config.UserNamespace, asInit);
     }
 
     private static void RunExec(int sync, InitConfig config)
