@@ -285,6 +285,9 @@ public sealed partial class Container
 
         public ICgroupManager? Cgroup { get; init; }
 
+        /// <summary>Sub-cgroups to join instead of the container's cgroup (exec --cgroup).</summary>
+        public IReadOnlyDictionary<string, string>? Subgroups { get; init; }
+
         public IReadOnlyList<IdMapping>? UidMappings { get; init; }
 
         public IReadOnlyList<IdMapping>? GidMappings { get; init; }
@@ -418,7 +421,14 @@ public sealed partial class Container
 
                     try
                     {
-                        Cgroup?.Join(child.Pid);
+                        if (Subgroups is { Count: > 0 })
+                        {
+                            Cgroup?.JoinSubgroups(child.Pid, Subgroups);
+                        }
+                        else
+                        {
+                            Cgroup?.Join(child.Pid);
+                        }
 
                         InitChannel.SendPid(parentSync, child.Pid);
                     }
