@@ -285,6 +285,9 @@ public sealed partial class Container
 
         public ICgroupManager? Cgroup { get; init; }
 
+        /// <summary>Sub-cgroups to join instead of the container's cgroup (exec --cgroup).</summary>
+        public IReadOnlyDictionary<string, string>? Subgroups { get; init; }
+
         public IReadOnlyList<IdMapping>? UidMappings { get; init; }
 
         public IReadOnlyList<IdMapping>? GidMappings { get; init; }
@@ -403,16 +406,36 @@ public sealed partial class Container
                         ProcFs.Write($"/proc/{child.Pid}/gid_map", FormatMappings(GidMappings));
                     }
 
-                    Cgroup?.Join(child.Pid);
+                    // The child runs its mount setup while this thread moves it into its cgroups:
+                    // a cgroup migration waits for an RCU grace period (cgroup_threadgroup_rwsem,
+                    // several ms), which so overlaps with init's work instead of preceding it. The
+                    // pid frame sent after the join tells init it is in place; init waits for it
+                    // before anything that must happen inside the cgroups (unsharing the cgroup
+                    // namespace, hooks, the handshake, exec).
                     child.Release();
-                    if (inProcess)
-                    {
-                        InitChannel.SendPid(parentSync, child.Pid);
-                    }
-                    else
+                    if (!inProcess)
                     {
                         config.HostPid = child.Pid;
                         InitChannel.Send(parentSync, new InitMessage { Type = "config", Config = config });
+                    }
+
+                    try
+                    {
+                        if (Subgroups is { Count: > 0 })
+                        {
+                            Cgroup?.JoinSubgroups(child.Pid, Subgroups);
+                        }
+                        else
+                        {
+                            Cgroup?.Join(child.Pid);
+                        }
+
+                        InitChannel.SendPid(parentSync, child.Pid);
+                    }
+                    catch (Exception) when (Sys.PollOne(child.PidFd, Sys.POLLIN, 0) != 0)
+                    {
+                        // Init already failed (and exited): the caller reads its error message from the
+                        // socket, which says more than the failed join or write.
                     }
                 }
                 catch

@@ -24,8 +24,7 @@ public sealed partial class Container
         }
 
         var spec = TryLoadConfig();
-        var state = ToState();
-        state.Status = ContainerStatus.Stopped.ToSpecString();
+        var state = new State { Id = Id, Status = ContainerStatus.Stopped.ToSpecString(), Pid = 0, Bundle = Record.Bundle, Annotations = spec?.Annotations };
         try
         {
             if (Cgroup.Exists)

@@ -10,6 +10,9 @@ public sealed class ExecOptions
     public string? ConsoleSocket { get; init; }
     public string? PidFile { get; init; }
     public int PreserveFds { get; init; }
+
+    /// <summary>exec --cgroup: sub-cgroups to run in, by controller ("" = every hierarchy); see <see cref="Cgroups.ICgroupManager.JoinSubgroups"/>.</summary>
+    public IReadOnlyDictionary<string, string>? Subgroups { get; init; }
 }
 
 public sealed partial class Container
@@ -22,6 +25,11 @@ public sealed partial class Container
     {
         Guard(s => s.CanExec(), "exec");
         SpecValidator.ValidateProcess(options.Process);
+        foreach (var sub in options.Subgroups?.Values ?? [])
+        {
+            Cgroups.CgroupSubgroup.Validate(sub);
+        }
+
         var spec = Store.LoadConfig(Id);
         var pidfd = OpenInitPidfd();
         if (pidfd < 0)
@@ -39,7 +47,7 @@ public sealed partial class Container
                 joins[ns.Type] = $"/proc/{Record.Pid}/ns/{s_procNsNames[ns.Type]}";
             }
 
-            var launch = new Launch { JoinPaths = joins, ConsoleSocket = options.ConsoleSocket, Cgroup = Cgroup };
+            var launch = new Launch { JoinPaths = joins, ConsoleSocket = options.ConsoleSocket, Cgroup = Cgroup, Subgroups = options.Subgroups };
             var execSpec = new Spec { Process = options.Process, Linux = new Oci.Runtime.Linux { Seccomp = spec.Linux?.Seccomp } };
             (child, sync) = launch.Start(l => new InitConfig
             {

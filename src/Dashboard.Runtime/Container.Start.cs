@@ -60,9 +60,14 @@ public sealed partial class Container
             Sys.Close(pidfd);
         }
 
+        if (spec.Hooks?.Poststart is not { Count: > 0 } poststart)
+        {
+            return;
+        }
+
         try
         {
-            HookRunner.Run(spec.Hooks?.Poststart, ToState(), "poststart");
+            HookRunner.Run(poststart, ToState(), "poststart");
         }
         catch (RuntimeException e)
         {

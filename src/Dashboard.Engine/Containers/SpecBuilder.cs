@@ -120,7 +120,7 @@ public static class SpecBuilder
             Hostname = namespaces.Any(n => n.Type == "uts") ? hostname : null,
             Domainname = string.IsNullOrEmpty(config.Domainname) ? null : config.Domainname,
             Mounts = mounts,
-            Annotations = host.Annotations is { Count: > 0 } a ? new Dictionary<string, string>(a, StringComparer.Ordinal) : null,
+            Annotations = Annotations(host),
             Linux = new Oci.Runtime.Linux
             {
                 Namespaces = namespaces,
@@ -132,6 +132,23 @@ public static class SpecBuilder
                 ReadonlyPaths = privileged ? null : [.. s_readonlyPaths],
             },
         };
+    }
+
+    /// <summary>
+    /// The caller's annotations, plus run.dashboard.init for HostConfig.Init (docker run --init): the
+    /// runtime's own init then stays PID 1, reaping and forwarding signals (tini's job, without a
+    /// binary in the rootfs).
+    /// </summary>
+    private static Dictionary<string, string>? Annotations(HostConfig host)
+    {
+        var annotations = host.Annotations is { Count: > 0 } a ? new Dictionary<string, string>(a, StringComparer.Ordinal) : null;
+        if (host.Init == true)
+        {
+            annotations ??= new Dictionary<string, string>(StringComparer.Ordinal);
+            annotations["run.dashboard.init"] = "true";
+        }
+
+        return annotations;
     }
 
     private static void RejectUnsupported(ContainerConfig config, HostConfig host)
@@ -151,7 +168,6 @@ public static class SpecBuilder
         No(host.Links is { Count: > 0 }, "HostConfig.Links");
         No(!string.IsNullOrEmpty(host.CgroupParent), "HostConfig.CgroupParent");
         No(!string.IsNullOrEmpty(host.UsernsMode), "HostConfig.UsernsMode");
-        No(host.Init == true, "HostConfig.Init");
         No(host.MaskedPaths is not null || host.ReadonlyPaths is not null, "custom MaskedPaths/ReadonlyPaths");
         RestartPolicyRules.Validate(host.RestartPolicy, host.AutoRemove);
         HealthcheckRules.Validate(config.Healthcheck);

@@ -16,12 +16,7 @@ public static class ExecCommand
         var id = Context.RequireId(cmd, "exec");
         var container = Container.Load(context.Store, id);
         var process = BuildProcess(container, cmd);
-        if (cmd.Value("cgroup") is { } sub)
-        {
-            // Joining a sub-cgroup is refused rather than risking an escape (crun: reject a sub-cgroup that escapes).
-            throw new RuntimeException(ErrorKind.Unsupported, $"exec --cgroup {sub}: joining a sub-cgroup is not supported");
-        }
-
+        var subgroups = ParseSubgroups(cmd.Values("cgroup"));
         var preserve = cmd.Int("preserve-fds", 0);
         Sys.CloexecFrom(3 + preserve);
         var (_, pidfd) = container.Exec(new ExecOptions
@@ -30,6 +25,7 @@ public static class ExecCommand
             ConsoleSocket = cmd.Value("console-socket"),
             PidFile = cmd.Value("pid-file"),
             PreserveFds = preserve,
+            Subgroups = subgroups,
         });
         try
         {
@@ -99,6 +95,36 @@ public static class ExecCommand
         }
 
         return process;
+    }
+
+    /// <summary>
+    /// runc's <c>--cgroup [controller[,controller…]:]path</c>, repeatable: the path is below the
+    /// container's cgroup and must exist; without controllers it applies to every hierarchy.
+    /// </summary>
+    public static Dictionary<string, string>? ParseSubgroups(IReadOnlyList<string> values)
+    {
+        if (values.Count == 0)
+        {
+            return null;
+        }
+
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var value in values)
+        {
+            var colon = value.IndexOf(':', StringComparison.Ordinal);
+            var path = colon < 0 ? value : value[(colon + 1)..];
+            var controllers = colon < 0 ? [""] : value[..colon].Split(',');
+            Cgroups.CgroupSubgroup.Validate(path);
+            foreach (var controller in controllers)
+            {
+                if ((colon >= 0 && controller.Length == 0) || !result.TryAdd(controller, path))
+                {
+                    throw new RuntimeException(ErrorKind.InvalidArgument, $"invalid --cgroup \"{value}\": {(controller.Length == 0 ? "empty controller name" : $"{controller} given twice")}");
+                }
+            }
+        }
+
+        return result;
     }
 
     /// <summary>Parses <c>uid[:gid]</c> strictly: decimal 32-bit ids only, never a name (CVE-2016-3697, CVE-2026-30892).</summary>

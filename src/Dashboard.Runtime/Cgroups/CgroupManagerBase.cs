@@ -87,6 +87,43 @@ internal abstract class CgroupManagerBase : ICgroupManager
         }
     }
 
+    public void JoinSubgroups(int pid, IReadOnlyDictionary<string, string> subgroups)
+    {
+        foreach (var (controller, sub) in subgroups)
+        {
+            CgroupSubgroup.Validate(sub);
+            if (controller.Length > 0 && Layout == CgroupLayout.Unified)
+            {
+                throw new CgroupException(CgroupErrorKind.InvalidSpec, $"sub-cgroup {controller}:{sub}: cgroup v2 has no controller-specific paths");
+            }
+
+            if (controller.Length > 0 && !Paths.ContainsKey(controller))
+            {
+                throw new CgroupException(CgroupErrorKind.InvalidSpec, $"sub-cgroup {controller}:{sub}: no such controller on this host");
+            }
+        }
+
+        var text = pid.ToString(CultureInfo.InvariantCulture);
+        foreach (var dir in Directories)
+        {
+            var controllers = Paths.Where(p => p.Value == dir).Select(p => p.Key).ToList();
+            var named = controllers.Where(subgroups.ContainsKey).Select(c => subgroups[c]).Distinct().ToList();
+            if (named.Count > 1)
+            {
+                throw new CgroupException(CgroupErrorKind.InvalidSpec, $"sub-cgroups {string.Join(", ", named)} name the same hierarchy ({string.Join(",", controllers)})");
+            }
+
+            var sub = named.Count == 1 ? named[0] : subgroups.GetValueOrDefault("");
+            var target = sub is null ? dir : dir + "/" + sub;
+            if (sub is not null && !Fs.Exists(target + "/cgroup.procs"))
+            {
+                throw new CgroupException(CgroupErrorKind.InvalidSpec, $"sub-cgroup {sub} of {CgroupPath} does not exist in {string.Join(",", controllers.Select(c => c.Length == 0 ? "cgroup2" : c))}");
+            }
+
+            Fs.Write(target + "/cgroup.procs", text);
+        }
+    }
+
     public IReadOnlyList<int> GetPids()
     {
         var pids = new SortedSet<int>();

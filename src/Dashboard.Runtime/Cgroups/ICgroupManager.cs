@@ -42,6 +42,13 @@ public interface ICgroupManager
     /// <summary>Moves <paramref name="pid"/> (0 = the caller) into the cgroup of every hierarchy.</summary>
     void Join(int pid);
 
+    /// <summary>
+    /// Moves <paramref name="pid"/> into existing sub-cgroups of the container's cgroup (runc
+    /// <c>exec --cgroup</c>): key = controller (v1 only) or "" for every hierarchy, value = the path
+    /// below the container's cgroup. Hierarchies not named get the container's cgroup itself.
+    /// </summary>
+    void JoinSubgroups(int pid, IReadOnlyDictionary<string, string> subgroups);
+
     /// <summary>Every process in the cgroup and its sub-cgroups.</summary>
     IReadOnlyList<int> GetPids();
 

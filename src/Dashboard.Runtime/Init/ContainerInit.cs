@@ -14,6 +14,13 @@ public static class ContainerInit
 {
     public const string SyncFdVariable = "_DASHBOARD_SYNC_FD";
 
+    /// <summary>
+    /// Annotation asking for an init process (Docker's <c>--init</c>): with "true", the in-container
+    /// stage stays PID 1, runs process.args as its child, forwards signals to it, reaps orphans and
+    /// exits with the child's status (<see cref="InitReaper"/>).
+    /// </summary>
+    public const string InitAnnotation = "run.dashboard.init";
+
     /// <summary>Entry point of the re-executed init; only returns on failure (the error has been sent to the runtime).</summary>
     public static int Main()
     {
@@ -29,6 +36,24 @@ public static class ContainerInit
     }
 
     /// <summary>
+    /// Waits until the runtime has moved this process into the container's cgroups (it sends the
+    /// host pid once done, see Container.Launch.Start). Idempotent.
+    /// </summary>
+    private static void WaitForCgroups(int sync, InitConfig config)
+    {
+        if (s_inCgroups)
+        {
+            return;
+        }
+
+        config.HostPid = InitChannel.ReceivePid(sync);
+        s_inCgroups = true;
+        PhaseTimer.Mark("init: in cgroups");
+    }
+
+    private static bool s_inCgroups;
+
+    /// <summary>
     /// Entry point of init in the clone child itself (no re-exec): the configuration is already in
     /// memory, only the host pid is read from the runtime. Only returns on failure.
     /// </summary>
@@ -38,7 +63,6 @@ public static class ContainerInit
         PhaseTimer.Mark("init: in-process");
         return Run(sync, () =>
         {
-            config.HostPid = InitChannel.ReceivePid(sync);
             CloseInheritedExcept(sync, config);
             return config;
         });
@@ -140,8 +164,14 @@ public static class ContainerInit
         var spec = config.Spec;
         var process = spec.Process;
         Sys.Umask(0);
-        if (config.NewCgroupNamespace)
+        // The cgroup namespace's root is the cgroup init is in when it unshares, so it waits for the
+        // runtime's join. Only a fresh cgroup2 mount (pure v2 host) depends on the namespace; on v1
+        // and hybrid hosts the mounts are binds of host paths, and unsharing after them lets the
+        // join overlap the mount work.
+        var cgroupNsFirst = config.NewCgroupNamespace && config.CgroupPaths.Keys.All(k => k.Length == 0);
+        if (cgroupNsFirst)
         {
+            WaitForCgroups(sync, config);
             Sys.Unshare(CloneFlags.CLONE_NEWCGROUP);
         }
 
@@ -158,6 +188,16 @@ public static class ContainerInit
         rootfs.PrepareRoot();
         rootfs.MountAll();
         PhaseTimer.Mark("init: mounts done");
+        if (config.NewCgroupNamespace && !cgroupNsFirst)
+        {
+            WaitForCgroups(sync, config);
+            Sys.Unshare(CloneFlags.CLONE_NEWCGROUP);
+        }
+
+        if (config.ParentHooks || spec.Hooks?.CreateContainer is { Count: > 0 })
+        {
+            WaitForCgroups(sync, config);
+        }
 
         if (config.ParentHooks)
         {
@@ -217,6 +257,7 @@ public static class ContainerInit
             Sys.Close(probe);
         }
 
+        WaitForCgroups(sync, config);
         var filter = ProcessSetup.PrepareSeccomp(spec.Linux?.Seccomp, sync);
         PhaseTimer.Mark("init: ready");
         InitChannel.Send(sync, new InitMessage { Type = "ready" });
@@ -229,12 +270,14 @@ public static class ContainerInit
 
         PhaseTimer.Mark("init: started");
         HookRunner.Run(spec.Hooks?.StartContainer, HookState(config, ContainerStatus.Running), "startContainer");
-        ProcessSetup.FinalizeAndExec(process, filter, executable, config.PreserveFds, config.UserNamespace);
+        var asInit = spec.Annotations is { } annotations && annotations.TryGetValue(InitAnnotation, out var init) && init == "true";
+        ProcessSetup.FinalizeAndExec(process, filter, executable, config.PreserveFds, config.UserNamespace, asInit);
     }
 
     private static void RunExec(int sync, InitConfig config)
     {
         var process = config.Spec.Process ?? throw RuntimeException.InvalidSpec("exec: no process given");
+        WaitForCgroups(sync, config);
         if (process.Terminal)
         {
             SetupConsole(config, process, bindDevConsole: false);

@@ -99,7 +99,7 @@ internal static class ProcessSetup
     /// (finalizeNamespace): seccomp before the capability drop unless no_new_privs is set,
     /// in which case it goes last, right before execve.
     /// </summary>
-    public static void FinalizeAndExec(Oci.Runtime.Process process, SeccompProgram? filter, string executable, int preserveFds, bool userNamespace)
+    public static void FinalizeAndExec(Oci.Runtime.Process process, SeccompProgram? filter, string executable, int preserveFds, bool userNamespace, bool asInit = false)
     {
         if (filter is not null && !process.NoNewPrivileges)
         {
@@ -158,6 +158,12 @@ internal static class ProcessSetup
         }
 
         PhaseTimer.Mark("init: execve");
+        if (asInit)
+        {
+            // run.dashboard.init: stay PID 1 with the process's own identity and filter, and supervise it.
+            InitReaper.Run(executable, process.Args!, process.Env ?? []);
+        }
+
         Exec.Execve(executable, process.Args!, process.Env ?? []);
     }
 }

@@ -129,6 +129,11 @@ internal sealed class RootfsSetup
 
         using var target = root.MkdirAll(dest, 0x1ED);
         var flags = options.Flags;
+        if (options.Propagation != 0 && MountApi.SetattrAvailable && !_config.NoMountSetattr && TryMountDetached(mount, options, target))
+        {
+            return;
+        }
+
         try
         {
             Sys.Mount(mount.Source ?? mount.Type, FdPath(target), mount.Type, flags, options.Data, mount.Destination);
@@ -156,6 +161,39 @@ internal sealed class RootfsSetup
             using var mounted = root.Open(dest, FileCalls.O_PATH | FileCalls.O_DIRECTORY);
             Sys.Mount(null, FdPath(mounted), null, options.Propagation, null, mount.Destination);
         }
+    }
+
+    /// <summary>
+    /// A filesystem mount with propagation flags: made detached (fsopen/fsmount), given its
+    /// propagation through the fd and only then attached, so no path lookup after the mount exists
+    /// can be redirected by a rename race to another mount (security.md A5), as for binds. Returns
+    /// false where this host refuses the detached way with EPERM (sysfs and mqueue without their
+    /// own namespace), so the caller's fallbacks apply.
+    /// </summary>
+    private static bool TryMountDetached(Mount mount, MountOptions options, SafeFileHandle target)
+    {
+        var (set, _) = MountApi.AttributesOf(options.Flags, 0);
+        int tree;
+        try
+        {
+            tree = MountApi.CreateDetached(mount.Type!, mount.Source ?? mount.Type, options.Data, set, mount.Destination);
+        }
+        catch (SyscallException e) when (e.Errno == Errno.EPERM && mount.Type is "sysfs" or "mqueue")
+        {
+            return false;
+        }
+
+        try
+        {
+            MountApi.SetAttributes(tree, (options.Propagation & MountFlags.MS_REC) != 0, 0, 0, options.Propagation & ~MountFlags.MS_REC, -1, mount.Destination);
+            MountApi.Attach(tree, (int)target.DangerousGetHandle(), mount.Destination);
+        }
+        finally
+        {
+            Sys.Close(tree);
+        }
+
+        return true;
     }
 
     private void BindMount(SafeRoot root, Mount mount, MountOptions options)
