@@ -679,11 +679,23 @@ unmount_under() {
   done
 }
 
+# The engine keeps its default bridge up while it is installed (as docker0 is: a bridge appearing on a
+# container's first start would change the host's addresses); it records each bridge it made.
+remove_bridges() {
+  local f
+  for f in "$run_dir/runtime/bridges"/dbr-*; do
+    [[ -e $f ]] || continue
+    ip link delete "${f##*/}" 2>/dev/null || true
+    rm -f "$f"
+  done
+}
+
 do_uninstall() {
   require_root "--uninstall"
   stop_containers
   stop_service web
   stop_service engine
+  remove_bridges
   if [[ $use_systemd == yes ]]; then
     systemctl disable dashboard-web.service dashboard-engine.service >/dev/null 2>&1 || true
   fi

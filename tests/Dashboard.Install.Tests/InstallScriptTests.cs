@@ -367,8 +367,17 @@ public sealed partial class InstallScriptTests
         var enginePid = sandbox.ServicePid("engine")!.Value;
         var webPid = sandbox.ServicePid("web")!.Value;
         containerPid = sandbox.HostPid(containerPid);
+        var bridgesDir = Path.Combine(sandbox.RunDir, "runtime", "bridges");
+        var bridges = Directory.Exists(bridgesDir) ? Directory.GetFiles(bridgesDir).Select(Path.GetFileName).ToList() : [];
+        Assert.NotEmpty(bridges);
         var result = await sandbox.RunScriptAsync(Ct, "--uninstall");
         Assert.True(result.ExitCode == 0, $"uninstall failed ({result.ExitCode}):\n{result.Output}");
+
+        // The engine's default bridge stays up while it is installed (as docker0) and goes with it.
+        foreach (var bridge in bridges)
+        {
+            Assert.False(Directory.Exists("/sys/class/net/" + bridge), $"bridge {bridge} left on the host");
+        }
 
         foreach (var pid in new[] { enginePid, webPid, containerPid })
         {

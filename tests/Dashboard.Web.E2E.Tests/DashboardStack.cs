@@ -144,6 +144,7 @@ public sealed class DashboardStack : IAsyncLifetime
 
         CopyLogsToArtifacts();
         RemoveCgroups();
+        RemoveBridges();
         if (Directory.Exists(Root))
         {
             Directory.Delete(Root, recursive: true);
@@ -513,6 +514,17 @@ public sealed class DashboardStack : IAsyncLifetime
             {
                 File.Copy(path, Path.Combine(dir, name + ".log"), overwrite: true);
             }
+        }
+    }
+
+    /// <summary>The engine keeps its default bridge up (as docker0) and lists the bridges it made in STATE/bridges.</summary>
+    private void RemoveBridges()
+    {
+        var dir = Path.Combine(Root, "engine-state", "bridges");
+        foreach (var file in Directory.Exists(dir) ? Directory.GetFiles(dir, "dbr-*") : [])
+        {
+            using var ip = Process.Start("ip", ["link", "delete", Path.GetFileName(file)]);
+            ip.WaitForExit(10_000);
         }
     }
 
