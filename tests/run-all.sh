@@ -8,7 +8,7 @@ repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
 
 need_pkgs=(busybox-static runc crun umoci skopeo docker-registry containernetworking-plugins
-  clang lld iptables iproute2 jq strace chromium libcap2-bin zlib1g-dev openssl curl e2fsprogs)
+  clang lld iptables iproute2 jq strace chromium libcap2-bin zlib1g-dev openssl curl e2fsprogs systemd)
 missing=()
 for p in "${need_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -35,10 +35,17 @@ if (diagnostics != "0" && Environment.IsPrivilegedProcess && !options.AllowDiagn
 
 try
 {
-    await using var app = EngineHost.Build(options);
-    await EngineHost.StartAsync(app);
-    await app.WaitForShutdownAsync();
-    await app.StopAsync();
+    PendingRestore restore;
+    await using (var app = EngineHost.Build(options))
+    {
+        await EngineHost.StartAsync(app);
+        await app.WaitForShutdownAsync();
+        await app.StopAsync();
+        restore = app.Services.GetRequiredService<PendingRestore>();
+    }
+
+    // Returns only when no restore was asked for; otherwise this process becomes the restarted engine.
+    restore.ApplyAndReexecute(options, Console.Error);
     return 0;
 }
 catch (EngineException e)

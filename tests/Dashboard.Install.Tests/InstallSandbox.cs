@@ -11,20 +11,38 @@ namespace Dashboard.Install.Tests;
 /// temp upper layer, so creating the <c>dashboard</c> user changes nothing on the real host either. The
 /// namespace is held open by a <c>sleep</c> process; each script run joins it with <c>nsenter</c>.
 /// </summary>
-public sealed class InstallSandbox : IAsyncDisposable
+public sealed partial class InstallSandbox : IAsyncDisposable
 {
     private static readonly TimeSpan s_stepTimeout = TimeSpan.FromSeconds(150);
 
     private readonly Process _holder;
 
-    private InstallSandbox(string root, Process holder, string binaries, int port)
+    /// <summary>systemd's pid as the host sees it, when the sandbox runs under its own systemd (else null).</summary>
+    private readonly int? _systemd;
+
+    private InstallSandbox(string root, Process holder, string binaries, int port, int? systemd)
     {
         Root = root;
         _holder = holder;
+        _systemd = systemd;
         Binaries = binaries;
         Port = port;
         CgroupParent = "/dashboard-test/install-" + Path.GetFileName(root)[^8..];
     }
+
+    /// <summary>Whether the services run as systemd units (the sandbox's own systemd is PID 1 of its namespaces).</summary>
+    public bool UnderSystemd => _systemd is not null;
+
+    /// <summary>
+    /// Where the script sees <see cref="Root"/>. Under systemd the root is bind-mounted at <c>/srv</c> inside the
+    /// namespace: the web unit's <c>PrivateTmp=yes</c> hides everything below <c>/tmp</c> from the service.
+    /// </summary>
+    public string ScriptRoot => UnderSystemd ? SystemdScriptRoot : Root;
+
+    public const string SystemdScriptRoot = "/srv";
+
+    /// <summary>The path of <paramref name="hostPath"/> (below <see cref="Root"/>) as the script and the services see it.</summary>
+    public string Inside(string hostPath) => ScriptRoot + hostPath[Root.Length..];
 
     public string Root { get; }
     public string Binaries { get; }
@@ -104,8 +122,13 @@ public sealed class InstallSandbox : IAsyncDisposable
             : null;
     }
 
-    public static async Task<InstallSandbox> CreateAsync(string binaries, CancellationToken cancellationToken)
+    public static async Task<InstallSandbox> CreateAsync(string binaries, CancellationToken cancellationToken, bool underSystemd = false)
     {
+        if (underSystemd)
+        {
+            return await CreateUnderSystemdAsync(binaries, cancellationToken);
+        }
+
         var root = Directory.CreateTempSubdirectory("dashboard-install-test-").FullName;
 
         // The web UI runs as the dashboard user and must reach its binaries and data below this directory.
@@ -140,7 +163,7 @@ public sealed class InstallSandbox : IAsyncDisposable
 
         Assert.True(File.Exists(ready), "the mount namespace holder did not get ready in 10 s");
         File.Delete(ready);
-        return new InstallSandbox(root, holder, binaries, FreePort());
+        return new InstallSandbox(root, holder, binaries, FreePort(), systemd: null);
     }
 
     private static int FreePort()
@@ -155,23 +178,14 @@ public sealed class InstallSandbox : IAsyncDisposable
     /// <summary>Runs the install script inside the namespace with every location in the sandbox plus <paramref name="args"/>.</summary>
     public async Task<Result> RunScriptAsync(CancellationToken cancellationToken, params string[] args)
     {
-        var psi = new ProcessStartInfo("nsenter")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        foreach (var a in new[]
-        {
-            "-t", _holder.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), "-m", "--", "bash", Script,
-            "--prefix", Prefix, "--data-dir", DataDir, "--config-dir", ConfigDir, "--unit-dir", UnitDir,
-            "--run-dir", RunDir, "--log-dir", LogDir, "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        string[] script =
+        [
+            "bash", Script,
+            "--prefix", Inside(Prefix), "--data-dir", Inside(DataDir), "--config-dir", Inside(ConfigDir), "--unit-dir", Inside(UnitDir),
+            "--run-dir", Inside(RunDir), "--log-dir", Inside(LogDir), "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--bind", "127.0.0.1", "--cgroup-parent", CgroupParent,
-        }.Concat(MissingPackages.Count > 0 ? ["--skip-packages"] : []).Concat(args))
-        {
-            psi.ArgumentList.Add(a);
-        }
+        ];
+        var psi = Enter([.. script, .. MissingPackages.Count > 0 ? ["--skip-packages"] : Array.Empty<string>(), .. args]);
 
         // A clean environment as a user's sudo would give; DASHBOARD_BIN is passed as --from-build, not inherited.
         psi.Environment.Remove("DASHBOARD_BIN");
@@ -212,10 +226,45 @@ public sealed class InstallSandbox : IAsyncDisposable
         }
     }
 
-    /// <summary>The services' log files, for failure messages.</summary>
+    /// <summary>nsenter into the sandbox's namespaces (mount; under systemd also its pid and cgroup ones) to run <paramref name="command"/>.</summary>
+    private ProcessStartInfo Enter(IEnumerable<string> command)
+    {
+        var psi = new ProcessStartInfo("nsenter")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        psi.ArgumentList.Add("-t");
+        psi.ArgumentList.Add((_systemd ?? _holder.Id).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        psi.ArgumentList.Add("-m");
+        if (UnderSystemd)
+        {
+            psi.ArgumentList.Add("-p");
+            psi.ArgumentList.Add("-C");
+            psi.Environment["SYSTEMD_UNIT_PATH"] = SystemdUnitPath;
+        }
+
+        psi.ArgumentList.Add("--");
+        foreach (var a in command)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        return psi;
+    }
+
+    /// <summary>The services' log files (under systemd: the units' status), for failure messages.</summary>
     public string Logs()
     {
         var text = new StringBuilder();
+        if (UnderSystemd)
+        {
+            var status = Systemctl("status", "--no-pager", "dashboard-engine.service", "dashboard-web.service");
+            return "--- systemctl status\n" + status.Output;
+        }
+
         foreach (var name in new[] { "engine", "web" })
         {
             var path = Path.Combine(LogDir, name + ".log");
@@ -233,8 +282,15 @@ public sealed class InstallSandbox : IAsyncDisposable
         return text.ToString();
     }
 
+    /// <summary>The service's main process as the host sees it (pid file, or the unit's MainPID under systemd).</summary>
     public int? ServicePid(string name)
     {
+        if (UnderSystemd)
+        {
+            var main = Systemctl("show", "-p", "MainPID", "--value", $"dashboard-{name}.service").Output.Trim();
+            return int.TryParse(main, out var nsPid) && nsPid > 0 ? HostPid(nsPid) : null;
+        }
+
         var path = Path.Combine(RunDir, name + ".pid");
         return File.Exists(path) && int.TryParse(File.ReadAllText(path).Trim(), out var pid) ? pid : null;
     }
@@ -254,6 +310,12 @@ public sealed class InstallSandbox : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (UnderSystemd)
+        {
+            await DisposeSystemdAsync();
+            return;
+        }
+
         // Whatever a failed run left: only processes whose pid files are ours and that still run our binaries.
         foreach (var name in new[] { "web", "engine" })
         {
@@ -280,6 +342,11 @@ public sealed class InstallSandbox : IAsyncDisposable
 
         _holder.Dispose();
         RemoveCgroups();
+        await DeleteRootAsync();
+    }
+
+    private async Task DeleteRootAsync()
+    {
         // The script makes the installed runtime immutable; a run that failed before --uninstall leaves it so.
         foreach (var lib in new[] { "lib/dashboard", "lib/dashboard.new", "lib/dashboard.old" })
         {

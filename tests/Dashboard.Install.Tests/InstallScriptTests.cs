@@ -26,28 +26,13 @@ public sealed partial class InstallScriptTests
         "/etc/passwd", "/etc/group", "/etc/shadow", "/etc/gshadow", "/etc/dashboard", "/var/lib/dashboard", "/run/dashboard",
         "/var/log/dashboard", "/etc/systemd/system/dashboard-engine.service", "/etc/systemd/system/dashboard-web.service",
         "/usr/local/bin/dashboard-engine", "/usr/local/bin/dashboard-web", "/usr/local/bin/dashboard-runtime", "/usr/local/lib/dashboard",
+        "/srv", "/sys/fs/cgroup", "/etc/systemd/system/multi-user.target.wants",
     ];
 
     [Fact]
     public async Task InstallScript_FreshSandboxedHost_ServesSignsInRunsUpgradesUninstallsPurges()
     {
-        Requires.Root();
-        foreach (var tool in new[] { "unshare", "nsenter", "openssl", "curl", "setpriv", "useradd" })
-        {
-            Requires.Tool(tool);
-        }
-
-        if (!File.Exists("/bin/busybox"))
-        {
-            Requires.Unmet("needs busybox-static (/bin/busybox) for the container");
-        }
-
-        var binaries = InstallSandbox.PublishedBinaries();
-        if (binaries is null)
-        {
-            Requires.Unmet("needs DASHBOARD_BIN pointing at a prefix published with --build-only (tests/run-all.sh sets it)");
-            return;
-        }
+        var binaries = RequirePrerequisites();
 
         var before = HostSnapshot();
         await using (var sandbox = await InstallSandbox.CreateAsync(binaries, Ct))
@@ -69,6 +54,31 @@ public sealed partial class InstallScriptTests
         }
 
         Assert.Equal(before, HostSnapshot());
+    }
+
+    /// <summary>What an install test needs (root, the tools the sandbox and script use, busybox, published binaries); returns DASHBOARD_BIN.</summary>
+    private static string RequirePrerequisites(params string[] moreTools)
+    {
+        Requires.Root();
+        foreach (var tool in new[] { "unshare", "nsenter", "openssl", "curl", "setpriv", "useradd" }.Concat(moreTools))
+        {
+            Requires.Tool(tool);
+        }
+
+        if (!File.Exists("/bin/busybox"))
+        {
+            Requires.Unmet("needs busybox-static (/bin/busybox) for the container");
+        }
+
+        const string noBinaries = "needs DASHBOARD_BIN pointing at a prefix published with --build-only (tests/run-all.sh sets it)";
+        var binaries = InstallSandbox.PublishedBinaries();
+        if (binaries is null)
+        {
+            Requires.Unmet(noBinaries);
+            throw new Xunit.Sdk.XunitException(noBinaries);
+        }
+
+        return binaries;
     }
 
     private static async Task InstallAsync(InstallSandbox sandbox)
@@ -220,7 +230,7 @@ public sealed partial class InstallScriptTests
         var id = createdJson.GetProperty("id").GetString()!;
         var (running, pid) = await StateAsync(engine, id);
         Assert.True(running && pid > 0, $"container running with a pid: {running} {pid}");
-        Assert.True(Directory.Exists($"/proc/{pid}"));
+        Assert.True(Directory.Exists($"/proc/{sandbox.HostPid(pid)}"));
 
         var logs = "";
         for (var i = 0; i < 50 && !logs.Contains("tick", StringComparison.Ordinal); i++)
@@ -282,14 +292,15 @@ public sealed partial class InstallScriptTests
     private static async Task UpgradeKeepsContainerAsync(InstallSandbox sandbox, HttpClient web, string id, int pid)
     {
         var oldEngine = sandbox.ServicePid("engine");
-        var startTime = ProcessStartTime(pid);
+        var hostPid = sandbox.HostPid(pid);
+        var startTime = ProcessStartTime(hostPid);
         var result = await sandbox.RunScriptAsync(Ct, "--upgrade", "--from-build", sandbox.Binaries);
         Assert.True(result.ExitCode == 0, $"upgrade failed ({result.ExitCode}):\n{result.Output}\n{sandbox.Logs()}");
         Assert.Contains("upgrade done", result.Output, StringComparison.Ordinal);
         Assert.NotEqual(oldEngine, sandbox.ServicePid("engine"));
 
         // The same process, not a restarted one: same pid and the same start time.
-        Assert.Equal(startTime, ProcessStartTime(pid));
+        Assert.Equal(startTime, ProcessStartTime(hostPid));
         using var engine = EngineClient(sandbox.Socket);
         var (running, pidAfter) = await StateAsync(engine, id);
         Assert.True(running, "the container runs after the upgrade");
@@ -298,7 +309,11 @@ public sealed partial class InstallScriptTests
         // The admin account survived; the old cookie's keys are in the data dir too, but sign in afresh.
         await SignInAsync(web);
         await AssertListedInUiAsync(web, "survivor");
-        await BackupWhileRunningAsync(sandbox);
+        if (!sandbox.UnderSystemd)
+        {
+            // The installed binaries on the host's paths (under systemd they and their config live at /srv inside the namespace).
+            await BackupWhileRunningAsync(sandbox);
+        }
     }
 
     /// <summary>The signed-in containers page (prerendered) lists the container: the web UI, as the dashboard user, reaches the engine socket.</summary>
@@ -351,6 +366,7 @@ public sealed partial class InstallScriptTests
     {
         var enginePid = sandbox.ServicePid("engine")!.Value;
         var webPid = sandbox.ServicePid("web")!.Value;
+        containerPid = sandbox.HostPid(containerPid);
         var result = await sandbox.RunScriptAsync(Ct, "--uninstall");
         Assert.True(result.ExitCode == 0, $"uninstall failed ({result.ExitCode}):\n{result.Output}");
 

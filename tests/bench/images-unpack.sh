@@ -2,7 +2,9 @@
 # Unpack throughput of a >= 100 MB multi-layer gzip image: ours (Dashboard.Images: unpack of an image
 # whose blobs are in the content store, and import + unpack from the layout) vs `umoci unpack` vs
 # `tar -xzf` of each layer, interleaved, RUNS runs each, on a private tmpfs;
-# prints medians, MB/s of uncompressed tar and ratios; then overlay rootfs creation time.
+# prints medians, MB/s of uncompressed tar and ratios; then overlay rootfs creation time, and the phase
+# rows (DASHBOARD_IMAGES_TIMING=1) of one more unpack: per layer, ms spent inflating, hashing, waiting on
+# either side of the inflate pipeline, and applying.
 # Usage: tests/bench/images-unpack.sh [RUNS] [MB]   (root; builds tests/bench/ImagesBench in Release)
 set -euo pipefail
 runs="${1:-5}"
@@ -20,6 +22,7 @@ manifest=$(jq -r '.manifests[0].digest' "$layout/index.json" | cut -d: -f2)
 mapfile -t layers < <(jq -r '.layers[].digest' "$layout/blobs/sha256/$manifest" | cut -d: -f2)
 echo "image: ${#layers[@]} gzip layers, $(echo "$bytes / 1048576" | bc -l | xargs printf '%.1f') MiB uncompressed tar, $(du -sm "$layout" | cut -f1) MiB compressed"
 
+echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 ms() { echo "($2 - $1) / 1000000" | bc -l; }
 declare -A times
 for ((i = 0; i < runs; i++)); do
@@ -73,3 +76,7 @@ printf 'speed ours-inproc/tar -xzf: %.2fx   ours-inproc/umoci: %.2fx\n' \
 "$bench" rootfs "$layout" "$work/rootfs-store" 21 >"$work/rootfs.txt"
 printf 'overlay rootfs creation: median %.3f ms, max %.3f ms over 20 (first, cold, dropped)\n' \
   "$(tail -n +2 "$work/rootfs.txt" | median)" "$(tail -n +2 "$work/rootfs.txt" | sort -n | tail -1)"
+
+"$bench" import "$layout" "$work/phases"
+echo "phase rows of one more unpack (ms; load average now: $(cut -d' ' -f1-3 /proc/loadavg)):"
+DASHBOARD_IMAGES_TIMING=1 "$bench" unpack-stored "$work/phases" 2>&1 >/dev/null | sed 's/^/  /'

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.Features;
 using Dashboard.Engine.Hosting;
 
 namespace Dashboard.Engine.Api;
@@ -9,6 +10,12 @@ namespace Dashboard.Engine.Api;
 public static class BackupEndpoints
 {
     public const string Path = "/dashboard/backup";
+
+    /// <summary><c>POST</c> an engine.db backup: checked, then swapped in by an engine restart (<see cref="PendingRestore"/>).</summary>
+    public const string RestorePath = "/dashboard/restore";
+
+    /// <summary>Far above any real engine database (stats history included); stops an upload from filling the disk.</summary>
+    public const long MaxRestoreBytes = 2L << 30;
 
     /// <summary>The schema (latest migration) of the streamed copy, so the caller can label the file.</summary>
     public const string SchemaHeader = "X-Dashboard-Schema";
@@ -34,5 +41,55 @@ public static class BackupEndpoints
                 File.Delete(temp);
             }
         });
+
+        app.MapPost(RestorePath, async (HttpContext context, EngineOptions options, PendingRestore pending, IHostApplicationLifetime lifetime) =>
+        {
+            if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+            {
+                limit.MaxRequestBodySize = MaxRestoreBytes;
+            }
+
+            var temp = System.IO.Path.Combine(options.DataRoot, $".restore-{Guid.NewGuid():N}.db");
+            var keep = false;
+            try
+            {
+                await using (var file = new FileStream(temp, new FileStreamOptions
+                {
+                    Mode = FileMode.CreateNew,
+                    Access = FileAccess.Write,
+                    UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+                    Options = FileOptions.Asynchronous,
+                }))
+                {
+                    await context.Request.Body.CopyToAsync(file, context.RequestAborted);
+                    await file.FlushAsync(context.RequestAborted);
+                }
+
+                var schema = await Task.Run(() => BackupCommand.Check(temp, BackupCommand.KnownMigrations(), "uploaded backup"), context.RequestAborted);
+                if (!pending.TrySet(temp))
+                {
+                    throw new EngineException(ErrorKind.InvalidState, "a restore is already in progress");
+                }
+
+                keep = true;
+
+                // The answer goes out first; then the host stops and Program swaps the file in and re-executes the engine.
+                context.Response.OnCompleted(() =>
+                {
+                    lifetime.StopApplication();
+                    return Task.CompletedTask;
+                });
+                return DockerJson.Json(new RestoreAnswer(schema, true), StatusCodes.Status202Accepted);
+            }
+            finally
+            {
+                if (!keep)
+                {
+                    File.Delete(temp);
+                }
+            }
+        });
     }
+
+    public sealed record RestoreAnswer(string Schema, bool Restarting);
 }

@@ -94,11 +94,20 @@ public static class ContainerEndpoints
         return DockerJson.Json(await manager.CreateAsync(name, body, ct), StatusCodes.Status201Created);
     }
 
-    private static async Task<IResult> ListAsync(HttpRequest request, ContainerManager manager, HealthMonitor health, TimeProvider time, CancellationToken ct)
+    private static async Task<IResult> ListAsync(HttpRequest request, ContainerManager manager, HealthMonitor health, Images.ImageService images, TimeProvider time, CancellationToken ct)
     {
         var all = request.QueryBool("all");
         var limit = request.QueryInt("limit") ?? -1;
-        var filters = DockerFilters.Parse(request.Query["filters"], "status", "name", "id", "label", "ancestor", "exited", "before", "since", "health", "isolation", "network", "publish", "expose", "volume", "is-task");
+        var filters = DockerFilters.Parse(request.Query["filters"], ContainerListFilters.Keys);
+        var compiled = ContainerListFilters.Compile(filters);
+        var ancestors = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var a in filters.Get("ancestor"))
+        {
+            if (await images.FindAsync(a, ct) is { } image)
+            {
+                ancestors.Add(image.Id.ToString());
+            }
+        }
         var containers = await manager.Store.ListContainersAsync(ct);
         foreach (var status in filters.Get("status"))
         {
@@ -130,17 +139,18 @@ public static class ContainerEndpoints
             && (!filters.Has("status") || filters.Get("status").Contains(c.State.Status.ToApiString()))
             && (!filters.Has("name") || filters.Get("name").Any(n => c.Name.Contains(n.TrimStart('/'), StringComparison.Ordinal)))
             && (!filters.Has("id") || filters.Get("id").Any(i => c.Id.StartsWith(i, StringComparison.Ordinal)))
-            && (!filters.Has("ancestor") || filters.Get("ancestor").Any(a => a == c.Image || a == c.ImageId || c.ImageId == "sha256:" + a))
+            && (!filters.Has("ancestor") || ancestors.Contains(c.ImageId) || filters.Get("ancestor").Any(a => a == c.Image || a == c.ImageId || c.ImageId == "sha256:" + a))
             && (!filters.Has("exited") || (c.State.Status == ContainerPhase.Exited && filters.Get("exited").Contains(c.State.ExitCode.ToString(CultureInfo.InvariantCulture))))
             && (!filters.Has("health") || filters.Get("health").Contains(health.FilterStatus(c)))
             && filters.MatchLabels(c.Config.Labels));
+        var now = time.GetUtcNow();
+        var views = query.Select(c => Summary(c, now, health.Get(c.Id))).Where(v => ContainerListFilters.Matches(v, filters, compiled));
         if (limit > 0)
         {
-            query = query.Take(limit);
+            views = views.Take(limit);
         }
 
-        var now = time.GetUtcNow();
-        return DockerJson.Json(query.Select(c => Summary(c, now, health.Get(c.Id))).ToList());
+        return DockerJson.Json(views.ToList());
     }
 
     private static bool Matches(ContainerRecord c, string reference) =>

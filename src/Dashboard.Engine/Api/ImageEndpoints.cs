@@ -103,12 +103,13 @@ public static class ImageEndpoints
         }
 
         var reference = ImageService.PullReference(request.Query["fromImage"].ToString(), request.Query["tag"].ToString());
+        var credentials = RegistryAuthHeader.Parse(request.Headers["X-Registry-Auth"].ToString());
         context.Response.StatusCode = StatusCodes.Status200OK;
         context.Response.ContentType = "application/json";
         await context.Response.StartAsync(ct);
         try
         {
-            await images.PullAsync(reference, m => WriteMessageAsync(context.Response.Body, m, ct), ct);
+            await images.PullAsync(reference, m => WriteMessageAsync(context.Response.Body, m, ct), ct, credentials);
         }
         catch (Exception e) when (e is EngineException or Dashboard.Images.ImageException or Dashboard.Images.Registry.RegistryException or IOException)
         {
@@ -122,7 +123,7 @@ public static class ImageEndpoints
     /// </summary>
     private static async Task PushAsync(HttpContext context, ImageService images, string name, CancellationToken ct)
     {
-        ImageService.ValidateRegistryAuth(context.Request.Headers["X-Registry-Auth"].ToString());
+        var credentials = RegistryAuthHeader.Parse(context.Request.Headers["X-Registry-Auth"].ToString());
         var reference = ImageService.PushReference(name, context.Request.Query["tag"].ToString());
         if (await images.FindAsync(reference, ct) is null)
         {
@@ -134,7 +135,7 @@ public static class ImageEndpoints
         await context.Response.StartAsync(ct);
         try
         {
-            await images.PushAsync(reference, m => WriteMessageAsync(context.Response.Body, m, ct), ct);
+            await images.PushAsync(reference, m => WriteMessageAsync(context.Response.Body, m, ct), ct, credentials);
         }
         catch (Exception e) when (e is EngineException or Dashboard.Images.ImageException or Dashboard.Images.Registry.RegistryException or IOException)
         {

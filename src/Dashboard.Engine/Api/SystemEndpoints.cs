@@ -121,11 +121,8 @@ public static class SystemEndpoints
             ["LiveRestoreEnabled"] = true,
             ["Isolation"] = "",
             ["InitBinary"] = "",
-            ["SecurityOptions"] = Array.Empty<string>(),
-            ["Warnings"] = new[]
-            {
-                "WARNING: this engine applies no seccomp profile to containers yet",
-            },
+            ["SecurityOptions"] = new[] { "name=seccomp,profile=default" },
+            ["Warnings"] = Array.Empty<string>(),
         });
     }
 

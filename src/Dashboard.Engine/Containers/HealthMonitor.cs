@@ -37,7 +37,7 @@ public sealed class HealthLogView
 /// period do not count until the first success. The last five results are kept with their output
 /// (at most 4 KiB each); every status change is published as a <c>health_status: STATUS</c> event.
 /// The monitor follows container start/die/destroy events, and at engine start picks up the
-/// containers that are already running.
+/// containers that are already running, continuing from the health recorded in <see cref="HealthStateFile"/>.
 /// </summary>
 public sealed class HealthMonitor : IHostedService, IAsyncDisposable
 {
@@ -104,7 +104,11 @@ public sealed class HealthMonitor : IHostedService, IAsyncDisposable
         {
             if (container.State.Status is ContainerPhase.Running or ContainerPhase.Paused)
             {
-                Begin(container);
+                Begin(container, restore: true);
+            }
+            else
+            {
+                Restore(container);
             }
         }
     }
@@ -147,11 +151,18 @@ public sealed class HealthMonitor : IHostedService, IAsyncDisposable
         }
     }
 
-    private void Begin(ContainerRecord container)
+    /// <param name="restore">At engine start: continue from the health the previous engine recorded for this run of the container.</param>
+    private void Begin(ContainerRecord container, bool restore = false)
     {
         if (HealthcheckRules.Resolve(container.Config.Healthcheck) is not { } settings)
         {
             return;
+        }
+
+        var saved = restore ? HealthStateFile.Read(container.BundleDir) : null;
+        if (saved is not null && saved.StartedAt != container.State.StartedAt)
+        {
+            saved = null;
         }
 
         var tracker = _trackers.GetOrAdd(container.Id, _ => new Tracker());
@@ -161,12 +172,35 @@ public sealed class HealthMonitor : IHostedService, IAsyncDisposable
         {
             old = tracker.Loop;
             tracker.Loop = loop;
-            tracker.Status = Starting;
-            tracker.FailingStreak = 0;
+            tracker.Status = saved?.Status ?? Starting;
+            tracker.FailingStreak = saved?.FailingStreak ?? 0;
+            if (saved is not null)
+            {
+                tracker.Log.Clear();
+                tracker.Log.AddRange(saved.Log.TakeLast(MaxLogEntries));
+            }
         }
 
         TryCancel(old);
         _ = Task.Run(() => RunAsync(container, settings, tracker, loop), CancellationToken.None);
+    }
+
+    /// <summary>At engine start, the last health of a container that is not running (inspect keeps showing it, as before the restart).</summary>
+    private void Restore(ContainerRecord container)
+    {
+        if (HealthcheckRules.Resolve(container.Config.Healthcheck) is null || HealthStateFile.Read(container.BundleDir) is not { } saved)
+        {
+            return;
+        }
+
+        var tracker = _trackers.GetOrAdd(container.Id, _ => new Tracker());
+        lock (tracker.Gate)
+        {
+            tracker.Status = saved.Status;
+            tracker.FailingStreak = saved.FailingStreak;
+            tracker.Log.Clear();
+            tracker.Log.AddRange(saved.Log.TakeLast(MaxLogEntries));
+        }
     }
 
     private void End(string id, bool forget)
@@ -258,6 +292,7 @@ public sealed class HealthMonitor : IHostedService, IAsyncDisposable
     {
         string before;
         string after;
+        HealthStateFile snapshot;
         lock (tracker.Gate)
         {
             if (!ReferenceEquals(tracker.Loop, loop))
@@ -294,6 +329,16 @@ public sealed class HealthMonitor : IHostedService, IAsyncDisposable
             }
 
             after = tracker.Status;
+            snapshot = new HealthStateFile { Status = after, FailingStreak = tracker.FailingStreak, Log = [.. tracker.Log], StartedAt = container.State.StartedAt };
+        }
+
+        try
+        {
+            snapshot.Write(container.BundleDir);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _log.LogWarning("recording the health of container {ContainerId} failed: {Error}", container.Id, e.Message);
         }
 
         if (before != after)

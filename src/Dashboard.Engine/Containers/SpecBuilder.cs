@@ -127,6 +127,7 @@ public static class SpecBuilder
                 CgroupsPath = $"{cgroupParent.TrimEnd('/')}/{id}",
                 Resources = Resources(host, privileged),
                 Sysctl = host.Sysctls is { Count: > 0 } s ? new Dictionary<string, string>(s, StringComparer.Ordinal) : null,
+                Seccomp = SeccompOptions.ForContainer(host.SecurityOpt, privileged, caps),
                 MaskedPaths = privileged ? null : [.. s_maskedPaths],
                 ReadonlyPaths = privileged ? null : [.. s_readonlyPaths],
             },
@@ -222,7 +223,7 @@ public static class SpecBuilder
     {
         if (host.Privileged)
         {
-            return [.. AllCapabilities];
+            return [.. AllCapabilities.Where(HostCapabilities.InBoundingSet)];
         }
 
         static string Canonical(string cap)
@@ -259,6 +260,11 @@ public static class SpecBuilder
         foreach (var opt in securityOpt ?? [])
         {
             var o = opt.Trim();
+            if (SeccompOptions.IsSeccompOption(o))
+            {
+                continue;
+            }
+
             var sep = o.IndexOfAny([':', '=']);
             var key = sep < 0 ? o : o[..sep];
             var value = sep < 0 ? "true" : o[(sep + 1)..];

@@ -138,28 +138,7 @@ public static class BackupCommand
         ArgumentNullException.ThrowIfNull(databasePath);
         ArgumentNullException.ThrowIfNull(knownMigrations);
         ArgumentNullException.ThrowIfNull(runningAt);
-        if (!File.Exists(fromFile))
-        {
-            throw new EngineException(ErrorKind.NotFound, $"backup {fromFile}: no such file or directory");
-        }
-
-        var problem = SqliteSnapshot.IntegrityProblem(fromFile);
-        if (problem is not null)
-        {
-            throw new EngineException(ErrorKind.InvalidArgument, $"backup {fromFile}: {problem}");
-        }
-
-        var schema = SqliteSnapshot.LatestMigration(fromFile)
-            ?? throw new EngineException(ErrorKind.InvalidArgument, $"backup {fromFile}: no migration history: not an engine database");
-        if (!knownMigrations.Contains(schema, StringComparer.Ordinal))
-        {
-            var latest = knownMigrations.Count == 0 ? "none" : knownMigrations[^1];
-            var newer = string.CompareOrdinal(schema, latest) > 0;
-            throw new EngineException(ErrorKind.InvalidArgument, newer
-                ? $"backup {fromFile}: its schema {schema} is newer than this engine knows (latest {latest}): restore it with the newer engine"
-                : $"backup {fromFile}: its schema {schema} is unknown to this engine (latest {latest})");
-        }
-
+        var schema = Check(fromFile, knownMigrations);
         if (runningAt() is { } where)
         {
             throw new EngineException(ErrorKind.InvalidState, $"the engine is running ({where}): stop it first (systemctl stop dashboard-engine, or docker-compose-free-install.sh's pid file)");
@@ -178,6 +157,42 @@ public static class BackupCommand
 
         SqliteSnapshot.Restore(fromFile, databasePath);
         return new RestoreResult(schema, previous);
+    }
+
+    /// <summary>
+    /// Whether <paramref name="fromFile"/> can be restored by this binary: an intact SQLite file with an engine migration
+    /// history whose latest migration this binary knows. Returns that schema; throws InvalidArgument saying what is wrong
+    /// (messages start with <paramref name="label"/>, by default "backup FILE").
+    /// </summary>
+    public static string Check(string fromFile, IReadOnlyList<string> knownMigrations, string? label = null)
+    {
+        ArgumentNullException.ThrowIfNull(fromFile);
+        ArgumentNullException.ThrowIfNull(knownMigrations);
+        if (!File.Exists(fromFile))
+        {
+            throw new EngineException(ErrorKind.NotFound, $"backup {fromFile}: no such file or directory");
+        }
+
+        label ??= "backup " + fromFile;
+
+        var problem = SqliteSnapshot.IntegrityProblem(fromFile);
+        if (problem is not null)
+        {
+            throw new EngineException(ErrorKind.InvalidArgument, $"{label}: {problem}");
+        }
+
+        var schema = SqliteSnapshot.LatestMigration(fromFile)
+            ?? throw new EngineException(ErrorKind.InvalidArgument, $"{label}: no migration history: not an engine database");
+        if (!knownMigrations.Contains(schema, StringComparer.Ordinal))
+        {
+            var latest = knownMigrations.Count == 0 ? "none" : knownMigrations[^1];
+            var newer = string.CompareOrdinal(schema, latest) > 0;
+            throw new EngineException(ErrorKind.InvalidArgument, newer
+                ? $"{label}: its schema {schema} is newer than this engine knows (latest {latest}): restore it with the newer engine"
+                : $"{label}: its schema {schema} is unknown to this engine (latest {latest})");
+        }
+
+        return schema;
     }
 }
 

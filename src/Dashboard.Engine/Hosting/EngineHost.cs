@@ -51,6 +51,7 @@ public static class EngineHost
         var services = builder.Services;
         services.AddSingleton(options);
         services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<PendingRestore>();
         services.AddSingleton<IDbContextFactory<EngineDbContext>>(new PooledDbContextFactory<EngineDbContext>(EngineDbContext.CreateOptions(options.DatabasePath)));
         services.AddSingleton<IContainerStore, SqliteContainerStore>();
         services.AddSingleton<IOciRuntime>(sp => new RuntimeCliOciRuntime(options.ResolveRuntimePath(), options.StateRoot, sp.GetRequiredService<ILogger<RuntimeCliOciRuntime>>()));
@@ -74,6 +75,7 @@ public static class EngineHost
         {
             kestrel.AddServerHeader = false;
             kestrel.ListenUnixSocket(options.Socket, listen => listen.Use(next => connection => CheckPeerAsync(connection, next, kestrel.ApplicationServices)).Use(Hijack.Middleware));
+            EngineTls.Listen(kestrel, options);
         });
 
         var app = builder.Build();

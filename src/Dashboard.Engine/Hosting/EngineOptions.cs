@@ -43,6 +43,18 @@ public sealed class EngineOptions
     /// <summary>The host administrator's engine policy (src/Dashboard.Engine/README.md); no file = no policy.</summary>
     public string? PolicyFile { get; set; } = DefaultPolicyFile;
 
+    /// <summary>Optional TCP listener (<c>HOST:PORT</c>) that speaks only TLS 1.2+ with a client certificate from <see cref="TlsCa"/>.</summary>
+    public string? TlsListen { get; set; }
+
+    /// <summary>PEM server certificate (chain) for <see cref="TlsListen"/>.</summary>
+    public string? TlsCert { get; set; }
+
+    /// <summary>PEM private key of <see cref="TlsCert"/>.</summary>
+    public string? TlsKey { get; set; }
+
+    /// <summary>PEM CA certificate(s): the only roots a client certificate may chain to.</summary>
+    public string? TlsCa { get; set; }
+
     public string DatabasePath => Path.Combine(DataRoot, "engine.db");
 
     public string ContainersDir => Path.Combine(DataRoot, "containers");
@@ -52,7 +64,8 @@ public sealed class EngineOptions
 
           --config FILE         JSON config file (default /etc/dashboard/engine.json if present);
                                 keys: data-root, socket, state-root, runtime, socket-group, cgroup-parent,
-                                log-max-size, log-max-files, log-format, policy-file
+                                log-max-size, log-max-files, log-format, policy-file,
+                                tls-listen, tls-cert, tls-key, tls-ca
           --data-root DIR       engine data: engine.db, containers/ (default /var/lib/dashboard)
           --socket PATH         API unix socket (default /run/dashboard/engine.sock)
           --state-root DIR      runtime state directory, the runtime's --root (default /run/dashboard/runtime)
@@ -64,6 +77,12 @@ public sealed class EngineOptions
           --log-format FORMAT   json or text
           --allow-diagnostics   start as root although DOTNET_EnableDiagnostics is not 0
           --policy-file FILE    engine policy, root-owned (default /etc/dashboard/engine-policy.json if present)
+          --tls-listen HOST:PORT  also serve the API on TCP, TLS 1.2+ only, client certificate required
+          --tls-cert FILE       PEM server certificate for --tls-listen
+          --tls-key FILE        PEM private key of --tls-cert
+          --tls-ca FILE         PEM CA: client certificates must chain to it (the system store is not used)
+                                Docker's names are accepted too: -H tcp://HOST:PORT, -H unix://PATH,
+                                --tlsverify, --tlscacert, --tlscert, --tlskey
           -h, --help            this text
 
         Run it with DOTNET_EnableDiagnostics=0 in its environment: the .NET diagnostic port of a
@@ -81,6 +100,19 @@ public sealed class EngineOptions
             if (arg is "-h" or "--help")
             {
                 flags.Add(("help", null));
+                continue;
+            }
+
+            if (arg is "-H" or "--host" || arg.StartsWith("-H=", StringComparison.Ordinal) || arg.StartsWith("--host=", StringComparison.Ordinal))
+            {
+                var hostEq = arg.IndexOf('=', StringComparison.Ordinal);
+                flags.Add(("host", hostEq > 0 ? arg[(hostEq + 1)..] : i + 1 < args.Count ? args[++i] : throw new EngineException(ErrorKind.InvalidArgument, "flag -H needs a value")));
+                continue;
+            }
+
+            if (arg is "--tlsverify" or "--tls")
+            {
+                flags.Add(("tlsverify", "true"));
                 continue;
             }
 
@@ -158,6 +190,8 @@ public sealed class EngineOptions
             options.ShowHelp = true;
         }
 
+        options.ValidateTls();
+
         return options;
     }
 
@@ -182,7 +216,70 @@ public sealed class EngineOptions
                 break;
             case "allow-diagnostics": AllowDiagnostics = value is "true" or "1"; break;
             case "policy-file": PolicyFile = AbsoluteDir(value, what); break;
+            case "tls-listen": TlsListen = ParseListen(value, what); break;
+            case "tls-cert" or "tlscert": TlsCert = AbsoluteDir(value, what); break;
+            case "tls-key" or "tlskey": TlsKey = AbsoluteDir(value, what); break;
+            case "tls-ca" or "tlscacert": TlsCa = AbsoluteDir(value, what); break;
+            case "host": SetHost(value, what); break;
+
+            // The listener always verifies client certificates; turning that off would be plaintext-equivalent.
+            case "tlsverify" or "tls":
+                if (value is not ("true" or "1"))
+                {
+                    throw new EngineException(ErrorKind.InvalidArgument, $"{what}: the TCP listener always requires client certificates");
+                }
+
+                break;
             default: throw new EngineException(ErrorKind.InvalidArgument, $"unknown {what}");
+        }
+    }
+
+    /// <summary>Docker's <c>-H</c>: <c>tcp://HOST:PORT</c> is the TLS listener, <c>unix://PATH</c> the socket.</summary>
+    private void SetHost(string value, string what)
+    {
+        if (value.StartsWith("unix://", StringComparison.Ordinal))
+        {
+            Socket = AbsoluteDir(value["unix://".Length..], what);
+        }
+        else if (value.StartsWith("tcp://", StringComparison.Ordinal))
+        {
+            TlsListen = ParseListen(value["tcp://".Length..].TrimEnd('/'), what);
+        }
+        else
+        {
+            throw new EngineException(ErrorKind.InvalidArgument, $"{what}: '{value}' must be tcp://HOST:PORT or unix://PATH");
+        }
+    }
+
+    /// <summary><c>HOST:PORT</c> with an IP address (IPv6 in brackets), <c>localhost</c>, or <c>0.0.0.0</c>; port 0 = any free port.</summary>
+    private static string ParseListen(string value, string what) =>
+        TryParseEndPoint(value, out _) ? value : throw new EngineException(ErrorKind.InvalidArgument, $"{what}: '{value}' is not HOST:PORT with an IP address");
+
+    /// <summary>The endpoint of <see cref="TlsListen"/>; <c>localhost</c> means 127.0.0.1.</summary>
+    public static bool TryParseEndPoint(string value, out System.Net.IPEndPoint endPoint)
+    {
+        var text = value.StartsWith("localhost:", StringComparison.OrdinalIgnoreCase) ? "127.0.0.1" + value["localhost".Length..] : value;
+        if (System.Net.IPEndPoint.TryParse(text, out var parsed) && parsed is not null && text.Contains(':', StringComparison.Ordinal) && (parsed.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6 || text.Contains("]:", StringComparison.Ordinal)))
+        {
+            endPoint = parsed;
+            return true;
+        }
+
+        endPoint = null!;
+        return false;
+    }
+
+    /// <summary>A TCP listener needs all three files; TLS files without a listener are a configuration mistake worth reporting.</summary>
+    private void ValidateTls()
+    {
+        if (TlsListen is not null && (TlsCert is null || TlsKey is null || TlsCa is null))
+        {
+            throw new EngineException(ErrorKind.InvalidArgument, "--tls-listen needs --tls-cert, --tls-key and --tls-ca (plaintext TCP is not offered)");
+        }
+
+        if (TlsListen is null && (TlsCert ?? TlsKey ?? TlsCa) is not null)
+        {
+            throw new EngineException(ErrorKind.InvalidArgument, "--tls-cert, --tls-key and --tls-ca need --tls-listen HOST:PORT (or -H tcp://HOST:PORT)");
         }
     }
 

@@ -38,7 +38,8 @@ public sealed partial class ImageService
     /// Pulls an image, reporting Docker's JSON progress messages through <paramref name="report"/>
     /// (called from one task at a time, in order).
     /// </summary>
-    public async Task PullAsync(string normalized, Func<ProgressMessage, Task> report, CancellationToken cancellationToken)
+    /// <param name="credentials">The request's own credentials (<c>X-Registry-Auth</c>), used for this pull only instead of the stored ones.</param>
+    public async Task PullAsync(string normalized, Func<ProgressMessage, Task> report, CancellationToken cancellationToken, RegistryCredentials? credentials = null)
     {
         var before = await FindAsync(normalized, cancellationToken);
         var parsed = RegistryReference.Parse(normalized);
@@ -53,7 +54,7 @@ public sealed partial class ImageService
             {
                 try
                 {
-                    return await new ImagePuller(Store, Registries).PullAsync(normalized, progress, cancellationToken);
+                    return await new ImagePuller(Store, Registries, ClientOptions(credentials)).PullAsync(normalized, progress, cancellationToken);
                 }
                 finally
                 {
@@ -107,6 +108,9 @@ public sealed partial class ImageService
 
         return await ResolveAsync(reference, cancellationToken);
     }
+
+    private static RegistryClientOptions? ClientOptions(RegistryCredentials? credentials) =>
+        credentials is null ? null : new RegistryClientOptions { Credentials = credentials };
 
     private static ErrorKind RegistryKind(RegistryErrorKind kind) => kind switch
     {

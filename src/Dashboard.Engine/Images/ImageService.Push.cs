@@ -1,5 +1,3 @@
-using System.Text;
-using System.Text.Json;
 using System.Threading.Channels;
 using Dashboard.Images;
 using Dashboard.Images.Import;
@@ -10,33 +8,6 @@ namespace Dashboard.Engine.Images;
 /// <summary><c>POST /images/{name}/push</c> with Docker's progress messages, through <see cref="ImagePusher"/>.</summary>
 public sealed partial class ImageService
 {
-    /// <summary>
-    /// Checks Docker's <c>X-Registry-Auth</c> header (base64url JSON AuthConfig). Credentials come from the
-    /// admin's registry settings, as for pull: a caller cannot point the engine at a registry with its own secret.
-    /// </summary>
-    public static void ValidateRegistryAuth(string? header)
-    {
-        if (string.IsNullOrEmpty(header))
-        {
-            return;
-        }
-
-        try
-        {
-            var padded = header.Replace('-', '+').Replace('_', '/');
-            padded += new string('=', (4 - (padded.Length % 4)) % 4);
-            using var doc = JsonDocument.Parse(Encoding.UTF8.GetString(Convert.FromBase64String(padded)));
-            if (doc.RootElement.ValueKind != JsonValueKind.Object)
-            {
-                throw new FormatException("not a JSON object");
-            }
-        }
-        catch (Exception e) when (e is FormatException or JsonException)
-        {
-            throw new EngineException(ErrorKind.InvalidArgument, $"invalid X-Registry-Auth header: {e.Message}", e);
-        }
-    }
-
     /// <summary>The full reference of a push: <c>name</c> plus <c>tag</c> (default latest).</summary>
     public static string PushReference(string name, string? tag)
     {
@@ -46,7 +17,8 @@ public sealed partial class ImageService
             : throw new EngineException(ErrorKind.InvalidArgument, $"invalid reference format: {reference}");
     }
 
-    public async Task PushAsync(string normalized, Func<ProgressMessage, Task> report, CancellationToken cancellationToken)
+    /// <param name="credentials">The request's own credentials (<c>X-Registry-Auth</c>), used for this push only instead of the stored ones.</param>
+    public async Task PushAsync(string normalized, Func<ProgressMessage, Task> report, CancellationToken cancellationToken, RegistryCredentials? credentials = null)
     {
         if (await FindAsync(normalized, cancellationToken) is null)
         {
@@ -63,7 +35,7 @@ public sealed partial class ImageService
             {
                 try
                 {
-                    return await new ImagePusher(Store, Registries).PushAsync(normalized, null, progress, cancellationToken);
+                    return await new ImagePusher(Store, Registries, ClientOptions(credentials)).PushAsync(normalized, null, progress, cancellationToken);
                 }
                 finally
                 {

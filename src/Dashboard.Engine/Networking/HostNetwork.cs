@@ -64,6 +64,14 @@ public static class HostNetwork
         await RunAsync("ip", ["link", "add", "name", name, "type", "bridge"], cancellationToken);
         try
         {
+            // No IPv6 link-local address appears when the first port brings the bridge's carrier up: the
+            // networks are IPv4-only, and a host address change aborts browsers' connections (ERR_NETWORK_CHANGED).
+            var ipv6 = Path.Combine("/proc/sys/net/ipv6/conf", name, "disable_ipv6");
+            if (File.Exists(ipv6))
+            {
+                File.WriteAllText(ipv6, "1");
+            }
+
             await RunAsync("ip", ["addr", "add", gatewayCidr, "dev", name], cancellationToken);
             await RunAsync("ip", ["link", "set", "dev", name, "up"], cancellationToken);
         }

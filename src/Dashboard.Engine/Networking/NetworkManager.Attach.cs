@@ -341,11 +341,17 @@ public sealed partial class NetworkManager
         }
 
         await HostNetwork.CreateBridgeAsync(bridge, network.Gateway + "/" + subnet.Prefix.ToString(CultureInfo.InvariantCulture), cancellationToken);
+        RecordBridge(bridge);
         return network;
     }
 
     private async Task RemoveUnusedBridgeAsync(string networkId, string exceptContainer)
     {
+        if (await IsDefaultNetworkAsync(networkId))
+        {
+            return;
+        }
+
         foreach (var c in await _store.ListContainersAsync(CancellationToken.None))
         {
             if (c.Id != exceptContainer && ContainerNetworkState.Read(c.BundleDir) is { } s && s.Endpoints.Any(e => e.NetworkId == networkId && e.Attached is not null))
@@ -357,6 +363,7 @@ public sealed partial class NetworkManager
         try
         {
             await HostNetwork.DeleteLinkAsync(BridgeName(networkId), CancellationToken.None);
+            ForgetBridge(BridgeName(networkId));
         }
         catch (EngineException e)
         {

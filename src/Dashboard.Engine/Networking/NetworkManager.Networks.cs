@@ -176,6 +176,7 @@ public sealed partial class NetworkManager
             }
 
             await HostNetwork.DeleteLinkAsync(BridgeName(network.Id), cancellationToken);
+            ForgetBridge(BridgeName(network.Id));
             TryDeleteDirectory(Path.Combine(IpamDir, CniName(network.Id)));
             await _store.RemoveNetworkAsync(network.Id, CancellationToken.None);
         }

@@ -16,8 +16,9 @@ namespace Dashboard.Engine.Networking;
 /// <summary>
 /// Container networking through the CNI plugins (DESIGN.md §7): bridge networks with host-local IPAM
 /// and portmap, plus the <c>none</c>, <c>host</c> and <c>container:</c> modes. Networks are rows of
-/// the store; each container's endpoints live in its <see cref="ContainerNetworkState"/>. A bridge
-/// device exists while at least one container is attached, so an idle engine leaves no devices behind.
+/// the store; each container's endpoints live in its <see cref="ContainerNetworkState"/>. The default
+/// network's bridge stays up from engine start on (NetworkManager.DefaultBridge.cs); a user-defined
+/// network's bridge exists while at least one container is attached.
 /// </summary>
 public sealed partial class NetworkManager : IContainerNetworking
 {
@@ -122,6 +123,8 @@ public sealed partial class NetworkManager : IContainerNetworking
                 HostNetwork.RemoveNamespace(file);
             }
         }
+
+        await EnsureDefaultBridgeAsync(cancellationToken);
     }
 
     private static Ipv4Network PickSubnet(IReadOnlyList<NetworkRecord> existing)

@@ -43,6 +43,9 @@ public sealed class EnginePolicy
     /// <summary>Capabilities a container may hold (names with or without <c>CAP_</c>); default Docker's set.</summary>
     [JsonPropertyName("capabilities")] public List<string> Capabilities { get; set; } = [.. DefaultCapabilities];
 
+    /// <summary>May containers run without the engine's default seccomp profile (<c>seccomp=unconfined</c> or a custom profile)? Privileged ones follow <see cref="Privileged"/>.</summary>
+    [JsonPropertyName("seccompProfiles")] public bool SeccompProfiles { get; set; }
+
     /// <summary>Sysctls a container may set; an entry ending in <c>*</c> is a prefix. Default the safe namespaced set.</summary>
     [JsonPropertyName("sysctls")] public List<string> Sysctls { get; set; } = [.. SafeSysctls];
 
@@ -199,6 +202,17 @@ public sealed class EnginePolicy
         if (spec.Hooks is not null)
         {
             violations.Add("OCI hooks are not allowed");
+        }
+
+        // Compared with the default profile for the same capabilities, so any spelling of "unconfined"
+        // (option, custom profile allowing everything, a profile missing one rule) is the same refusal (security.md D3).
+        if (!privileged && !SeccompProfiles)
+        {
+            var expected = Containers.SeccompOptions.ForContainer(null, false, spec.Process?.Capabilities?.Bounding ?? []);
+            if (JsonSerializer.Serialize(linux.Seccomp, s_json) != JsonSerializer.Serialize(expected, s_json))
+            {
+                violations.Add("seccomp profiles other than the default are not allowed");
+            }
         }
 
         return violations;

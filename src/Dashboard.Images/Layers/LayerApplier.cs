@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Formats.Tar;
 using System.IO.Compression;
+using System.Security.Cryptography;
 using System.Text;
 using Dashboard.Linux;
 using Dashboard.Linux.Fs;
@@ -51,15 +52,21 @@ public static class LayerApplier
     };
 
     /// <summary>Applies an uncompressed tar stream onto <paramref name="root"/> and verifies its diff_id.</summary>
-    public static LayerApplyResult Apply(SafeRoot root, Stream tar, Digest? expectedDiffId, LayerLimits? limits = null, CancellationToken cancellationToken = default)
+    public static LayerApplyResult Apply(SafeRoot root, Stream tar, Digest? expectedDiffId, LayerLimits? limits = null, CancellationToken cancellationToken = default) =>
+        Apply(root, tar, expectedDiffId, limits, streamHash: null, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="Apply(SafeRoot, Stream, Digest?, LayerLimits?, CancellationToken)"/>, where
+    /// <paramref name="streamHash"/>, when given, is already fed every byte <paramref name="tar"/>
+    /// yields (by whoever produces it) and is complete once the stream was read to its end, which
+    /// the apply does; otherwise the apply hashes what it reads.
+    /// </summary>
+    internal static LayerApplyResult Apply(SafeRoot root, Stream tar, Digest? expectedDiffId, LayerLimits? limits, IncrementalHash? streamHash, CancellationToken cancellationToken)
     {
-        // A read-ahead stream that hashes on its producer thread already covers every byte (Drain below
-        // reads to the end); otherwise the guard hashes what the tar reader consumes.
-        var hashedAhead = (tar as ReadAheadStream)?.Hash;
-        using var ownHash = hashedAhead is null ? Digest.CreateHash(expectedDiffId?.Algorithm ?? Digest.Sha256) : null;
-        var hash = hashedAhead ?? ownHash!;
+        using var ownHash = streamHash is null ? Digest.CreateHash(expectedDiffId?.Algorithm ?? Digest.Sha256) : null;
+        var hash = streamHash ?? ownHash!;
         var guard = new TarGuardStream(tar, ownHash);
-        var state = new ApplyState(root, limits ?? new LayerLimits(), cancellationToken);
+        using var state = new ApplyState(root, limits ?? new LayerLimits(), cancellationToken);
         try
         {
             using (var reader = new TarReader(guard, leaveOpen: true))
@@ -96,9 +103,21 @@ public static class LayerApplier
         return new LayerApplyResult(diffId, state.Bytes, state.Entries, state.Warnings);
     }
 
-    private sealed class ApplyState(SafeRoot root, LayerLimits limits, CancellationToken cancellationToken)
+    private sealed class ApplyState(SafeRoot root, LayerLimits limits, CancellationToken cancellationToken) : IDisposable
     {
         private readonly HashSet<string> _layerPaths = new(StringComparer.Ordinal);
+
+        // The last entry's directory, resolved in-root once for the entries after it in the same
+        // directory (tar writers group a directory's entries). Entries only ever create, replace or
+        // remove children of it, which leaves its own resolution intact; whiteouts and opaque
+        // markers, which resolve and remove elsewhere, drop it.
+        private string? _parentPath;
+        private SafeFileHandle? _parent;
+
+        // Owner that a file created in that directory gets (our fsuid, and our fsgid or the
+        // directory's group under setgid or grpid), learned from the first one: entries with that
+        // owner need no fchown.
+        private (uint Uid, uint Gid)? _createdOwner;
         private readonly HashSet<string> _opaqueDone = new(StringComparer.Ordinal);
         private readonly List<(string Path, DateTimeOffset Atime, DateTimeOffset Mtime)> _directoryTimes = [];
 
@@ -177,6 +196,16 @@ public static class LayerApplier
             }
         }
 
+        public void Dispose() => ForgetParent();
+
+        public void ForgetParent()
+        {
+            _parent?.Dispose();
+            _parent = null;
+            _parentPath = null;
+            _createdOwner = null;
+        }
+
         public void FinishDirectoryTimes()
         {
             // Creating children changed the directories' mtimes; the recorded ones go on last, deepest first.
@@ -215,6 +244,7 @@ public static class LayerApplier
 
         private void ApplyWhiteout(TarEntry entry, string directory, string name)
         {
+            ForgetParent();
             if (name == OpaqueWhiteout)
             {
                 ApplyOpaque(directory);
@@ -275,9 +305,26 @@ public static class LayerApplier
             }
         }
 
+        /// <summary>The entry's directory, resolved (and created) in-root; owned by the cache, not the caller.</summary>
+        private SafeFileHandle Parent(string path, out string name)
+        {
+            var slash = path.LastIndexOf('/');
+            name = slash < 0 ? path : path[(slash + 1)..];
+            var directory = slash < 0 ? string.Empty : path[..slash];
+            if (_parent is not null && string.Equals(_parentPath, directory, StringComparison.Ordinal))
+            {
+                return _parent;
+            }
+
+            ForgetParent();
+            _parent = root.MkdirAll(directory, 0x1ED);
+            _parentPath = directory;
+            return _parent;
+        }
+
         private void ApplyDirectory(TarEntry entry, string path)
         {
-            using var parent = root.OpenParent(path, out var name, createDirectories: true);
+            var parent = Parent(path, out var name);
             var existing = FileCalls.TryStatAt(parent, name);
             if (existing is { Kind: not FileKind.Directory })
             {
@@ -302,15 +349,38 @@ public static class LayerApplier
             }
 
             Bytes += entry.Length;
-            using var parent = root.OpenParent(path, out var name, createDirectories: true);
-            SafeRoot.RemoveAllAt(parent, name);
-            using var file = FileCalls.OpenAt(parent, name, FileCalls.O_WRONLY | FileCalls.O_CREAT | FileCalls.O_EXCL | FileCalls.O_NOFOLLOW, 0x180);
+            var parent = Parent(path, out var name);
+            using var file = CreateFile(parent, name);
             if (entry.DataStream is { } data && entry.Length > 0)
             {
                 Copy(data, file, entry.Length);
             }
 
             ApplyMetadata(entry, parent, name, path, file);
+        }
+
+        /// <summary>Creates a new regular file (mode 0600 until its metadata is applied), replacing whatever had the name.</summary>
+        private SafeFileHandle CreateFile(SafeFileHandle parent, string name)
+        {
+            const int flags = FileCalls.O_WRONLY | FileCalls.O_CREAT | FileCalls.O_EXCL;
+            if (root.UsesOpenat2)
+            {
+                // Create first and remove only on EEXIST: most names are new, so this saves a statx
+                // per file. openat2 reports the errno without an exception.
+                var rc = FileCalls.OpenAt2(parent, name, flags | FileCalls.O_NOFOLLOW, 0x180, FileCalls.RESOLVE_NO_SYMLINKS | FileCalls.RESOLVE_BENEATH, out var created);
+                if (rc == 0)
+                {
+                    return created!;
+                }
+
+                if (rc != -Errno.EEXIST && rc != -Errno.ENOSYS && rc != -Errno.E2BIG && rc != -Errno.EPERM)
+                {
+                    throw new SyscallException("openat2", -rc, name);
+                }
+            }
+
+            SafeRoot.RemoveAllAt(parent, name);
+            return FileCalls.OpenAt(parent, name, flags | FileCalls.O_NOFOLLOW, 0x180);
         }
 
         private void ApplySymlink(TarEntry entry, string path)
@@ -320,7 +390,7 @@ public static class LayerApplier
                 throw Invalid($"symlink \"{path}\" has an invalid target");
             }
 
-            using var parent = root.OpenParent(path, out var name, createDirectories: true);
+            var parent = Parent(path, out var name);
             SafeRoot.RemoveAllAt(parent, name);
 
             // The target is stored verbatim: absolute targets are legitimate and are evaluated in-root
@@ -353,7 +423,7 @@ public static class LayerApplier
                 throw Invalid($"hardlink \"{path}\" points at directory \"{target}\"");
             }
 
-            using var parent = root.OpenParent(path, out var name, createDirectories: true);
+            var parent = Parent(path, out var name);
             SafeRoot.RemoveAllAt(parent, name);
             FileCalls.LinkAt(sourceParent, sourceName, parent, name);
         }
@@ -376,7 +446,7 @@ public static class LayerApplier
                 throw Invalid($"device \"{path}\" has out-of-range numbers {deviceMajor}:{deviceMinor}");
             }
 
-            using var parent = root.OpenParent(path, out var name, createDirectories: true);
+            var parent = Parent(path, out var name);
             SafeRoot.RemoveAllAt(parent, name);
             var major = kind == FileKind.Fifo ? 0u : (uint)deviceMajor;
             var minor = kind == FileKind.Fifo ? 0u : (uint)deviceMinor;
@@ -389,8 +459,19 @@ public static class LayerApplier
             var mode = (uint)entry.Mode & 0xFFF;
             if (regularFile is not null)
             {
-                // chown first: it clears setuid/setgid, which chmod then sets.
-                FileCalls.Fchown(regularFile, (uint)entry.Uid, (uint)entry.Gid);
+                // chown first: it clears setuid/setgid, which chmod then sets (the file was created
+                // 0600, so a skipped chown leaves nothing to clear).
+                if (_createdOwner is null)
+                {
+                    var created = FileCalls.Stat(regularFile);
+                    _createdOwner = (created.Uid, created.Gid);
+                }
+
+                if (_createdOwner != ((uint)entry.Uid, (uint)entry.Gid))
+                {
+                    FileCalls.Fchown(regularFile, (uint)entry.Uid, (uint)entry.Gid);
+                }
+
                 FileCalls.Fchmod(regularFile, mode);
                 ApplyXattrs(entry, path, (n, v) => FileCalls.Fsetxattr(regularFile, n, v));
                 FileCalls.Futimens(regularFile, AccessTime(entry), entry.ModificationTime);

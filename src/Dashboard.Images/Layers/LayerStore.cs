@@ -108,13 +108,22 @@ public sealed class LayerStore
         }
 
         var chainIds = ChainIds(diffIds);
+        var missing = Enumerable.Range(0, chainIds.Count).Where(i => !Exists(chainIds[i])).ToList();
+        var timings = missing.Select(_ => UnpackTiming.Create()).ToArray();
+
+        // Every missing layer is decompressed ahead, in order, while earlier ones are applied.
+        using var pipeline = missing.Count == 0 ? null : new InflatePipeline(
+            missing.Count,
+            k => LayerApplier.Decompress(_content.OpenRead(manifest.Layers[missing[k]].Digest), CompressionOf(manifest.Layers[missing[k]])),
+            k => Digest.CreateHash(diffIds[missing[k]].Algorithm),
+            timings);
         for (var i = 0; i < chainIds.Count; i++)
         {
-            var existed = Exists(chainIds[i]);
-            onLayer?.Invoke(new LayerUnpackEvent(i, manifest.Layers[i], existed ? LayerUnpackState.AlreadyUnpacked : LayerUnpackState.Started));
-            if (!existed)
+            var k = missing.IndexOf(i);
+            onLayer?.Invoke(new LayerUnpackEvent(i, manifest.Layers[i], k < 0 ? LayerUnpackState.AlreadyUnpacked : LayerUnpackState.Started));
+            if (k >= 0)
             {
-                await UnpackLayerAsync(manifest.Layers[i], diffIds[i], chainIds.Take(i).ToList(), chainIds[i], cancellationToken);
+                await UnpackLayerAsync(manifest.Layers[i], diffIds[i], chainIds.Take(i).ToList(), chainIds[i], pipeline![k], timings[k], cancellationToken);
                 onLayer?.Invoke(new LayerUnpackEvent(i, manifest.Layers[i], LayerUnpackState.Done));
             }
         }
@@ -122,40 +131,47 @@ public sealed class LayerStore
         return chainIds;
     }
 
-    private async Task UnpackLayerAsync(Descriptor layer, Digest diffId, IReadOnlyList<Digest> parents, Digest chainId, CancellationToken cancellationToken)
-    {
-        if (Exists(chainId))
-        {
-            return;
-        }
-
-        var compression = MediaTypes.GetLayerCompression(layer.MediaType)
+    private static LayerCompression CompressionOf(Descriptor layer) =>
+        MediaTypes.GetLayerCompression(layer.MediaType)
             ?? throw new ImageException(ImageErrorKind.Unsupported, $"layer {layer.Digest}: unsupported media type {layer.MediaType}");
-        var gate = _locks.GetOrAdd(chainId, _ => new SemaphoreSlim(1, 1));
-        await gate.WaitAsync(cancellationToken);
-        try
+
+    private async Task UnpackLayerAsync(Descriptor layer, Digest diffId, IReadOnlyList<Digest> parents, Digest chainId, LayerTarStream tar, UnpackTiming? timing, CancellationToken cancellationToken)
+    {
+        using (tar)
         {
+            _ = CompressionOf(layer);
             if (Exists(chainId))
             {
                 return;
             }
 
-            // The synchronous apply runs on a worker thread; decompression happens inside the read calls.
-            await Task.Run(() => Unpack(layer, compression, diffId, parents, chainId, cancellationToken), cancellationToken);
-        }
-        finally
-        {
-            gate.Release();
+            var gate = _locks.GetOrAdd(chainId, _ => new SemaphoreSlim(1, 1));
+            await gate.WaitAsync(cancellationToken);
+            try
+            {
+                if (Exists(chainId))
+                {
+                    return;
+                }
+
+                // The synchronous apply runs on a worker thread; decompression happens on the pipeline's thread.
+                await Task.Run(() => Unpack(layer, tar, diffId, parents, chainId, timing, cancellationToken), cancellationToken);
+            }
+            finally
+            {
+                gate.Release();
+            }
         }
     }
 
-    private void Unpack(Descriptor layer, LayerCompression compression, Digest diffId, IReadOnlyList<Digest> parents, Digest chainId, CancellationToken cancellationToken)
+    private void Unpack(Descriptor layer, LayerTarStream tar, Digest diffId, IReadOnlyList<Digest> parents, Digest chainId, UnpackTiming? timing, CancellationToken cancellationToken)
     {
         var temp = Path.Combine(Root, "tmp-" + Guid.NewGuid().ToString("N"));
         var diff = Path.Combine(temp, "diff");
         var work = Path.Combine(temp, "work");
         var merged = Path.Combine(temp, "merged");
         var mounted = false;
+        var phase = UnpackTiming.Now();
         try
         {
             ContentStore.CreatePrivateDirectory(temp);
@@ -175,13 +191,15 @@ public sealed class LayerStore
                 TreeCopy.Copy(GetDiffPath(parents[^1]), diff);
             }
 
-            using (var blob = _content.OpenRead(layer.Digest))
-            using (var diffHash = Digest.CreateHash(diffId.Algorithm))
-            using (var tar = new ReadAheadStream(LayerApplier.Decompress(blob, compression), diffHash))
+            timing?.Add(UnpackPhase.Setup, phase);
+            phase = UnpackTiming.Now();
             using (var root = SafeRoot.Open(target))
             {
-                LayerApplier.Apply(root, tar, diffId, _limits, cancellationToken);
+                LayerApplier.Apply(root, tar, diffId, _limits, tar.Hash, cancellationToken);
             }
+
+            timing?.Add(UnpackPhase.Apply, phase);
+            phase = UnpackTiming.Now();
 
             if (mounted)
             {
@@ -201,6 +219,9 @@ public sealed class LayerStore
             {
                 // Another process unpacked the same chain first; its copy is as good as ours.
             }
+
+            timing?.Add(UnpackPhase.Finish, phase);
+            timing?.Report(layer.Digest.Encoded[..12]);
         }
         catch (ImageException e)
         {

@@ -66,6 +66,11 @@ public sealed partial class RegistryClient : IDisposable
     public static async Task<RegistryClient> CreateAsync(string registry, RegistrySettingsStore? settings = null, RegistryClientOptions? options = null, CancellationToken cancellationToken = default)
     {
         var hostSettings = settings is null ? RegistryHostSettings.Default(RegistrySettingsStore.NormalizeRegistry(registry)) : await settings.GetAsync(registry, cancellationToken);
+        if (options?.Credentials is { } credentials)
+        {
+            hostSettings = hostSettings with { Credentials = credentials };
+        }
+
         return new RegistryClient(hostSettings, options);
     }
 

@@ -35,6 +35,9 @@ public sealed record RegistryClientOptions
 
     /// <summary>Loopback and private addresses are refused as token realms and redirect targets unless the registry itself is on one or this is set (security.md C1, C3).</summary>
     public bool AllowPrivateAddresses { get; init; }
+
+    /// <summary>Credentials for this client only (a request's own, e.g. Docker's <c>X-Registry-Auth</c>), used instead of the stored ones and never persisted.</summary>
+    public RegistryCredentials? Credentials { get; init; }
 }
 
 /// <summary>Body size limits (containers/image iolimits, containerd; security.md C5).</summary>

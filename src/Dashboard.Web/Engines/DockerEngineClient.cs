@@ -248,7 +248,11 @@ public sealed partial class DockerEngineClient : IEngineClient, IDisposable
             return true;
         });
 
-    public void Dispose() => _client.Dispose();
+    public void Dispose()
+    {
+        _client.Dispose();
+        _clientCertificate?.Dispose();
+    }
 
     /// <summary>Without a tag the Docker API pulls every tag of the repository.</summary>
     public static string WithDefaultTag(string reference)

@@ -11,6 +11,8 @@ using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting.Systemd;
 using MudBlazor.Services;
 
 namespace Dashboard.Web.Hosting;
@@ -46,10 +48,25 @@ public static class WebApp
     private static string? PublishedContentRoot() =>
         Directory.Exists(Path.Combine(AppContext.BaseDirectory, "wwwroot")) ? AppContext.BaseDirectory : null;
 
+    /// <summary>
+    /// systemd's readiness protocol (Type=notify) whenever systemd hands us a NOTIFY_SOCKET. AddSystemd alone decides
+    /// by reading the parent's /proc/PID/comm, which the unit's ProtectProc=invisible hides from the dashboard user:
+    /// the service then never reported ready and systemd restarted it after every start timeout.
+    /// </summary>
+    private static void AddSystemdNotify(IServiceCollection services)
+    {
+        services.AddSystemd();
+        if (!SystemdHelpers.IsSystemdService() && !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NOTIFY_SOCKET")))
+        {
+            services.AddSingleton<ISystemdNotifier, SystemdNotifier>();
+            services.AddSingleton<IHostLifetime, SystemdLifetime>();
+        }
+    }
+
     public static void AddServices(IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<DashboardOptions>().Bind(configuration.GetSection(DashboardOptions.Section));
-        services.AddSystemd();
+        AddSystemdNotify(services);
 
         services.AddDbContext<WebDbContext>((sp, o) =>
             o.UseSqlite($"Data Source={sp.GetRequiredService<IOptions<DashboardOptions>>().Value.DatabasePath}"));
@@ -160,6 +177,11 @@ public static class WebApp
         services.AddDashboardAuthAndApi();
         services.AddScoped<Model.BackupService>();
         services.AddScoped<Model.ResourceActions>();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddScoped<RemoteEngineService>();
+
+        // After DatabaseInitializer: hosted services start in registration order.
+        services.AddHostedService<RemoteEngineLoader>();
         Alerts.AlertServiceCollectionExtensions.AddAlerts(services, configuration);
     }
 

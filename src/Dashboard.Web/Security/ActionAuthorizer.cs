@@ -40,6 +40,7 @@ public sealed class ActionAuthorizer(IUserAccessSource access, IAuditLog audit)
         DashboardAction.ViewAudit => "read",
         DashboardAction.Exec => "open a terminal in",
         DashboardAction.CreateContainer => "create",
+        DashboardAction.ManageEngines => "manage",
         _ => action.ToString().ToLowerInvariant(),
     };
 }

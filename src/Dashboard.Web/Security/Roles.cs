@@ -41,6 +41,7 @@ public enum DashboardAction
     ManageAlerts,
     Backup,
     Restore,
+    ManageEngines,
 }
 
 public static class Permissions

@@ -1,12 +1,13 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using Dashboard.Testing;
 
 namespace Dashboard.Engine.Tests.Fakes;
 
-/// <summary>Debian's <c>docker-registry</c> (the CNCF distribution registry), anonymous, on 127.0.0.1 with a free port and storage in a temp dir.</summary>
+/// <summary>Debian's <c>docker-registry</c> (the CNCF distribution registry) on 127.0.0.1 with a free port and storage in a temp dir: anonymous, or htpasswd with one user.</summary>
 public sealed class LocalRegistry : IAsyncDisposable
 {
     private readonly Process _process;
@@ -21,7 +22,8 @@ public sealed class LocalRegistry : IAsyncDisposable
 
     public string Authority { get; }
 
-    public static async Task<LocalRegistry> StartAsync()
+    /// <param name="htpasswd">A user and password the registry requires (bcrypt htpasswd), or null for anonymous access.</param>
+    public static async Task<LocalRegistry> StartAsync((string User, string Password)? htpasswd = null)
     {
         var tool = Requires.FindTool("docker-registry") ?? "docker-registry";
         var dir = Directory.CreateTempSubdirectory("dashboard-engine-registry-").FullName;
@@ -30,6 +32,19 @@ public sealed class LocalRegistry : IAsyncDisposable
         {
             listener.Start();
             port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        }
+
+        var auth = "";
+        if (htpasswd is { } h)
+        {
+            var file = Path.Combine(dir, "htpasswd");
+            File.WriteAllText(file, $"{h.User}:{Bcrypt(h.Password)}\n");
+            auth = $"""
+                auth:
+                  htpasswd:
+                    realm: dashboard-test
+                    path: {file}
+                """;
         }
 
         var config = Path.Combine(dir, "config.yml");
@@ -45,6 +60,7 @@ public sealed class LocalRegistry : IAsyncDisposable
             http:
               addr: 127.0.0.1:{port}
               secret: {Convert.ToHexString(RandomNumberGenerator.GetBytes(16))}
+            {auth}
             """);
         var info = new ProcessStartInfo(tool) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
         info.ArgumentList.Add("serve");
@@ -90,6 +106,19 @@ public sealed class LocalRegistry : IAsyncDisposable
             throw new InvalidOperationException($"skopeo copy failed: {stderr.Result}");
         }
     }
+
+    /// <summary>A bcrypt htpasswd hash (the only kind the registry accepts) from libxcrypt, which Debian's libc links.</summary>
+    private static string Bcrypt(string password)
+    {
+        const string Alphabet = "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+        var salt = "$2b$05$" + new string(RandomNumberGenerator.GetItems<char>(Alphabet, 22));
+        var result = Crypt(password, salt);
+        var hash = result == IntPtr.Zero ? null : Marshal.PtrToStringAnsi(result);
+        return hash is not null && hash.StartsWith("$2b$", StringComparison.Ordinal) ? hash : throw new InvalidOperationException("libcrypt has no bcrypt");
+    }
+
+    [DllImport("libcrypt.so.1", EntryPoint = "crypt")]
+    private static extern IntPtr Crypt([MarshalAs(UnmanagedType.LPUTF8Str)] string key, [MarshalAs(UnmanagedType.LPUTF8Str)] string salt);
 
     public async ValueTask DisposeAsync()
     {

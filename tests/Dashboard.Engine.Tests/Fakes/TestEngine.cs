@@ -107,9 +107,13 @@ public sealed class TestEngine : IAsyncDisposable
         RemoveAll(Root);
     }
 
-    /// <summary>Deletes an engine root, unmounting container root filesystems first (deleting through them would fail on the mount points).</summary>
+    /// <summary>
+    /// Deletes an engine root, unmounting container root filesystems first (deleting through them would fail on the mount points),
+    /// and removes the bridges that engine created (the default one outlives the engine by design).
+    /// </summary>
     public static void RemoveAll(string root)
     {
+        Dashboard.Engine.Networking.NetworkManager.RemoveHostBridgesAsync(Path.Combine(root, "state")).GetAwaiter().GetResult();
         var containers = Path.Combine(root, "data", "containers");
         foreach (var dir in Directory.Exists(containers) ? Directory.GetDirectories(containers) : [])
         {

@@ -30,6 +30,8 @@ internal sealed class EngineProcess : IDisposable
 
     private static string Socket(string root) => Path.Combine(root, "engine.sock");
 
+    public string SocketPath => Socket(Root);
+
     public static string Binary()
     {
         RealEngine.RuntimeBinary();

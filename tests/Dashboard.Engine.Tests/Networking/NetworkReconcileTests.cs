@@ -70,7 +70,8 @@ public sealed class NetworkReconcileTests
                 Assert.DoesNotContain(id, await IptablesSaveAsync(), StringComparison.Ordinal);
                 var bridge = await client.Networks.InspectNetworkAsync("bridge", Ct);
                 Assert.Empty(bridge.Containers);
-                Assert.False(LinkExists(NetworkManager.BridgeName(bridge.ID)));
+                Assert.True(LinkExists(NetworkManager.BridgeName(bridge.ID)), "the default bridge stays up");
+                Assert.Empty(BridgePorts(bridge.ID));
                 await client.Containers.RemoveContainerAsync(id, new ContainerRemoveParameters { Force = true }, Ct);
             }
         }

@@ -72,7 +72,8 @@ public sealed class PublishedPortTests
         var rm = await engine.DockerAsync(null, "rm", "-f", "web", "web2", "web3");
         Assert.True(rm.Code == 0, rm.Stderr);
         await AssertNoLeftoversAsync(engine, [id, web2, web3], veths);
-        Assert.False(LinkExists(Dashboard.Engine.Networking.NetworkManager.BridgeName(bridge.ID)), "idle bridge left behind");
+        Assert.True(LinkExists(Dashboard.Engine.Networking.NetworkManager.BridgeName(bridge.ID)), "the default bridge stays up");
+        Assert.Empty(BridgePorts(bridge.ID));
         await Assert.ThrowsAnyAsync<HttpRequestException>(() => http.GetStringAsync("http://127.0.0.1:18080/index.html", Ct));
     }
 

@@ -14,6 +14,7 @@ public sealed class EnginePolicyTests
         {
             Namespaces = [new() { Type = "mount" }, new() { Type = "network" }, new() { Type = "pid" }, new() { Type = "ipc" }, new() { Type = "uts" }],
             MaskedPaths = ["/proc/kcore"],
+            Seccomp = Dashboard.Engine.Containers.SeccompOptions.ForContainer(null, false, ["CAP_CHOWN"]),
             Resources = new Resources { Devices = [new DeviceCgroup { Allow = false, Access = "rwm" }, new DeviceCgroup { Allow = true, Type = "c", Major = 1, Minor = 3, Access = "rwm" }] },
         },
     };
@@ -34,6 +35,24 @@ public sealed class EnginePolicyTests
         Assert.Contains("device /dev/sda is not allowed", violations);
         Assert.Contains("device access b 8:0 rwm is not allowed", violations);
         Assert.Empty(EnginePolicy.Parse("""{"devices":true}""", "test").Check(spec, s_noManagedRoots));
+    }
+
+    [Theory]
+    [InlineData("unconfined")]
+    [InlineData("custom")]
+    [InlineData("capability")]
+    public void Check_OtherThanDefaultSeccomp_RefusedUnlessAllowed(string variant)
+    {
+        var spec = Baseline();
+        spec.Linux!.Seccomp = variant switch
+        {
+            "unconfined" => null,
+            "custom" => new Seccomp { DefaultAction = "SCMP_ACT_ALLOW" },
+            _ => Dashboard.Engine.Containers.SeccompOptions.ForContainer(null, false, ["CAP_CHOWN", "CAP_SYS_ADMIN"]),
+        };
+
+        Assert.Contains("seccomp profiles other than the default are not allowed", EnginePolicy.Parse("{}", "test").Check(spec, s_noManagedRoots));
+        Assert.Empty(EnginePolicy.Parse("""{"seccompProfiles":true}""", "test").Check(spec, s_noManagedRoots));
     }
 
     [Fact]

@@ -14,6 +14,8 @@ using Dashboard.Images.Rootfs;
 //   import <layout> <store>        import only (records in <store>/records.json), for unpack-stored
 //   unpack-stored <store>          unpack "bench:latest" from a store whose blobs are already there (as after a pull)
 //   rootfs <layout> <store> <n>    after unpack, create and remove n overlay root filesystems; prints each creation in ms
+//   phases <layout> <scratch> <n>  per layer, n rounds: inflate only, inflate + sha256, apply of the
+//                                  already-inflated tar from memory into an empty directory (ms)
 return args switch
 {
     ["build", var layout, var mb] => Build(layout, int.Parse(mb)),
@@ -21,6 +23,7 @@ return args switch
     ["import", var layout, var store] => await ImportOnlyAsync(layout, store),
     ["unpack-stored", var store] => await UnpackStoredAsync(store),
     ["rootfs", var layout, var store, var n] => await RootfsAsync(layout, store, int.Parse(n)),
+    ["phases", var layout, var scratch, var rounds] => Phases(layout, scratch, int.Parse(rounds)),
     _ => Usage(),
 };
 
@@ -42,6 +45,78 @@ static async Task<int> UnpackAsync(string layout, string storeDir)
     return 0;
 }
 
+static int Phases(string layout, string scratch, int rounds)
+{
+    var blobs = Path.Combine(layout, "blobs", "sha256");
+    var index = JsonDocument.Parse(File.ReadAllText(Path.Combine(layout, "index.json")));
+    var manifestDigest = index.RootElement.GetProperty("manifests")[0].GetProperty("digest").GetString()!;
+    var manifest = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(blobs, manifestDigest[7..])));
+    var layers = manifest.RootElement.GetProperty("layers").EnumerateArray().Select(l => l.GetProperty("digest").GetString()![7..]).ToList();
+    Console.WriteLine("round layer        MB   inflate  inflate+sha   apply(mem)  apply(overlay)");
+    for (var round = 0; round < rounds; round++)
+    {
+        foreach (var layer in layers)
+        {
+            var blob = File.ReadAllBytes(Path.Combine(blobs, layer));
+            var watch = Stopwatch.StartNew();
+            var tar = new MemoryStream();
+            using (var gzip = new GZipStream(new MemoryStream(blob), CompressionMode.Decompress))
+            {
+                gzip.CopyTo(tar, 1 << 20);
+            }
+
+            var inflate = watch.Elapsed.TotalMilliseconds;
+            watch.Restart();
+            using (var gzip = new GZipStream(new MemoryStream(blob), CompressionMode.Decompress))
+            using (var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
+            {
+                var buffer = new byte[1 << 20];
+                int n;
+                while ((n = gzip.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false)) > 0)
+                {
+                    sha.AppendData(buffer, 0, n);
+                }
+            }
+
+            var inflateHash = watch.Elapsed.TotalMilliseconds;
+            var target = Path.Combine(scratch, $"apply-{round}-{layer[..8]}");
+            Directory.CreateDirectory(target);
+            tar.Position = 0;
+            watch.Restart();
+            using (var root = Dashboard.Linux.Fs.SafeRoot.Open(target))
+            {
+                Dashboard.Images.Layers.LayerApplier.Apply(root, tar, null);
+            }
+
+            var apply = watch.Elapsed.TotalMilliseconds;
+
+            // The same tar applied through an overlay mount (over an empty lower), as the overlay
+            // driver applies every layer after the first.
+            var overlay = Path.Combine(scratch, $"overlay-{round}-{layer[..8]}");
+            foreach (var dir in new[] { "lower", "upper", "work", "merged" })
+            {
+                Directory.CreateDirectory(Path.Combine(overlay, dir));
+            }
+
+            Dashboard.Linux.Fs.OverlayMount.Mount(Path.Combine(overlay, "merged"), [Path.Combine(overlay, "lower")], Path.Combine(overlay, "upper"), Path.Combine(overlay, "work"));
+            tar.Position = 0;
+            watch.Restart();
+            using (var root = Dashboard.Linux.Fs.SafeRoot.Open(Path.Combine(overlay, "merged")))
+            {
+                Dashboard.Images.Layers.LayerApplier.Apply(root, tar, null);
+            }
+
+            var applyOverlay = watch.Elapsed.TotalMilliseconds;
+            Dashboard.Linux.Fs.OverlayMount.Unmount(Path.Combine(overlay, "merged"));
+            Directory.Delete(overlay, recursive: true);
+            Directory.Delete(target, recursive: true);
+            Console.WriteLine($"{round,5} {layer[..12]} {tar.Length / 1e6,6:0.0} {inflate,9:0.0} {inflateHash,12:0.0} {apply,12:0.0} {applyOverlay,15:0.0}");
+        }
+    }
+
+    return 0;
+}
+
 static ImageStore StoreWithFileRecords(string storeDir)
 {
     Directory.CreateDirectory(storeDir);
@@ -56,10 +131,20 @@ static async Task<int> ImportOnlyAsync(string layout, string storeDir)
 
 static async Task<int> UnpackStoredAsync(string storeDir)
 {
-    var store = StoreWithFileRecords(storeDir);
+    var timing = Environment.GetEnvironmentVariable("DASHBOARD_IMAGES_TIMING") == "1";
+    var startup = DateTime.Now - Process.GetCurrentProcess().StartTime;
     var watch = Stopwatch.StartNew();
-    await store.UnpackAsync(await store.ResolveAsync("bench:latest"));
+    var store = StoreWithFileRecords(storeDir);
+    var opened = watch.Elapsed;
+    var record = await store.ResolveAsync("bench:latest");
+    var resolved = watch.Elapsed;
+    await store.UnpackAsync(record);
     Console.WriteLine($"{watch.Elapsed.TotalMilliseconds:0.0}");
+    if (timing)
+    {
+        Console.Error.WriteLine($"bench-timing start-to-main={startup.TotalMilliseconds:0.0} open={opened.TotalMilliseconds:0.0} resolve={(resolved - opened).TotalMilliseconds:0.0} unpack={(watch.Elapsed - resolved).TotalMilliseconds:0.0}");
+    }
+
     return 0;
 }
 

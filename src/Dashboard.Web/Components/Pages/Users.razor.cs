@@ -16,6 +16,17 @@ public partial class Users
     private string _newName = "";
     private string _newPassword = "";
     private string _newRole = Roles.Viewer;
+    private IReadOnlyList<string> _engineNames = [];
+    private Dictionary<(string UserId, string Engine), string> _engineRoles = [];
+
+    /// <summary>The select's value for "no per-engine assignment"; not a role name, so it cannot collide with one.</summary>
+    private const string InheritValue = "";
+
+    [Inject]
+    private EngineRoleAdministration EngineRoles { get; set; } = default!;
+
+    [Inject]
+    private Dashboard.Web.Engines.IEngineRegistry Engines { get; set; } = default!;
 
     [Inject]
     private UserAdministration Administration { get; set; } = default!;
@@ -42,6 +53,18 @@ public partial class Users
         await Administration.SetRoleAsync(state.User, user.Id, role ?? "", CancellationToken.None);
     });
 
+    private string? EngineRoleOf(string userId, string engine) => _engineRoles.GetValueOrDefault((userId, engine));
+
+    private Task SetEngineRoleAsync(UserRow user, string engine, string? role)
+    {
+        var value = string.IsNullOrEmpty(role) ? null : role;
+        return RunAsync($"{user.UserName} on {engine}: {value ?? "inherits " + user.Role}", async () =>
+        {
+            var state = await AuthenticationState;
+            await EngineRoles.SetAsync(state.User, user.Id, engine, value, CancellationToken.None);
+        });
+    }
+
     private Task DeleteAsync(UserRow user) => RunAsync($"user {user.UserName} deleted", async () =>
     {
         var state = await AuthenticationState;
@@ -56,6 +79,8 @@ public partial class Users
             await action();
             var state = await AuthenticationState;
             _users = await Administration.ListAsync(state.User, CancellationToken.None);
+            _engineNames = Engines.Names;
+            _engineRoles = (await EngineRoles.ListAsync(state.User, CancellationToken.None)).ToDictionary(r => (r.UserId, r.Engine), r => r.Role);
             _allowed = true;
             _error = null;
             if (done is not null)

@@ -125,6 +125,53 @@ partial class WebDbContextModelSnapshot : ModelSnapshot
                 b.ToTable("alert_settings", (string)null);
             });
 
+        modelBuilder.Entity("Dashboard.Web.Engines.RemoteEngine", b =>
+            {
+                b.Property<int>("Id")
+                    .ValueGeneratedOnAdd()
+                    .HasColumnType("INTEGER");
+
+                b.Property<string>("CaPem")
+                    .IsRequired()
+                    .HasMaxLength(65536)
+                    .HasColumnType("TEXT");
+
+                b.Property<string>("CertPem")
+                    .IsRequired()
+                    .HasMaxLength(65536)
+                    .HasColumnType("TEXT");
+
+                b.Property<DateTimeOffset>("CreatedAt")
+                    .HasColumnType("TEXT");
+
+                b.Property<string>("CreatedBy")
+                    .IsRequired()
+                    .HasMaxLength(256)
+                    .HasColumnType("TEXT");
+
+                b.Property<string>("Name")
+                    .IsRequired()
+                    .HasMaxLength(64)
+                    .HasColumnType("TEXT");
+
+                b.Property<string>("ProtectedKey")
+                    .IsRequired()
+                    .HasMaxLength(262144)
+                    .HasColumnType("TEXT");
+
+                b.Property<string>("Url")
+                    .IsRequired()
+                    .HasMaxLength(512)
+                    .HasColumnType("TEXT");
+
+                b.HasKey("Id");
+
+                b.HasIndex("Name")
+                    .IsUnique();
+
+                b.ToTable("remote_engines", (string)null);
+            });
+
         modelBuilder.Entity("Dashboard.Web.Identity.ApiToken", b =>
             {
                 b.Property<string>("Id")
