@@ -77,3 +77,17 @@ printf '%-34s %12.2f\n' "  of which create" "$(echo "$(split_median 1) / 1000" |
 printf '%-34s %12.2f\n' "  of which start" "$(echo "$(split_median 2) / 1000" | bc -l)"
 printf '%-34s %12.2f\n' "  of which wait" "$(echo "$(split_median 3) / 1000" | bc -l)"
 printf 'engine/runc ratio: %.2f   target: engine <= 30 ms\n' "$(echo "$m_ours / $m_runc" | bc -l)"
+# With DASHBOARD_ENGINE_TIMING=1 the engine logs each create/start/exit's phases: print their medians (ms).
+if [[ ${DASHBOARD_ENGINE_TIMING:-} == 1 ]]; then
+  grep -o 'timing [a-z]*: total=[^"\\]*' "$work/engine.log" | tail -n "$((3 * runs))" | python3 -c '
+import sys, statistics, collections
+phases = collections.defaultdict(lambda: collections.defaultdict(list))
+for line in sys.stdin:
+    op, rest = line.split(":", 1)
+    for kv in rest.split():
+        k, v = kv.split("=")
+        phases[op.split()[1]][k].append(float(v))
+for op, kvs in phases.items():
+    print(f"engine phases ({op}, median ms): " + " ".join(f"{k}={statistics.median(v):.2f}" for k, v in kvs.items()))
+'
+fi

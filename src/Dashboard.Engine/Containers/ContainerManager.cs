@@ -94,8 +94,10 @@ public sealed partial class ContainerManager : IAsyncDisposable
             throw new EngineException(ErrorKind.InvalidArgument, "config cannot be empty in order to create a container: no image given");
         }
 
+        var timer = PhaseTimer.Start("create");
         CreateDefaults.EmptyAsUnset(body);
         var image = await _images.ResolveAsync(body.Image, cancellationToken);
+        timer?.Mark("resolve");
         var host = body.HostConfig ?? new HostConfig();
         var id = NewId();
         var config = CopyConfig(body, image);
@@ -104,15 +106,19 @@ public sealed partial class ContainerManager : IAsyncDisposable
         try
         {
             image = image with { RootfsPath = await _images.CreateRootfsAsync(image, dir, cancellationToken) };
+            timer?.Mark("rootfs");
             var specHost = await _volumes.PrepareAsync(dir, host, image.Config, image.RootfsPath, cancellationToken);
             var spec = SpecBuilder.Build(id, body, specHost, image, _options.CgroupParent);
+            timer?.Mark("spec");
             await _networking.PrepareAsync(id, dir, body, host, spec, cancellationToken);
+            timer?.Mark("network");
 
             // The policy sees the spec exactly as it will run, network namespace and mounts included.
             CheckPolicy(id, spec);
             var tmp = Path.Combine(dir, "config.json.tmp");
             await File.WriteAllBytesAsync(tmp, RuntimeJson.SerializeToUtf8(spec), cancellationToken);
             File.Move(tmp, Path.Combine(dir, "config.json"));
+            timer?.Mark("config");
             var args = spec.Process!.Args!;
             var record = new ContainerRecord
             {
@@ -129,7 +135,10 @@ public sealed partial class ContainerManager : IAsyncDisposable
                 LogPath = Path.Combine(dir, "container.log"),
             };
             await _store.AddContainerAsync(record, cancellationToken);
+            timer?.Mark("store");
             await PublishAsync(record, "create");
+            timer?.Mark("event");
+            timer?.Log(_log);
             return new ContainerCreateResponse(id, []);
         }
         catch
@@ -190,8 +199,7 @@ public sealed partial class ContainerManager : IAsyncDisposable
                 name += RandomNumberGenerator.GetInt32(1000, 10000).ToString(System.Globalization.CultureInfo.InvariantCulture);
             }
 
-            var taken = (await _store.ListContainersAsync(cancellationToken)).Any(c => c.Name == name);
-            if (!taken)
+            if (!await _store.ContainerNameExistsAsync(name, cancellationToken))
             {
                 return name;
             }
@@ -206,10 +214,12 @@ public sealed partial class ContainerManager : IAsyncDisposable
     /// <summary><paramref name="restart"/>: started by the restart policy (only from <c>restarting</c>), not through the API.</summary>
     private async Task StartAsync(string reference, bool restart, CancellationToken cancellationToken)
     {
+        var timer = PhaseTimer.Start("start");
         var container = await GetAsync(reference, cancellationToken);
         using (await LockAsync(container.Id, cancellationToken))
         {
             container = await _store.GetContainerAsync(container.Id, cancellationToken) ?? throw EngineException.NoSuchContainer(reference);
+            timer?.Mark("lookup");
             if (restart && container.State.Status != ContainerPhase.Restarting)
             {
                 return;
@@ -233,6 +243,7 @@ public sealed partial class ContainerManager : IAsyncDisposable
             }
 
             await _images.EnsureRootfsAsync(container.BundleDir, cancellationToken);
+            timer?.Mark("rootfs");
 
             // A restart reuses the bundle: the runtime's state of the previous run and its exit file go first.
             await _runtime.DeleteAsync(container.Id, force: true, cancellationToken);
@@ -247,6 +258,7 @@ public sealed partial class ContainerManager : IAsyncDisposable
             {
                 Directory.CreateDirectory(Path.GetDirectoryName(ControlSocket(container.Id))!);
                 await _networking.SetupAsync(container, cancellationToken);
+                timer?.Mark("network");
                 started = await _runtime.StartAsync(
                     new ShimStartRequest(container.Id, container.BundleDir, container.LogPath, ExitFile(container.BundleDir),
                         ControlSocket(container.Id), _options.LogMaxSize, _options.LogMaxFiles, container.Config.OpenStdin && !container.Config.Tty),
@@ -280,9 +292,13 @@ public sealed partial class ContainerManager : IAsyncDisposable
                 StartedAt = _time.GetUtcNow(),
                 FinishedAt = null,
             };
+            timer?.Mark("runtime");
             await _store.SaveStateAsync(container.Id, state, CancellationToken.None);
+            timer?.Mark("store");
             Monitor(container.Id, container.BundleDir, started.ShimPid, exit);
             await PublishAsync(container, "start");
+            timer?.Mark("event");
+            timer?.Log(_log);
         }
     }
 
@@ -293,8 +309,13 @@ public sealed partial class ContainerManager : IAsyncDisposable
             try
             {
                 var result = await _runtime.WaitAsync(id, ExitFile(bundleDir), shimPid, _shutdown.Token);
+                var timer = PhaseTimer.Start("exit");
                 await RecordExitAsync(id, result);
+                timer?.Mark("record");
                 exit.TrySetResult(result);
+                await DeleteRuntimeStateAsync(id);
+                timer?.Mark("delete");
+                timer?.Log(_log);
             }
             catch (OperationCanceledException) when (_shutdown.IsCancellationRequested)
             {
@@ -335,7 +356,6 @@ public sealed partial class ContainerManager : IAsyncDisposable
                 FinishedAt = result.FinishedAt,
             };
             await _store.SaveStateAsync(id, state, CancellationToken.None);
-            await _runtime.DeleteAsync(id, force: false, CancellationToken.None);
         }
 
         _log.LogInformation("container {ContainerId} exited with code {ExitCode}", id, result.ExitCode);
@@ -354,6 +374,32 @@ public sealed partial class ContainerManager : IAsyncDisposable
             }
             catch (EngineException e) when (e.Kind == ErrorKind.NotFound)
             {
+            }
+        }
+    }
+
+    /// <summary>
+    /// The runtime's state of an exited container goes after its waiters have their answer: a <c>delete</c> is one
+    /// more process per exit, and nothing a waiter sees depends on it. Skipped when the container was removed or
+    /// started again meanwhile (start and remove delete it themselves, under the same lock).
+    /// </summary>
+    private async Task DeleteRuntimeStateAsync(string id)
+    {
+        using (await LockAsync(id, CancellationToken.None))
+        {
+            var container = await _store.GetContainerAsync(id, CancellationToken.None);
+            if (container is null || container.State.Status.IsActive())
+            {
+                return;
+            }
+
+            try
+            {
+                await _runtime.DeleteAsync(id, force: false, CancellationToken.None);
+            }
+            catch (EngineException e)
+            {
+                _log.LogWarning("delete of the runtime state of exited container {ContainerId}: {Error}", id, e.Message);
             }
         }
     }
@@ -723,6 +769,7 @@ public sealed partial class ContainerManager : IAsyncDisposable
             var lost = new ContainerExit(255, false, _time.GetUtcNow(), "container state was lost while the engine was not running");
             await RecordExitAsync(container.Id, lost);
             exit.TrySetResult(lost);
+            await DeleteRuntimeStateAsync(container.Id);
         }
     }
 

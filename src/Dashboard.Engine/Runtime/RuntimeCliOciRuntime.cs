@@ -96,7 +96,8 @@ public sealed class RuntimeCliOciRuntime : IOciRuntime
         }
 
         // Keep draining stdout so a late write by the shim never blocks or hits EPIPE while the engine lives.
-        _ = shim.StandardOutput.BaseStream.CopyToAsync(Stream.Null, CancellationToken.None);
+        // A small buffer: the default 80 KiB one, held by every resident shim's drain, was ~16 MB of the engine's RSS at 200 containers.
+        _ = shim.StandardOutput.BaseStream.CopyToAsync(Stream.Null, 256, CancellationToken.None);
         if (first is not null)
         {
             using var doc = ParseJson(first);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.Win32.SafeHandles;
 
 namespace Dashboard.Engine.Stats;
 
@@ -45,10 +46,21 @@ public sealed record NetInterface(string Name, ulong RxBytes, ulong RxPackets, u
 /// stats reader is internal to that assembly, so the engine reads the few files it needs itself.
 /// Every root is injected so tests run against a fake tree.
 /// </summary>
-public sealed class CgroupStatsFiles(string cgroupRoot = "/sys/fs/cgroup", string procRoot = "/proc")
+public sealed class CgroupStatsFiles(string cgroupRoot = "/sys/fs/cgroup", string procRoot = "/proc") : IDisposable
 {
     /// <summary>USER_HZ: /proc/stat and cpuacct.stat count 1/100 s on every Linux ABI.</summary>
     private const ulong NanosPerTick = 10_000_000;
+
+    private readonly Lock _lock = new();
+
+    // The control files of each sampled container stay open and are re-read with pread at offset 0 (cgroup and
+    // /proc/PID/net/dev are seq_files: a read at 0 regenerates them), so a round costs one syscall per file instead
+    // of open/fstat/read/close. Keyed by cgroup path and pid: a restarted container (new pid) gets fresh handles.
+    private readonly Dictionary<string, Dictionary<string, SafeFileHandle?>> _handles = new(StringComparer.Ordinal);
+    private Dictionary<string, SafeFileHandle?>? _current;
+    private SafeFileHandle? _procStatHandle;
+    private byte[] _buffer = new byte[16 * 1024];
+    private bool? _isV2;
 
     private DateTimeOffset _procStatTime = DateTimeOffset.MinValue;
     private (ulong SystemNanos, int Cpus) _procStat;
@@ -58,24 +70,84 @@ public sealed class CgroupStatsFiles(string cgroupRoot = "/sys/fs/cgroup", strin
     /// <summary>Reads the cgroup at <paramref name="cgroupPath"/> (the spec's cgroupsPath) and the netns of <paramref name="pid"/> (0: no network).</summary>
     public RawSample Read(string cgroupPath, int pid, DateTimeOffset now)
     {
-        var rel = cgroupPath.TrimStart('/');
-
-        // One /proc/stat read per sampling round, however many containers it covers.
-        if (_procStatTime != now)
+        lock (_lock)
         {
-            _procStat = ReadProcStat();
-            _procStatTime = now;
+            var rel = cgroupPath.TrimStart('/');
+            var key = HandleKey(cgroupPath, pid);
+            if (!_handles.TryGetValue(key, out _current))
+            {
+                _current = new Dictionary<string, SafeFileHandle?>(StringComparer.Ordinal);
+                _handles[key] = _current;
+            }
+
+            // One /proc/stat read per sampling round, however many containers it covers.
+            if (_procStatTime != now)
+            {
+                _procStat = ReadProcStat();
+                _procStatTime = now;
+            }
+
+            var (system, cpus) = _procStat;
+            _isV2 ??= IsV2;
+            var sample = _isV2.Value ? ReadV2(Path.Combine(cgroupRoot, rel)) : ReadV1(rel);
+            return sample with
+            {
+                Time = now,
+                SystemNanos = system,
+                OnlineCpus = sample.PerCpuNanos is { Count: > 0 } per ? per.Count : cpus,
+                Networks = pid > 0 ? ReadNetDev(Path.Combine(procRoot, pid.ToString(CultureInfo.InvariantCulture), "net", "dev")) : [],
+            };
         }
+    }
 
-        var (system, cpus) = _procStat;
-        var sample = IsV2 ? ReadV2(Path.Combine(cgroupRoot, rel)) : ReadV1(rel);
-        return sample with
+    /// <summary>Closes the files of every container not in <paramref name="active"/> (cgroup path and pid, as passed to <see cref="Read"/>).</summary>
+    public void Retain(IEnumerable<(string CgroupPath, int Pid)> active)
+    {
+        lock (_lock)
         {
-            Time = now,
-            SystemNanos = system,
-            OnlineCpus = sample.PerCpuNanos is { Count: > 0 } per ? per.Count : cpus,
-            Networks = pid > 0 ? ReadNetDev(Path.Combine(procRoot, pid.ToString(CultureInfo.InvariantCulture), "net", "dev")) : [],
-        };
+            var keep = active.Select(a => HandleKey(a.CgroupPath, a.Pid)).ToHashSet(StringComparer.Ordinal);
+            foreach (var key in _handles.Keys.Where(k => !keep.Contains(k)).ToList())
+            {
+                Close(_handles[key]);
+                _handles.Remove(key);
+            }
+        }
+    }
+
+    public int OpenContainerCount
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _handles.Count;
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            foreach (var files in _handles.Values)
+            {
+                Close(files);
+            }
+
+            _handles.Clear();
+            _procStatHandle?.Dispose();
+            _procStatHandle = null;
+        }
+    }
+
+    private static string HandleKey(string cgroupPath, int pid) => cgroupPath + "\0" + pid.ToString(CultureInfo.InvariantCulture);
+
+    private static void Close(Dictionary<string, SafeFileHandle?> files)
+    {
+        foreach (var handle in files.Values)
+        {
+            handle?.Dispose();
+        }
     }
 
     private RawSample ReadV1(string rel)
@@ -112,7 +184,7 @@ public sealed class CgroupStatsFiles(string cgroupRoot = "/sys/fs/cgroup", strin
         };
     }
 
-    private static RawSample ReadV2(string dir)
+    private RawSample ReadV2(string dir)
     {
         var cpuStat = KeyValues(Read(Path.Combine(dir, "cpu.stat")));
         var memoryStat = KeyValues(Read(Path.Combine(dir, "memory.stat")));
@@ -144,7 +216,12 @@ public sealed class CgroupStatsFiles(string cgroupRoot = "/sys/fs/cgroup", strin
     /// <summary>Host CPU time from the first line of /proc/stat (user … steal, in ticks) and the number of CPUs.</summary>
     public (ulong SystemNanos, int Cpus) ReadProcStat()
     {
-        var text = Read(Path.Combine(procRoot, "stat"));
+        string? text;
+        lock (_lock)
+        {
+            text = ReadKept(ref _procStatHandle, Path.Combine(procRoot, "stat"));
+        }
+
         if (text is null)
         {
             return (0, Environment.ProcessorCount);
@@ -196,7 +273,7 @@ public sealed class CgroupStatsFiles(string cgroupRoot = "/sys/fs/cgroup", strin
         return result;
     }
 
-    private static IReadOnlyList<NetInterface> ReadNetDev(string path) => Read(path) is { } text ? ParseNetDev(text) : [];
+    private IReadOnlyList<NetInterface> ReadNetDev(string path) => Read(path) is { } text ? ParseNetDev(text) : [];
 
     /// <summary>v1 blkio lines "MAJ:MIN Op value" (Read, Write, Sync, Async, Discard, Total) and a final "Total N".</summary>
     public static (IReadOnlyList<BlockEntry> Entries, ulong Read, ulong Write) ParseBlkioV1(string? text)
@@ -267,7 +344,73 @@ public sealed class CgroupStatsFiles(string cgroupRoot = "/sys/fs/cgroup", strin
 
     private static ulong ParseU(string s) => ulong.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : 0;
 
-    private static string? Read(string path)
+    /// <summary>A control file of the container being read: through its kept handle; null when the file does not exist.</summary>
+    private string? Read(string path)
+    {
+        if (_current is null)
+        {
+            return ReadOnce(path);
+        }
+
+        if (_current.TryGetValue(path, out var handle) && handle is null)
+        {
+            return null;
+        }
+
+        var text = ReadKept(ref handle, path);
+        _current[path] = handle;
+        return text;
+    }
+
+    /// <summary>pread at 0 on <paramref name="handle"/>, opening it first when null; a failed read closes it and tries one fresh open.</summary>
+    private string? ReadKept(ref SafeFileHandle? handle, string path)
+    {
+        for (var attempt = 0; attempt < 2; attempt++)
+        {
+            if (handle is null)
+            {
+                try
+                {
+                    handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    return null;
+                }
+            }
+
+            try
+            {
+                var length = 0;
+                while (true)
+                {
+                    var n = RandomAccess.Read(handle, _buffer.AsSpan(length), length);
+                    if (n == 0)
+                    {
+                        break;
+                    }
+
+                    length += n;
+                    if (length == _buffer.Length)
+                    {
+                        Array.Resize(ref _buffer, _buffer.Length * 2);
+                    }
+                }
+
+                return System.Text.Encoding.ASCII.GetString(_buffer, 0, length);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // The cgroup or process went away under the handle (ENODEV, ESRCH): reopen by path once.
+                handle.Dispose();
+                handle = null;
+            }
+        }
+
+        return null;
+    }
+
+    private static string? ReadOnce(string path)
     {
         try
         {

@@ -87,15 +87,15 @@ public sealed class StatsSampler : BackgroundService
     {
         var started = _time.GetTimestamp();
         var now = _time.GetUtcNow();
-        var running = (await _store.ListContainersAsync(cancellationToken)).Where(c => c.State.Status is ContainerPhase.Running or ContainerPhase.Paused).ToList();
+        var running = await _store.ListActiveAsync(cancellationToken);
         var finished = new List<StatsSample>();
-        foreach (var c in running)
+        foreach (var (id, pid) in running)
         {
-            var sample = _files.Read(CgroupPath(_options.CgroupParent, c.Id), c.State.Pid, now);
-            var state = _latest.GetOrAdd(c.Id, _ => new ContainerStats());
+            var sample = _files.Read(CgroupPath(_options.CgroupParent, id), pid, now);
+            var state = _latest.GetOrAdd(id, _ => new ContainerStats());
             foreach (var bucket in state.Buckets)
             {
-                if (bucket.Add(c.Id, state.Latest, sample) is { } done)
+                if (bucket.Add(id, state.Latest, sample) is { } done)
                 {
                     finished.Add(done);
                 }
@@ -105,11 +105,16 @@ public sealed class StatsSampler : BackgroundService
             state.Latest = sample;
         }
 
-        foreach (var id in _latest.Keys.Except(running.Select(c => c.Id)).ToList())
+        _files.Retain(running.Select(c => (CgroupPath(_options.CgroupParent, c.Id), c.Pid)));
+        if (_latest.Count > running.Count)
         {
-            if (_latest.TryRemove(id, out var gone))
+            var active = running.Select(c => c.Id).ToHashSet(StringComparer.Ordinal);
+            foreach (var id in _latest.Keys.Where(k => !active.Contains(k)).ToList())
             {
-                finished.AddRange(gone.Buckets.Select(b => b.Flush(id)).OfType<StatsSample>());
+                if (_latest.TryRemove(id, out var gone))
+                {
+                    finished.AddRange(gone.Buckets.Select(b => b.Flush(id)).OfType<StatsSample>());
+                }
             }
         }
 
@@ -136,6 +141,12 @@ public sealed class StatsSampler : BackgroundService
         }
 
         LastTickDuration = _time.GetElapsedTime(started);
+    }
+
+    public override void Dispose()
+    {
+        _files.Dispose();
+        base.Dispose();
     }
 
     private static ulong ReadHostMemory()

@@ -95,7 +95,8 @@ public sealed class EngineDbContext(DbContextOptions<EngineDbContext> options) :
 /// <summary>
 /// Per-connection pragmas: <c>synchronous=FULL</c> so an acknowledged change survives a power cut,
 /// and a busy timeout instead of surfacing SQLITE_BUSY (security.md E5; podman sqlite_state.go).
-/// The rollback journal (SQLite's default) is kept: podman left WAL over "database is locked" flakes.
+/// The database runs in WAL mode (set once at start: <see cref="SqliteContainerStore.InitializeAsync"/>); podman's
+/// "database is locked" flakes with WAL came from connections without a busy timeout, which every one here has.
 /// </summary>
 internal sealed class SqlitePragmas : DbConnectionInterceptor
 {

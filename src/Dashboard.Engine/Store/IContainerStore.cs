@@ -19,6 +19,12 @@ public interface IContainerStore
 
     Task<IReadOnlyList<ContainerRecord>> ListContainersAsync(CancellationToken cancellationToken = default);
 
+    /// <summary>Id and init pid of every running or paused container.</summary>
+    Task<IReadOnlyList<(string Id, int Pid)>> ListActiveAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>True when a container has exactly this name.</summary>
+    Task<bool> ContainerNameExistsAsync(string name, CancellationToken cancellationToken = default);
+
     /// <summary>Replaces the mutable state of a container; NotFound when it is gone.</summary>
     Task SaveStateAsync(string id, ContainerRuntimeState state, CancellationToken cancellationToken = default);
 
