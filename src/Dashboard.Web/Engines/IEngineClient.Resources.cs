@@ -32,6 +32,12 @@ public partial interface IEngineClient
 
     /// <summary>An online copy of the engine's own database (our engine's <c>POST /dashboard/backup</c>); NotFound for engines without one.</summary>
     Task<EngineBackup> BackupAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Sends an engine database backup to our engine's <c>POST /dashboard/restore</c>: it is checked (a newer schema is
+    /// refused), then the engine restarts itself with it while containers keep running. Returns the backup's schema.
+    /// </summary>
+    Task<string> RestoreAsync(Stream database, CancellationToken cancellationToken);
 }
 
 public sealed record EngineInfo(

@@ -91,6 +91,21 @@ public sealed class BackupService(
         }
     }
 
+    /// <summary>Far above any real engine database (stats history included); stops an upload from filling the engine's disk.</summary>
+    public const long MaxEngineRestoreBytes = 1L << 30;
+
+    /// <summary>
+    /// Sends <paramref name="upload"/> to engine <paramref name="engine"/> as its new database: the engine checks it (a
+    /// newer schema is refused with a message that says so), then restarts itself with it, containers running on.
+    /// </summary>
+    public async Task<string> RestoreEngineAsync(ClaimsPrincipal user, string engine, Stream upload, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(upload);
+        var target = $"engine {engine} database";
+        var access = await authorizer.EnsureAsync(user, DashboardAction.Restore, target, cancellationToken);
+        return await AuditedAsync(access, DashboardAction.Restore, target, () => engines.Get(engine).RestoreAsync(upload, cancellationToken));
+    }
+
     private async Task<T> AuditedAsync<T>(UserAccess access, DashboardAction action, string target, Func<Task<T>> run)
     {
         try

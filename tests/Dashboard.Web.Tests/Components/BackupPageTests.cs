@@ -1,5 +1,6 @@
 using Bunit;
 using Dashboard.Web.Components.Pages;
+using Dashboard.Web.Engines;
 using Dashboard.Web.Hosting;
 using Dashboard.Web.Identity;
 using Dashboard.Web.Model;
@@ -122,6 +123,51 @@ public sealed class BackupPageTests : DashboardTestContext
         using var check = Services.CreateScope();
         Assert.False(check.ServiceProvider.GetRequiredService<WebDbContext>().Users.Any(u => u.UserName == "added-after-backup"));
         Assert.Empty(Directory.GetFiles(_dataDir, ".restore-*"));
+    }
+
+    [Fact]
+    public void RestoreEngine_Accepted_SendsTheFileToTheSelectedEngineAndAudits()
+    {
+        Access.Roles = [Roles.Admin];
+        var cut = Render<Backup>();
+        cut.WaitForAssertion(() => cut.Find("[data-testid=restore-engine-file]"), Wait);
+
+        var input = cut.FindComponents<Microsoft.AspNetCore.Components.Forms.InputFile>()[1].Instance;
+        cut.InvokeAsync(() => input.OnChange.InvokeAsync(new Microsoft.AspNetCore.Components.Forms.InputFileChangeEventArgs([new UploadedFile("engine.db", [1, 2, 3, 4])])));
+
+        cut.WaitForAssertion(() => Assert.Contains("Engine local accepted the backup (schema 20261130000000_Fake)", cut.Find("[data-testid=restore-engine-done]").TextContent, StringComparison.Ordinal), Wait);
+        Assert.Equal([1, 2, 3, 4], Engine.RestoredBytes);
+        Assert.Contains(Audit.Recent(10), e => e.Action == "Restore" && e.Target == "engine local database" && e.Outcome == AuditOutcome.Succeeded);
+    }
+
+    [Fact]
+    public void RestoreEngine_Refused_ShowsTheEnginesMessage()
+    {
+        Access.Roles = [Roles.Admin];
+        Engine.FailRestoreWith = new EngineException(EngineErrorKind.InvalidRequest, "restore of engine local: uploaded backup: its schema 99991231000000_Future is newer than this engine knows");
+        var cut = Render<Backup>();
+        cut.WaitForAssertion(() => cut.Find("[data-testid=restore-engine-file]"), Wait);
+
+        var input = cut.FindComponents<Microsoft.AspNetCore.Components.Forms.InputFile>()[1].Instance;
+        cut.InvokeAsync(() => input.OnChange.InvokeAsync(new Microsoft.AspNetCore.Components.Forms.InputFileChangeEventArgs([new UploadedFile("engine.db", [1])])));
+
+        cut.WaitForAssertion(() => Assert.Contains("is newer than this engine knows", cut.Find("[data-testid=restore-engine-error]").TextContent, StringComparison.Ordinal), Wait);
+        Assert.Empty(cut.FindAll("[data-testid=restore-engine-done]"));
+        Assert.Contains(Audit.Recent(10), e => e.Action == "Restore" && e.Target == "engine local database" && e.Outcome == AuditOutcome.Failed);
+    }
+
+    /// <summary>A browser file as InputFile hands it over (bUnit's UploadFiles drives only the first InputFile of a page).</summary>
+    private sealed class UploadedFile(string name, byte[] content) : Microsoft.AspNetCore.Components.Forms.IBrowserFile
+    {
+        public string Name => name;
+
+        public DateTimeOffset LastModified => DateTimeOffset.UnixEpoch;
+
+        public long Size => content.Length;
+
+        public string ContentType => "application/vnd.sqlite3";
+
+        public Stream OpenReadStream(long maxAllowedSize = 512000, CancellationToken cancellationToken = default) => new MemoryStream(content);
     }
 
     private string CopyOfLiveDatabase(string name)

@@ -91,5 +91,23 @@ public sealed partial class FakeEngineClient
             ? Task.FromResult(new EngineBackup(new MemoryStream(bytes), "20261130000000_Fake"))
             : Task.FromException<EngineBackup>(new EngineException(EngineErrorKind.NotFound, "backup of engine local: this engine has no backup API"));
 
+    /// <summary>What <see cref="RestoreAsync"/> received; set <see cref="FailRestoreWith"/> to have it refused.</summary>
+    public byte[]? RestoredBytes { get; private set; }
+
+    public Exception? FailRestoreWith { get; set; }
+
+    public async Task<string> RestoreAsync(Stream database, CancellationToken cancellationToken)
+    {
+        if (FailRestoreWith is { } e)
+        {
+            throw e;
+        }
+
+        using var copy = new MemoryStream();
+        await database.CopyToAsync(copy, cancellationToken);
+        RestoredBytes = copy.ToArray();
+        return "20261130000000_Fake";
+    }
+
     public static byte[] Text(string s) => Encoding.UTF8.GetBytes(s);
 }

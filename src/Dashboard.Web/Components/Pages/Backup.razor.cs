@@ -15,6 +15,9 @@ public partial class Backup : IDisposable
     private bool _restoring;
     private string? _restoreError;
     private BackupService.RestoreOutcome? _restored;
+    private string? _restoreEngine;
+    private string? _engineRestoreError;
+    private (string Engine, string Schema)? _engineRestored;
 
     [Inject]
     private IEngineRegistry Engines { get; set; } = default!;
@@ -39,6 +42,33 @@ public partial class Backup : IDisposable
     {
         var state = await AuthenticationState;
         _access = await AccessSource.GetAsync(state.User, _cts.Token);
+        _restoreEngine = Engines.Names.Count > 0 ? Engines.Names[0] : null;
+    }
+
+    private async Task RestoreEngineAsync(InputFileChangeEventArgs e)
+    {
+        if (_restoreEngine is not { } engine)
+        {
+            return;
+        }
+
+        _restoring = true;
+        _engineRestoreError = null;
+        _engineRestored = null;
+        try
+        {
+            var state = await AuthenticationState;
+            await using var upload = e.File.OpenReadStream(BackupService.MaxEngineRestoreBytes, _cts.Token);
+            _engineRestored = (engine, await Backups.RestoreEngineAsync(state.User, engine, upload, _cts.Token));
+        }
+        catch (Exception ex) when (ex is EngineException or DashboardForbiddenException or IOException)
+        {
+            _engineRestoreError = ex.Message;
+        }
+        finally
+        {
+            _restoring = false;
+        }
     }
 
     private async Task RestoreAsync(InputFileChangeEventArgs e)
