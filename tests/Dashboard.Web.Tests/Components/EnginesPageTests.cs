@@ -1,3 +1,4 @@
+using Dashboard.Testing;
 using Bunit;
 using Dashboard.Web.Components.Pages;
 using Dashboard.Web.Engines;

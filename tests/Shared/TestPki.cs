@@ -2,7 +2,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
-namespace Dashboard.Web.Tests.Engines;
+namespace Dashboard.Testing;
 
 /// <summary>A throw-away CA with server and client certificates, written as PEM files the way Docker's TLS guide lays them out.</summary>
 public sealed class TestPki : IDisposable
