@@ -21,7 +21,8 @@ public sealed class PendingRestore
 
     /// <summary>
     /// After the host stopped: replaces the database with the pending upload (keeping engine.db.pre-restore) and
-    /// re-executes the engine; returns only when nothing is pending. Exceptions leave the old database in place.
+    /// re-executes the engine; returns only when nothing is pending. A failed swap leaves the old database in place
+    /// and the engine restarts on it.
     /// </summary>
     public void ApplyAndReexecute(EngineOptions options, TextWriter log)
     {
@@ -38,6 +39,11 @@ public sealed class PendingRestore
         {
             var result = BackupCommand.Restore(file, options.DatabasePath, BackupCommand.KnownMigrations(), () => null);
             log.WriteLine($"dashboard-engine: restored {options.DatabasePath} (schema {result.Schema}); the previous database is {result.PreviousCopy ?? "(none)"}; restarting");
+        }
+        catch (Exception e) when (e is EngineException or IOException or SqliteException)
+        {
+            // The upload passed its checks, so this is the disk or the file system; the engine must come back either way.
+            log.WriteLine($"dashboard-engine: restore of {options.DatabasePath} failed, restarting with the current database: {e.Message}");
         }
         finally
         {
