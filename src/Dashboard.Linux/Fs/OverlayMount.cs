@@ -61,12 +61,22 @@ public static class OverlayMount
         }
     }
 
-    /// <summary>Unmounts; with detach the mount is removed lazily once unused (MNT_DETACH).</summary>
+    /// <summary>
+    /// Unmounts; with detach the mount is removed lazily once unused (MNT_DETACH). Without detach, EBUSY is retried
+    /// for up to a second: a child that another thread of this process is forking holds copies of every fd
+    /// (close-on-exec ones too) until it execs, which keeps a mount this thread has just stopped using busy.
+    /// </summary>
     public static void Unmount(string target, bool detach = false)
     {
-        if (FsNative.umount2(target, detach ? MNT_DETACH : 0) != 0)
+        for (var attempt = 0; FsNative.umount2(target, detach ? MNT_DETACH : 0) != 0; attempt++)
         {
-            throw SyscallException.FromLastError("umount2", target);
+            var error = SyscallException.FromLastError("umount2", target);
+            if (detach || error.Errno != Errno.EBUSY || attempt == 100)
+            {
+                throw error;
+            }
+
+            Thread.Sleep(10);
         }
     }
 
