@@ -258,12 +258,13 @@ public sealed partial class InstallSandbox : IAsyncDisposable
     /// <summary>The services' log files (under systemd: the units' status), for failure messages.</summary>
     public string Logs()
     {
-        var text = new StringBuilder();
         if (UnderSystemd)
         {
             var status = Systemctl("status", "--no-pager", "dashboard-engine.service", "dashboard-web.service");
             return "--- systemctl status\n" + status.Output;
         }
+
+        var text = new StringBuilder();
 
         foreach (var name in new[] { "engine", "web" })
         {

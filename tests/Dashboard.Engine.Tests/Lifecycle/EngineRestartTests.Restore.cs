@@ -1,6 +1,7 @@
 using System.Net;
 using Dashboard.Engine.Api;
 using Dashboard.Engine.Tests.Fakes;
+using Dashboard.Linux.Native;
 using Docker.DotNet.Models;
 using Microsoft.Data.Sqlite;
 
@@ -40,7 +41,7 @@ public sealed partial class EngineRestartTests
             await AssertRefusedAsync(http, WithFutureMigration(root, backup), "is newer than this engine knows");
             Assert.Empty(Directory.GetFiles(Path.Combine(root, "data"), ".restore-*"));
 
-            var startTime = StartTime(engine.Pid);
+            var startTime = ProcFs.StartTime(engine.Pid);
             using (var response = await http.PostAsync(BackupEndpoints.RestorePath, new ByteArrayContent(backup), Ct))
             {
                 var body = await response.Content.ReadAsStringAsync(Ct);
@@ -65,7 +66,7 @@ public sealed partial class EngineRestartTests
                 TimeSpan.FromSeconds(60),
                 "the restarted engine without the later container");
 
-            Assert.Equal(startTime, StartTime(engine.Pid));
+            Assert.Equal(startTime, ProcFs.StartTime(engine.Pid));
             Assert.False(Directory.Exists($"/proc/{laterPid}") && !File.ReadAllText($"/proc/{laterPid}/stat").Contains(") Z ", StringComparison.Ordinal), "the later container's process is gone");
             var inspect = await engine.Client.Containers.InspectContainerAsync(kept, Ct);
             Assert.True(inspect.State!.Running, $"kept is {inspect.State.Status}");
@@ -101,11 +102,5 @@ public sealed partial class EngineRestartTests
         }
 
         return File.ReadAllBytes(path);
-    }
-
-    private static string StartTime(int pid)
-    {
-        var stat = File.ReadAllText($"/proc/{pid}/stat");
-        return stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[19];
     }
 }
