@@ -33,6 +33,9 @@ public sealed record ContainerSummary(
     IReadOnlyDictionary<string, string> Labels)
 {
     public string ShortId => Id.Length > 12 ? Id[..12] : Id;
+
+    /// <summary>The engine the container lives on, set by lists that span engines (an engine client leaves it empty).</summary>
+    public string Engine { get; init; } = "";
 }
 
 public sealed record ContainerDetails(

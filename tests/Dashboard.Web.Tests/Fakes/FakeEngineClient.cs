@@ -66,8 +66,16 @@ public sealed partial class FakeEngineClient : IEngineClient
 
     public ChannelWriter<IReadOnlyList<LogLine>> LogWriter(string id) => LogChannel(id).Writer;
 
+    /// <summary>When set, listing containers fails with it (an unreachable engine).</summary>
+    public Exception? FailListWith { get; set; }
+
     public Task<IReadOnlyList<ContainerSummary>> ListContainersAsync(IReadOnlyCollection<string>? ids, CancellationToken cancellationToken)
     {
+        if (FailListWith is { } e)
+        {
+            return Task.FromException<IReadOnlyList<ContainerSummary>>(e);
+        }
+
         IReadOnlyList<ContainerSummary> list = _containers.Values
             .Where(c => ids is null || ids.Contains(c.Id))
             .ToList();

@@ -8,8 +8,11 @@ public sealed class FakeUserAccessSource(params string[] roles) : IUserAccessSou
 {
     public string[] Roles { get; set; } = roles;
 
+    /// <summary>Per-engine roles (engine to role or <c>None</c>), as the Users page stores them.</summary>
+    public Dictionary<string, string> EngineRoles { get; set; } = new(StringComparer.Ordinal);
+
     public Task<UserAccess> GetAsync(ClaimsPrincipal user, CancellationToken cancellationToken) =>
         Task.FromResult(user.Identity?.IsAuthenticated == true
-            ? new UserAccess("user-1", user.Identity.Name, new HashSet<string>(Roles, StringComparer.Ordinal))
+            ? new UserAccess("user-1", user.Identity.Name, new HashSet<string>(Roles, StringComparer.Ordinal)) { EngineRoles = new Dictionary<string, string>(EngineRoles, StringComparer.Ordinal) }
             : UserAccess.None);
 }

@@ -88,12 +88,12 @@ public partial class Containers : IAsyncDisposable
 
     private bool IsBusy(string id) => _busy.Contains(id);
 
-    private string DetailHref(ContainerSummary c) => $"/containers/{Uri.EscapeDataString(ViewModel.Engine)}/{Uri.EscapeDataString(c.Id)}";
+    private static string DetailHref(ContainerSummary c) => $"/containers/{Uri.EscapeDataString(c.Engine)}/{Uri.EscapeDataString(c.Id)}";
 
     private async Task RunAsync(ContainerSummary container, ContainerAction action)
     {
         // A second dispatch while the first is running is dropped (security.md D11 "multiple dispatches").
-        if (!_busy.Add(container.Id))
+        if (!_busy.Add(BusyKey(container)))
         {
             return;
         }
@@ -101,7 +101,7 @@ public partial class Containers : IAsyncDisposable
         try
         {
             var state = await AuthenticationState;
-            await ViewModel.RunAsync(state.User, container.Id, action, _cts.Token);
+            await ViewModel.RunAsync(state.User, container, action, _cts.Token);
             Snackbar.Add($"{action.ToString().ToLowerInvariant()} {container.Name}: done", Severity.Success);
         }
         catch (Exception e) when (e is EngineException or DashboardForbiddenException)
@@ -110,7 +110,7 @@ public partial class Containers : IAsyncDisposable
         }
         finally
         {
-            _busy.Remove(container.Id);
+            _busy.Remove(BusyKey(container));
         }
     }
 }
