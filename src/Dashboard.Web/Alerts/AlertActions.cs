@@ -6,24 +6,29 @@ namespace Dashboard.Web.Alerts;
 /// <summary>What the bell and the Alerts page may do, each call authorized (Viewer reads and marks read; Admin edits) and changes audited.</summary>
 public sealed class AlertActions(IAlertStore store, AlertService service, WebhookSender webhook, ActionAuthorizer authorizer, IAuditLog audit)
 {
+    /// <summary>The newest notifications, read or unread for this user.</summary>
     public async Task<IReadOnlyList<AlertNotification>> RecentAsync(ClaimsPrincipal user, int count, CancellationToken cancellationToken)
     {
-        await authorizer.EnsureAsync(user, DashboardAction.ViewAlerts, "alerts", cancellationToken);
-        return await store.RecentAsync(Math.Clamp(count, 1, 1000), cancellationToken);
+        var access = await authorizer.EnsureAsync(user, DashboardAction.ViewAlerts, "alerts", cancellationToken);
+        return await store.RecentAsync(UserIdOf(access), Math.Clamp(count, 1, 1000), cancellationToken);
     }
 
     public async Task<int> UnreadCountAsync(ClaimsPrincipal user, CancellationToken cancellationToken)
     {
-        await authorizer.EnsureAsync(user, DashboardAction.ViewAlerts, "alerts", cancellationToken);
-        return await store.UnreadCountAsync(cancellationToken);
+        var access = await authorizer.EnsureAsync(user, DashboardAction.ViewAlerts, "alerts", cancellationToken);
+        return await store.UnreadCountAsync(UserIdOf(access), cancellationToken);
     }
 
+    /// <summary>Marks one notification (or all) read for this user only; every open bell re-reads its own count.</summary>
     public async Task MarkReadAsync(ClaimsPrincipal user, long? id, CancellationToken cancellationToken)
     {
-        await authorizer.EnsureAsync(user, DashboardAction.ViewAlerts, "alerts", cancellationToken);
-        await store.MarkReadAsync(id, cancellationToken);
+        var access = await authorizer.EnsureAsync(user, DashboardAction.ViewAlerts, "alerts", cancellationToken);
+        await store.MarkReadAsync(UserIdOf(access), id, cancellationToken);
         await service.NotifyAsync();
     }
+
+    private static string UserIdOf(UserAccess access) =>
+        access.UserId ?? throw new DashboardForbiddenException("alerts: permission denied");
 
     public async Task<IReadOnlyList<AlertRule>> RulesAsync(ClaimsPrincipal user, CancellationToken cancellationToken)
     {

@@ -70,7 +70,7 @@ public sealed class AlertRule
     };
 }
 
-/// <summary>One fired alert, shown under the bell until marked read.</summary>
+/// <summary>One fired alert, shown under each user's bell until that user marks it read.</summary>
 public sealed class AlertNotification
 {
     public long Id { get; set; }
@@ -92,6 +92,7 @@ public sealed class AlertNotification
 
     public DateTime TimeUtc { get; set; }
 
+    /// <summary>Whether the user the notification was read for has read it; not a column (read state is per user, <see cref="AlertReadState"/>).</summary>
     public bool Read { get; set; }
 }
 
@@ -129,7 +130,7 @@ internal sealed class AlertNotificationConfiguration : IEntityTypeConfiguration<
         builder.Property(n => n.ContainerName).HasMaxLength(256);
         builder.Property(n => n.Message).HasMaxLength(1000);
         builder.HasIndex(n => n.TimeUtc);
-        builder.HasIndex(n => n.Read);
+        builder.Ignore(n => n.Read);
     }
 }
 

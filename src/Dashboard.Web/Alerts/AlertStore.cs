@@ -15,13 +15,14 @@ public interface IAlertStore
 
     Task<AlertNotification> AddNotificationAsync(AlertNotification notification, CancellationToken cancellationToken);
 
-    /// <summary>Newest first.</summary>
-    Task<IReadOnlyList<AlertNotification>> RecentAsync(int count, CancellationToken cancellationToken);
+    /// <summary>Newest first, each with <see cref="AlertNotification.Read"/> as <paramref name="userId"/> left it.</summary>
+    Task<IReadOnlyList<AlertNotification>> RecentAsync(string userId, int count, CancellationToken cancellationToken);
 
-    Task<int> UnreadCountAsync(CancellationToken cancellationToken);
+    /// <summary>How many notifications <paramref name="userId"/> has not read.</summary>
+    Task<int> UnreadCountAsync(string userId, CancellationToken cancellationToken);
 
-    /// <summary>Marks one notification read, or all of them when <paramref name="id"/> is null.</summary>
-    Task MarkReadAsync(long? id, CancellationToken cancellationToken);
+    /// <summary>Marks one notification read for <paramref name="userId"/>, or all of them when <paramref name="id"/> is null; other users are unaffected.</summary>
+    Task MarkReadAsync(string userId, long? id, CancellationToken cancellationToken);
 
     Task<string?> GetWebhookUrlAsync(CancellationToken cancellationToken);
 
@@ -71,17 +72,71 @@ public sealed class EfAlertStore(IServiceScopeFactory scopes) : IAlertStore
             return notification;
         });
 
-    public Task<IReadOnlyList<AlertNotification>> RecentAsync(int count, CancellationToken cancellationToken) =>
+    public Task<IReadOnlyList<AlertNotification>> RecentAsync(string userId, int count, CancellationToken cancellationToken) =>
         WithDbAsync<IReadOnlyList<AlertNotification>>(async db =>
-            await db.Set<AlertNotification>().AsNoTracking().OrderByDescending(n => n.Id).Take(count).ToListAsync(cancellationToken));
+        {
+            var through = await ReadThroughAsync(db, userId, cancellationToken);
+            var recent = await db.Set<AlertNotification>().AsNoTracking().OrderByDescending(n => n.Id).Take(count).ToListAsync(cancellationToken);
+            var ids = recent.Where(n => n.Id > through).Select(n => n.Id).ToList();
+            var read = (await db.Set<AlertRead>().Where(r => r.UserId == userId && ids.Contains(r.NotificationId)).Select(r => r.NotificationId).ToListAsync(cancellationToken)).ToHashSet();
+            foreach (var n in recent)
+            {
+                n.Read = n.Id <= through || read.Contains(n.Id);
+            }
 
-    public Task<int> UnreadCountAsync(CancellationToken cancellationToken) =>
-        WithDbAsync(db => db.Set<AlertNotification>().CountAsync(n => !n.Read, cancellationToken));
+            return recent;
+        });
 
-    public Task MarkReadAsync(long? id, CancellationToken cancellationToken) =>
-        WithDbAsync(db => db.Set<AlertNotification>()
-            .Where(n => !n.Read && (id == null || n.Id == id))
-            .ExecuteUpdateAsync(s => s.SetProperty(n => n.Read, true), cancellationToken));
+    public Task<int> UnreadCountAsync(string userId, CancellationToken cancellationToken) =>
+        WithDbAsync(async db =>
+        {
+            var through = await ReadThroughAsync(db, userId, cancellationToken);
+            return await db.Set<AlertNotification>()
+                .CountAsync(n => n.Id > through && !db.Set<AlertRead>().Any(r => r.UserId == userId && r.NotificationId == n.Id), cancellationToken);
+        });
+
+    public Task MarkReadAsync(string userId, long? id, CancellationToken cancellationToken) =>
+        WithDbAsync(async db =>
+        {
+            if (id is null)
+            {
+                var newest = await db.Set<AlertNotification>().MaxAsync(n => (long?)n.Id, cancellationToken) ?? 0;
+                var state = await db.Set<AlertReadState>().FirstOrDefaultAsync(s => s.UserId == userId, cancellationToken);
+                if (state is null)
+                {
+                    db.Add(new AlertReadState { UserId = userId, ReadThroughId = newest });
+                }
+                else if (newest > state.ReadThroughId)
+                {
+                    state.ReadThroughId = newest;
+                }
+
+                await db.SaveChangesAsync(cancellationToken);
+                return await db.Set<AlertRead>().Where(r => r.UserId == userId && r.NotificationId <= newest).ExecuteDeleteAsync(cancellationToken);
+            }
+
+            var through = await ReadThroughAsync(db, userId, cancellationToken);
+            if (id <= through ||
+                !await db.Set<AlertNotification>().AnyAsync(n => n.Id == id, cancellationToken) ||
+                await db.Set<AlertRead>().AnyAsync(r => r.UserId == userId && r.NotificationId == id, cancellationToken))
+            {
+                return 0;
+            }
+
+            db.Add(new AlertRead { UserId = userId, NotificationId = id.Value });
+            try
+            {
+                return await db.SaveChangesAsync(cancellationToken);
+            }
+            catch (DbUpdateException)
+            {
+                // Two circuits of the same user marked it at once: the row exists, which is all we wanted.
+                return 0;
+            }
+        });
+
+    private static async Task<long> ReadThroughAsync(WebDbContext db, string userId, CancellationToken cancellationToken) =>
+        await db.Set<AlertReadState>().Where(s => s.UserId == userId).Select(s => (long?)s.ReadThroughId).FirstOrDefaultAsync(cancellationToken) ?? 0;
 
     public Task<string?> GetWebhookUrlAsync(CancellationToken cancellationToken) =>
         WithDbAsync(async db => (await db.Set<AlertSettings>().AsNoTracking().FirstOrDefaultAsync(s => s.Id == AlertSettings.SingletonId, cancellationToken))?.WebhookUrl);

@@ -51,19 +51,95 @@ public sealed class EfAlertStoreTests : IDisposable
     [Fact]
     public async Task Notifications_NewestFirstUnreadCountAndMarkRead()
     {
-        for (var i = 1; i <= 3; i++)
+        await AddUsersAsync("alice");
+        await AddNotificationsAsync(3);
+
+        var recent = await _store.RecentAsync("alice", 2, Ct);
+        Assert.Equal(["m3", "m2"], recent.Select(n => n.Message));
+        Assert.Equal(3, await _store.UnreadCountAsync("alice", Ct));
+
+        await _store.MarkReadAsync("alice", recent[0].Id, Ct);
+        Assert.Equal(2, await _store.UnreadCountAsync("alice", Ct));
+        Assert.Equal([true, false], (await _store.RecentAsync("alice", 2, Ct)).Select(n => n.Read));
+        await _store.MarkReadAsync("alice", null, Ct);
+        Assert.Equal(0, await _store.UnreadCountAsync("alice", Ct));
+        Assert.All(await _store.RecentAsync("alice", 10, Ct), n => Assert.True(n.Read));
+    }
+
+    [Fact]
+    public async Task ReadState_IsPerUser()
+    {
+        await AddUsersAsync("alice", "bob");
+        await AddNotificationsAsync(3);
+        var newest = (await _store.RecentAsync("alice", 1, Ct))[0].Id;
+
+        await _store.MarkReadAsync("alice", null, Ct);
+        await _store.MarkReadAsync("bob", newest, Ct);
+        await _store.MarkReadAsync("bob", newest, Ct);
+
+        Assert.Equal(0, await _store.UnreadCountAsync("alice", Ct));
+        Assert.Equal(2, await _store.UnreadCountAsync("bob", Ct));
+        Assert.Equal([true, false, false], (await _store.RecentAsync("bob", 10, Ct)).Select(n => n.Read));
+    }
+
+    [Fact]
+    public async Task MarkAllRead_LaterAlertsStayUnread_SingleReadsAboveStillCount()
+    {
+        await AddUsersAsync("alice");
+        await AddNotificationsAsync(2);
+        await _store.MarkReadAsync("alice", null, Ct);
+
+        await AddNotificationsAsync(2);
+        var newest = (await _store.RecentAsync("alice", 1, Ct))[0].Id;
+        await _store.MarkReadAsync("alice", newest, Ct);
+
+        Assert.Equal(1, await _store.UnreadCountAsync("alice", Ct));
+        Assert.Equal([true, false, true, true], (await _store.RecentAsync("alice", 10, Ct)).Select(n => n.Read));
+        await _store.MarkReadAsync("alice", null, Ct);
+        Assert.Equal(0, await _store.UnreadCountAsync("alice", Ct));
+        await using var scope = _services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<WebDbContext>();
+        Assert.Equal(0, await db.Set<AlertRead>().CountAsync(Ct));
+        Assert.Equal(newest, (await db.Set<AlertReadState>().SingleAsync(Ct)).ReadThroughId);
+    }
+
+    [Fact]
+    public async Task DeletedUser_ReadStateGoesWithThem()
+    {
+        await AddUsersAsync("alice");
+        await AddNotificationsAsync(2);
+        await _store.MarkReadAsync("alice", (await _store.RecentAsync("alice", 1, Ct))[0].Id, Ct);
+        await _store.MarkReadAsync("alice", null, Ct);
+        await _store.MarkReadAsync("alice", 999, Ct);
+
+        await using var scope = _services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<WebDbContext>();
+        await db.Users.Where(u => u.Id == "alice").ExecuteDeleteAsync(Ct);
+
+        Assert.Equal(0, await db.Set<AlertReadState>().CountAsync(Ct));
+        Assert.Equal(0, await db.Set<AlertRead>().CountAsync(Ct));
+        Assert.Equal(2, await _store.UnreadCountAsync("alice", Ct));
+    }
+
+    private async Task AddUsersAsync(params string[] ids)
+    {
+        await using var scope = _services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<WebDbContext>();
+        foreach (var id in ids)
+        {
+            db.Users.Add(new WebUser { Id = id, UserName = id, NormalizedUserName = id.ToUpperInvariant() });
+        }
+
+        await db.SaveChangesAsync(Ct);
+    }
+
+    private async Task AddNotificationsAsync(int count)
+    {
+        var existing = (await _store.RecentAsync("nobody", 1000, Ct)).Count;
+        for (var i = existing + 1; i <= existing + count; i++)
         {
             await _store.AddNotificationAsync(new AlertNotification { RuleName = "r", Kind = AlertKind.Died, Message = $"m{i}", TimeUtc = DateTime.UtcNow }, Ct);
         }
-
-        var recent = await _store.RecentAsync(2, Ct);
-        Assert.Equal(["m3", "m2"], recent.Select(n => n.Message));
-        Assert.Equal(3, await _store.UnreadCountAsync(Ct));
-
-        await _store.MarkReadAsync(recent[0].Id, Ct);
-        Assert.Equal(2, await _store.UnreadCountAsync(Ct));
-        await _store.MarkReadAsync(null, Ct);
-        Assert.Equal(0, await _store.UnreadCountAsync(Ct));
     }
 
     [Fact]

@@ -48,7 +48,7 @@ public class AlertsPageTests : DashboardTestContext
         cut.Find("[data-testid=alerts-mark-read]").Click();
 
         cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[data-testid=alerts-mark-read]")), Wait);
-        Assert.Equal(0, await AlertStore.UnreadCountAsync(CancellationToken.None));
+        Assert.Equal(0, await AlertStore.UnreadCountAsync(Access.UserId, CancellationToken.None));
     }
 
     [Fact]
@@ -157,7 +157,39 @@ public class NotificationBellTests : DashboardTestContext
         cut.WaitForAssertion(() => cut.Find("[data-testid=alert-mark-all]").Click(), Wait);
 
         cut.WaitForAssertion(() => Assert.Equal("alerts, 0 unread", cut.Find("[data-testid=alert-bell]").GetAttribute("aria-label")), Wait);
-        Assert.Equal(0, await AlertStore.UnreadCountAsync(CancellationToken.None));
+        Assert.Equal(0, await AlertStore.UnreadCountAsync(Access.UserId, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Bell_MarkAllRead_OnlyForThatUser()
+    {
+        await FireAsync("first");
+        await FireAsync("second");
+        var alice = Render<NotificationBell>();
+        alice.WaitForAssertion(() => alice.Find("[data-testid=alert-bell]").Click(), Wait);
+        alice.WaitForAssertion(() => alice.Find("[data-testid=alert-mark-all]").Click(), Wait);
+        alice.WaitForAssertion(() => Assert.Equal("alerts, 0 unread", alice.Find("[data-testid=alert-bell]").GetAttribute("aria-label")), Wait);
+
+        Access.UserId = "user-2";
+        var bob = Render<NotificationBell>();
+
+        bob.WaitForAssertion(() => Assert.Equal("alerts, 2 unread", bob.Find("[data-testid=alert-bell]").GetAttribute("aria-label")), Wait);
+        Assert.Equal(0, await AlertStore.UnreadCountAsync("user-1", CancellationToken.None));
+        bob.Find("[data-testid=alert-bell]").Click();
+        bob.WaitForAssertion(() => Assert.Equal(2, bob.FindAll("[data-testid=alert-mark-read]").Count), Wait);
+    }
+
+    [Fact]
+    public async Task Bell_MarkOneRead_OtherUsersStillUnread()
+    {
+        await FireAsync("only");
+        var cut = Render<NotificationBell>();
+        cut.WaitForAssertion(() => cut.Find("[data-testid=alert-bell]").Click(), Wait);
+
+        cut.WaitForAssertion(() => cut.Find("[data-testid=alert-mark-read]").Click(), Wait);
+
+        cut.WaitForAssertion(() => Assert.Equal("alerts, 0 unread", cut.Find("[data-testid=alert-bell]").GetAttribute("aria-label")), Wait);
+        Assert.Equal(1, await AlertStore.UnreadCountAsync("user-2", CancellationToken.None));
     }
 
     [Fact]

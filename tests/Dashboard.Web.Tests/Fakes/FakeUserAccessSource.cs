@@ -8,11 +8,14 @@ public sealed class FakeUserAccessSource(params string[] roles) : IUserAccessSou
 {
     public string[] Roles { get; set; } = roles;
 
+    /// <summary>The signed-in user's id; tests switch it to act as another user (per-user state such as read alerts).</summary>
+    public string UserId { get; set; } = "user-1";
+
     /// <summary>Per-engine roles (engine to role or <c>None</c>), as the Users page stores them.</summary>
     public Dictionary<string, string> EngineRoles { get; set; } = new(StringComparer.Ordinal);
 
     public Task<UserAccess> GetAsync(ClaimsPrincipal user, CancellationToken cancellationToken) =>
         Task.FromResult(user.Identity?.IsAuthenticated == true
-            ? new UserAccess("user-1", user.Identity.Name, new HashSet<string>(Roles, StringComparer.Ordinal)) { EngineRoles = new Dictionary<string, string>(EngineRoles, StringComparer.Ordinal) }
+            ? new UserAccess(UserId, user.Identity.Name, new HashSet<string>(Roles, StringComparer.Ordinal)) { EngineRoles = new Dictionary<string, string>(EngineRoles, StringComparer.Ordinal) }
             : UserAccess.None);
 }

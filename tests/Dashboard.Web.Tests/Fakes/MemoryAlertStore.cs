@@ -8,6 +8,7 @@ public sealed class MemoryAlertStore : IAlertStore
     private readonly Lock _lock = new();
     private readonly List<AlertRule> _rules = [];
     private readonly List<AlertNotification> _notifications = [];
+    private readonly HashSet<(string UserId, long Id)> _read = [];
     private string? _webhook;
     private int _nextRule = 1;
     private long _nextNotification = 1;
@@ -57,29 +58,29 @@ public sealed class MemoryAlertStore : IAlertStore
         }
     }
 
-    public Task<IReadOnlyList<AlertNotification>> RecentAsync(int count, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<AlertNotification>> RecentAsync(string userId, int count, CancellationToken cancellationToken)
     {
         lock (_lock)
         {
-            return Task.FromResult<IReadOnlyList<AlertNotification>>([.. _notifications.OrderByDescending(n => n.Id).Take(count).Select(Copy)]);
+            return Task.FromResult<IReadOnlyList<AlertNotification>>([.. _notifications.OrderByDescending(n => n.Id).Take(count).Select(n => Copy(n, IsRead(userId, n.Id)))]);
         }
     }
 
-    public Task<int> UnreadCountAsync(CancellationToken cancellationToken)
+    public Task<int> UnreadCountAsync(string userId, CancellationToken cancellationToken)
     {
         lock (_lock)
         {
-            return Task.FromResult(_notifications.Count(n => !n.Read));
+            return Task.FromResult(_notifications.Count(n => !IsRead(userId, n.Id)));
         }
     }
 
-    public Task MarkReadAsync(long? id, CancellationToken cancellationToken)
+    public Task MarkReadAsync(string userId, long? id, CancellationToken cancellationToken)
     {
         lock (_lock)
         {
             foreach (var n in _notifications.Where(n => id is null || n.Id == id))
             {
-                n.Read = true;
+                _read.Add((userId, n.Id));
             }
         }
 
@@ -104,9 +105,11 @@ public sealed class MemoryAlertStore : IAlertStore
         return Task.CompletedTask;
     }
 
-    private static AlertNotification Copy(AlertNotification n) => new()
+    private bool IsRead(string userId, long id) => _read.Contains((userId, id));
+
+    private static AlertNotification Copy(AlertNotification n, bool read) => new()
     {
         Id = n.Id, RuleId = n.RuleId, RuleName = n.RuleName, Kind = n.Kind, Engine = n.Engine, ContainerId = n.ContainerId,
-        ContainerName = n.ContainerName, Message = n.Message, TimeUtc = n.TimeUtc, Read = n.Read,
+        ContainerName = n.ContainerName, Message = n.Message, TimeUtc = n.TimeUtc, Read = read,
     };
 }

@@ -4,6 +4,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Dashboard.Web.Tests.Model;
 
@@ -66,6 +67,54 @@ public sealed class WebMigrationTests
                 await db.Database.MigrateAsync(TestContext.Current.CancellationToken);
                 var tables = await db.Database.SqlQueryRaw<string>("SELECT name AS Value FROM sqlite_master WHERE type = 'table'").ToListAsync(TestContext.Current.CancellationToken);
                 Assert.Superset(new HashSet<string> { "AspNetUsers", "AspNetRoles", "alert_rules", "alert_notifications", "alert_settings" }, tables.ToHashSet());
+            }
+        }
+        finally
+        {
+            SqliteConnection.ClearAllPools();
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public async Task Migrate_GlobalReadFlagToPerUser_KeepsReadForEveryUserAndDownRestoresIt()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var path = Path.Combine(Path.GetTempPath(), "dashboard-web-migrate-" + Guid.NewGuid().ToString("N") + ".db");
+        try
+        {
+            await using (var db = NewContext(path))
+            {
+                var migrator = db.GetService<IMigrator>();
+                await migrator.MigrateAsync("20261130152906_RemoteEngines", ct);
+                foreach (var user in new[] { "alice", "bob" })
+                {
+                    await db.Database.ExecuteSqlRawAsync(
+                        "INSERT INTO AspNetUsers (Id, UserName, EmailConfirmed, PhoneNumberConfirmed, TwoFactorEnabled, LockoutEnabled, AccessFailedCount) VALUES ({0}, {0}, 0, 0, 0, 0, 0)", [user], ct);
+                }
+
+                for (var i = 1; i <= 3; i++)
+                {
+                    await db.Database.ExecuteSqlRawAsync(
+                        "INSERT INTO alert_notifications (RuleName, Kind, Engine, ContainerId, ContainerName, Message, TimeUtc, Read) VALUES ('r', 'Died', 'local', 'c', 'c', {0}, '2026-11-30 10:00:00', {1})",
+                        [$"m{i}", i == 2 ? 1 : 0], ct);
+                }
+
+                await migrator.MigrateAsync(null, ct);
+                Assert.Empty(await db.Database.GetPendingMigrationsAsync(ct));
+                await using var services = new ServiceCollection().AddDbContext<WebDbContext>(o => o.UseSqlite($"Data Source={path};Pooling=False")).BuildServiceProvider();
+                var store = new Dashboard.Web.Alerts.EfAlertStore(services.GetRequiredService<IServiceScopeFactory>());
+                foreach (var user in new[] { "alice", "bob" })
+                {
+                    Assert.Equal([false, true, false], (await store.RecentAsync(user, 10, ct)).Select(n => n.Read));
+                }
+
+                await store.MarkReadAsync("bob", null, ct);
+                Assert.Equal(2, await store.UnreadCountAsync("alice", ct));
+
+                await migrator.MigrateAsync("20261130152906_RemoteEngines", ct);
+                var read = await db.Database.SqlQueryRaw<string>("SELECT Message AS Value FROM alert_notifications WHERE Read = 1 ORDER BY Id").ToListAsync(ct);
+                Assert.Equal(["m1", "m2", "m3"], read);
             }
         }
         finally

@@ -7,492 +7,548 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 #nullable disable
 
-namespace Dashboard.Web.Identity.Migrations;
-
-[DbContext(typeof(WebDbContext))]
-partial class WebDbContextModelSnapshot : ModelSnapshot
+namespace Dashboard.Web.Alerts.Migrations
 {
-    protected override void BuildModel(ModelBuilder modelBuilder)
+    [DbContext(typeof(WebDbContext))]
+    partial class WebDbContextModelSnapshot : ModelSnapshot
     {
+        protected override void BuildModel(ModelBuilder modelBuilder)
+        {
 #pragma warning disable 612, 618
-        modelBuilder.HasAnnotation("ProductVersion", "10.0.15");
+            modelBuilder.HasAnnotation("ProductVersion", "10.0.15");
 
-        modelBuilder.Entity("Dashboard.Web.Alerts.AlertNotification", b =>
-            {
-                b.Property<long>("Id")
-                    .ValueGeneratedOnAdd()
-                    .HasColumnType("INTEGER");
+            modelBuilder.Entity("Dashboard.Web.Alerts.AlertNotification", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
 
-                b.Property<string>("ContainerId")
-                    .IsRequired()
-                    .HasMaxLength(128)
-                    .HasColumnType("TEXT");
+                    b.Property<string>("ContainerId")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
 
-                b.Property<string>("ContainerName")
-                    .IsRequired()
-                    .HasMaxLength(256)
-                    .HasColumnType("TEXT");
+                    b.Property<string>("ContainerName")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
 
-                b.Property<string>("Engine")
-                    .IsRequired()
-                    .HasMaxLength(64)
-                    .HasColumnType("TEXT");
+                    b.Property<string>("Engine")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
 
-                b.Property<string>("Kind")
-                    .IsRequired()
-                    .HasMaxLength(20)
-                    .HasColumnType("TEXT");
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT");
 
-                b.Property<string>("Message")
-                    .IsRequired()
-                    .HasMaxLength(1000)
-                    .HasColumnType("TEXT");
+                    b.Property<string>("Message")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
 
-                b.Property<bool>("Read")
-                    .HasColumnType("INTEGER");
+                    b.Property<int?>("RuleId")
+                        .HasColumnType("INTEGER");
 
-                b.Property<int?>("RuleId")
-                    .HasColumnType("INTEGER");
-
-                b.Property<string>("RuleName")
-                    .IsRequired()
-                    .HasMaxLength(100)
-                    .HasColumnType("TEXT");
-
-                b.Property<DateTime>("TimeUtc")
-                    .HasColumnType("TEXT");
-
-                b.HasKey("Id");
-
-                b.HasIndex("Read");
-
-                b.HasIndex("TimeUtc");
+                    b.Property<string>("RuleName")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
 
-                b.ToTable("alert_notifications", (string)null);
-            });
+                    b.Property<DateTime>("TimeUtc")
+                        .HasColumnType("TEXT");
 
-        modelBuilder.Entity("Dashboard.Web.Alerts.AlertRule", b =>
-            {
-                b.Property<int>("Id")
-                    .ValueGeneratedOnAdd()
-                    .HasColumnType("INTEGER");
-
-                b.Property<string>("ContainerFilter")
-                    .IsRequired()
-                    .HasMaxLength(200)
-                    .HasColumnType("TEXT");
+                    b.HasKey("Id");
 
-                b.Property<bool>("Enabled")
-                    .HasColumnType("INTEGER");
+                    b.HasIndex("TimeUtc");
 
-                b.Property<string>("Engine")
-                    .IsRequired()
-                    .HasMaxLength(64)
-                    .HasColumnType("TEXT");
+                    b.ToTable("alert_notifications", (string)null);
+                });
 
-                b.Property<string>("Kind")
-                    .IsRequired()
-                    .HasMaxLength(20)
-                    .HasColumnType("TEXT");
+            modelBuilder.Entity("Dashboard.Web.Alerts.AlertRead", b =>
+                {
+                    b.Property<string>("UserId")
+                        .HasMaxLength(450)
+                        .HasColumnType("TEXT");
 
-                b.Property<int>("Minutes")
-                    .HasColumnType("INTEGER");
+                    b.Property<long>("NotificationId")
+                        .HasColumnType("INTEGER");
 
-                b.Property<string>("Name")
-                    .IsRequired()
-                    .HasMaxLength(100)
-                    .HasColumnType("TEXT");
+                    b.HasKey("UserId", "NotificationId");
 
-                b.Property<double>("Threshold")
-                    .HasColumnType("REAL");
+                    b.HasIndex("NotificationId");
 
-                b.HasKey("Id");
+                    b.ToTable("alert_reads", (string)null);
+                });
 
-                b.ToTable("alert_rules", (string)null);
-            });
+            modelBuilder.Entity("Dashboard.Web.Alerts.AlertReadState", b =>
+                {
+                    b.Property<string>("UserId")
+                        .HasMaxLength(450)
+                        .HasColumnType("TEXT");
 
-        modelBuilder.Entity("Dashboard.Web.Alerts.AlertSettings", b =>
-            {
-                b.Property<int>("Id")
-                    .HasColumnType("INTEGER");
+                    b.Property<long>("ReadThroughId")
+                        .HasColumnType("INTEGER");
 
-                b.Property<string>("WebhookUrl")
-                    .HasMaxLength(2000)
-                    .HasColumnType("TEXT");
+                    b.HasKey("UserId");
 
-                b.HasKey("Id");
+                    b.ToTable("alert_read_state", (string)null);
+                });
 
-                b.ToTable("alert_settings", (string)null);
-            });
+            modelBuilder.Entity("Dashboard.Web.Alerts.AlertRule", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
 
-        modelBuilder.Entity("Dashboard.Web.Engines.RemoteEngine", b =>
-            {
-                b.Property<int>("Id")
-                    .ValueGeneratedOnAdd()
-                    .HasColumnType("INTEGER");
+                    b.Property<string>("ContainerFilter")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
 
-                b.Property<string>("CaPem")
-                    .IsRequired()
-                    .HasMaxLength(65536)
-                    .HasColumnType("TEXT");
+                    b.Property<bool>("Enabled")
+                        .HasColumnType("INTEGER");
 
-                b.Property<string>("CertPem")
-                    .IsRequired()
-                    .HasMaxLength(65536)
-                    .HasColumnType("TEXT");
+                    b.Property<string>("Engine")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
 
-                b.Property<DateTimeOffset>("CreatedAt")
-                    .HasColumnType("TEXT");
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT");
 
-                b.Property<string>("CreatedBy")
-                    .IsRequired()
-                    .HasMaxLength(256)
-                    .HasColumnType("TEXT");
+                    b.Property<int>("Minutes")
+                        .HasColumnType("INTEGER");
 
-                b.Property<string>("Name")
-                    .IsRequired()
-                    .HasMaxLength(64)
-                    .HasColumnType("TEXT");
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
 
-                b.Property<string>("ProtectedKey")
-                    .IsRequired()
-                    .HasMaxLength(262144)
-                    .HasColumnType("TEXT");
+                    b.Property<double>("Threshold")
+                        .HasColumnType("REAL");
 
-                b.Property<string>("Url")
-                    .IsRequired()
-                    .HasMaxLength(512)
-                    .HasColumnType("TEXT");
+                    b.HasKey("Id");
 
-                b.HasKey("Id");
+                    b.ToTable("alert_rules", (string)null);
+                });
 
-                b.HasIndex("Name")
-                    .IsUnique();
+            modelBuilder.Entity("Dashboard.Web.Alerts.AlertSettings", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("INTEGER");
 
-                b.ToTable("remote_engines", (string)null);
-            });
+                    b.Property<string>("WebhookUrl")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
 
-        modelBuilder.Entity("Dashboard.Web.Identity.ApiToken", b =>
-            {
-                b.Property<string>("Id")
-                    .HasMaxLength(32)
-                    .HasColumnType("TEXT");
+                    b.HasKey("Id");
 
-                b.Property<DateTimeOffset>("CreatedAt")
-                    .HasColumnType("TEXT");
+                    b.ToTable("alert_settings", (string)null);
+                });
 
-                b.Property<DateTimeOffset?>("ExpiresAt")
-                    .HasColumnType("TEXT");
+            modelBuilder.Entity("Dashboard.Web.Engines.RemoteEngine", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
 
-                b.Property<DateTimeOffset?>("LastUsedAt")
-                    .HasColumnType("TEXT");
+                    b.Property<string>("CaPem")
+                        .IsRequired()
+                        .HasMaxLength(65536)
+                        .HasColumnType("TEXT");
 
-                b.Property<string>("Name")
-                    .IsRequired()
-                    .HasMaxLength(100)
-                    .HasColumnType("TEXT");
+                    b.Property<string>("CertPem")
+                        .IsRequired()
+                        .HasMaxLength(65536)
+                        .HasColumnType("TEXT");
 
-                b.Property<string>("SecretHash")
-                    .IsRequired()
-                    .HasMaxLength(64)
-                    .HasColumnType("TEXT");
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("TEXT");
 
-                b.Property<string>("UserId")
-                    .IsRequired()
-                    .HasMaxLength(450)
-                    .HasColumnType("TEXT");
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
 
-                b.HasKey("Id");
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
 
-                b.HasIndex("UserId");
+                    b.Property<string>("ProtectedKey")
+                        .IsRequired()
+                        .HasMaxLength(262144)
+                        .HasColumnType("TEXT");
 
-                b.ToTable("ApiTokens");
-            });
+                    b.Property<string>("Url")
+                        .IsRequired()
+                        .HasMaxLength(512)
+                        .HasColumnType("TEXT");
 
-        modelBuilder.Entity("Dashboard.Web.Identity.EngineRoleAssignment", b =>
-            {
-                b.Property<string>("UserId")
-                    .HasMaxLength(450)
-                    .HasColumnType("TEXT");
+                    b.HasKey("Id");
 
-                b.Property<string>("Engine")
-                    .HasMaxLength(64)
-                    .HasColumnType("TEXT");
+                    b.HasIndex("Name")
+                        .IsUnique();
 
-                b.Property<string>("Role")
-                    .IsRequired()
-                    .HasMaxLength(32)
-                    .HasColumnType("TEXT");
+                    b.ToTable("remote_engines", (string)null);
+                });
 
-                b.HasKey("UserId", "Engine");
+            modelBuilder.Entity("Dashboard.Web.Identity.ApiToken", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
 
-                b.ToTable("EngineRoleAssignments");
-            });
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("TEXT");
 
-        modelBuilder.Entity("Dashboard.Web.Identity.WebUser", b =>
-            {
-                b.Property<string>("Id")
-                    .HasColumnType("TEXT");
+                    b.Property<DateTimeOffset?>("ExpiresAt")
+                        .HasColumnType("TEXT");
 
-                b.Property<int>("AccessFailedCount")
-                    .HasColumnType("INTEGER");
+                    b.Property<DateTimeOffset?>("LastUsedAt")
+                        .HasColumnType("TEXT");
 
-                b.Property<string>("ConcurrencyStamp")
-                    .IsConcurrencyToken()
-                    .HasColumnType("TEXT");
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
 
-                b.Property<string>("Email")
-                    .HasMaxLength(256)
-                    .HasColumnType("TEXT");
+                    b.Property<string>("SecretHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
 
-                b.Property<bool>("EmailConfirmed")
-                    .HasColumnType("INTEGER");
+                    b.Property<string>("UserId")
+                        .IsRequired()
+                        .HasMaxLength(450)
+                        .HasColumnType("TEXT");
 
-                b.Property<bool>("LockoutEnabled")
-                    .HasColumnType("INTEGER");
+                    b.HasKey("Id");
 
-                b.Property<DateTimeOffset?>("LockoutEnd")
-                    .HasColumnType("TEXT");
+                    b.HasIndex("UserId");
 
-                b.Property<string>("NormalizedEmail")
-                    .HasMaxLength(256)
-                    .HasColumnType("TEXT");
+                    b.ToTable("ApiTokens");
+                });
 
-                b.Property<string>("NormalizedUserName")
-                    .HasMaxLength(256)
-                    .HasColumnType("TEXT");
+            modelBuilder.Entity("Dashboard.Web.Identity.EngineRoleAssignment", b =>
+                {
+                    b.Property<string>("UserId")
+                        .HasMaxLength(450)
+                        .HasColumnType("TEXT");
 
-                b.Property<string>("PasswordHash")
-                    .HasColumnType("TEXT");
+                    b.Property<string>("Engine")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
 
-                b.Property<string>("PhoneNumber")
-                    .HasColumnType("TEXT");
+                    b.Property<string>("Role")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
 
-                b.Property<bool>("PhoneNumberConfirmed")
-                    .HasColumnType("INTEGER");
+                    b.HasKey("UserId", "Engine");
 
-                b.Property<string>("SecurityStamp")
-                    .HasColumnType("TEXT");
+                    b.ToTable("EngineRoleAssignments");
+                });
 
-                b.Property<bool>("TwoFactorEnabled")
-                    .HasColumnType("INTEGER");
+            modelBuilder.Entity("Dashboard.Web.Identity.WebUser", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasColumnType("TEXT");
 
-                b.Property<string>("UserName")
-                    .HasMaxLength(256)
-                    .HasColumnType("TEXT");
+                    b.Property<int>("AccessFailedCount")
+                        .HasColumnType("INTEGER");
 
-                b.HasKey("Id");
+                    b.Property<string>("ConcurrencyStamp")
+                        .IsConcurrencyToken()
+                        .HasColumnType("TEXT");
 
-                b.HasIndex("NormalizedEmail")
-                    .HasDatabaseName("EmailIndex");
+                    b.Property<string>("Email")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
 
-                b.HasIndex("NormalizedUserName")
-                    .IsUnique()
-                    .HasDatabaseName("UserNameIndex");
+                    b.Property<bool>("EmailConfirmed")
+                        .HasColumnType("INTEGER");
 
-                b.ToTable("AspNetUsers", (string)null);
-            });
+                    b.Property<bool>("LockoutEnabled")
+                        .HasColumnType("INTEGER");
 
-        modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRole", b =>
-            {
-                b.Property<string>("Id")
-                    .HasColumnType("TEXT");
+                    b.Property<DateTimeOffset?>("LockoutEnd")
+                        .HasColumnType("TEXT");
 
-                b.Property<string>("ConcurrencyStamp")
-                    .IsConcurrencyToken()
-                    .HasColumnType("TEXT");
+                    b.Property<string>("NormalizedEmail")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
 
-                b.Property<string>("Name")
-                    .HasMaxLength(256)
-                    .HasColumnType("TEXT");
+                    b.Property<string>("NormalizedUserName")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
 
-                b.Property<string>("NormalizedName")
-                    .HasMaxLength(256)
-                    .HasColumnType("TEXT");
+                    b.Property<string>("PasswordHash")
+                        .HasColumnType("TEXT");
 
-                b.HasKey("Id");
+                    b.Property<string>("PhoneNumber")
+                        .HasColumnType("TEXT");
 
-                b.HasIndex("NormalizedName")
-                    .IsUnique()
-                    .HasDatabaseName("RoleNameIndex");
+                    b.Property<bool>("PhoneNumberConfirmed")
+                        .HasColumnType("INTEGER");
 
-                b.ToTable("AspNetRoles", (string)null);
-            });
+                    b.Property<string>("SecurityStamp")
+                        .HasColumnType("TEXT");
 
-        modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRoleClaim<string>", b =>
-            {
-                b.Property<int>("Id")
-                    .ValueGeneratedOnAdd()
-                    .HasColumnType("INTEGER");
+                    b.Property<bool>("TwoFactorEnabled")
+                        .HasColumnType("INTEGER");
 
-                b.Property<string>("ClaimType")
-                    .HasColumnType("TEXT");
+                    b.Property<string>("UserName")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
 
-                b.Property<string>("ClaimValue")
-                    .HasColumnType("TEXT");
+                    b.HasKey("Id");
 
-                b.Property<string>("RoleId")
-                    .IsRequired()
-                    .HasColumnType("TEXT");
+                    b.HasIndex("NormalizedEmail")
+                        .HasDatabaseName("EmailIndex");
 
-                b.HasKey("Id");
+                    b.HasIndex("NormalizedUserName")
+                        .IsUnique()
+                        .HasDatabaseName("UserNameIndex");
 
-                b.HasIndex("RoleId");
+                    b.ToTable("AspNetUsers", (string)null);
+                });
 
-                b.ToTable("AspNetRoleClaims", (string)null);
-            });
+            modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRole", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasColumnType("TEXT");
 
-        modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityUserClaim<string>", b =>
-            {
-                b.Property<int>("Id")
-                    .ValueGeneratedOnAdd()
-                    .HasColumnType("INTEGER");
+                    b.Property<string>("ConcurrencyStamp")
+                        .IsConcurrencyToken()
+                        .HasColumnType("TEXT");
 
-                b.Property<string>("ClaimType")
-                    .HasColumnType("TEXT");
+                    b.Property<string>("Name")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
 
-                b.Property<string>("ClaimValue")
-                    .HasColumnType("TEXT");
+                    b.Property<string>("NormalizedName")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
 
-                b.Property<string>("UserId")
-                    .IsRequired()
-                    .HasColumnType("TEXT");
+                    b.HasKey("Id");
 
-                b.HasKey("Id");
+                    b.HasIndex("NormalizedName")
+                        .IsUnique()
+                        .HasDatabaseName("RoleNameIndex");
 
-                b.HasIndex("UserId");
+                    b.ToTable("AspNetRoles", (string)null);
+                });
 
-                b.ToTable("AspNetUserClaims", (string)null);
-            });
+            modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRoleClaim<string>", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
 
-        modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityUserLogin<string>", b =>
-            {
-                b.Property<string>("LoginProvider")
-                    .HasColumnType("TEXT");
+                    b.Property<string>("ClaimType")
+                        .HasColumnType("TEXT");
 
-                b.Property<string>("ProviderKey")
-                    .HasColumnType("TEXT");
+                    b.Property<string>("ClaimValue")
+                        .HasColumnType("TEXT");
 
-                b.Property<string>("ProviderDisplayName")
-                    .HasColumnType("TEXT");
+                    b.Property<string>("RoleId")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
 
-                b.Property<string>("UserId")
-                    .IsRequired()
-                    .HasColumnType("TEXT");
+                    b.HasKey("Id");
 
-                b.HasKey("LoginProvider", "ProviderKey");
+                    b.HasIndex("RoleId");
 
-                b.HasIndex("UserId");
+                    b.ToTable("AspNetRoleClaims", (string)null);
+                });
 
-                b.ToTable("AspNetUserLogins", (string)null);
-            });
+            modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityUserClaim<string>", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
 
-        modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityUserRole<string>", b =>
-            {
-                b.Property<string>("UserId")
-                    .HasColumnType("TEXT");
+                    b.Property<string>("ClaimType")
+                        .HasColumnType("TEXT");
 
-                b.Property<string>("RoleId")
-                    .HasColumnType("TEXT");
+                    b.Property<string>("ClaimValue")
+                        .HasColumnType("TEXT");
 
-                b.HasKey("UserId", "RoleId");
+                    b.Property<string>("UserId")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
 
-                b.HasIndex("RoleId");
+                    b.HasKey("Id");
 
-                b.ToTable("AspNetUserRoles", (string)null);
-            });
+                    b.HasIndex("UserId");
 
-        modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityUserToken<string>", b =>
-            {
-                b.Property<string>("UserId")
-                    .HasColumnType("TEXT");
+                    b.ToTable("AspNetUserClaims", (string)null);
+                });
 
-                b.Property<string>("LoginProvider")
-                    .HasColumnType("TEXT");
+            modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityUserLogin<string>", b =>
+                {
+                    b.Property<string>("LoginProvider")
+                        .HasColumnType("TEXT");
 
-                b.Property<string>("Name")
-                    .HasColumnType("TEXT");
+                    b.Property<string>("ProviderKey")
+                        .HasColumnType("TEXT");
 
-                b.Property<string>("Value")
-                    .HasColumnType("TEXT");
+                    b.Property<string>("ProviderDisplayName")
+                        .HasColumnType("TEXT");
 
-                b.HasKey("UserId", "LoginProvider", "Name");
+                    b.Property<string>("UserId")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
 
-                b.ToTable("AspNetUserTokens", (string)null);
-            });
+                    b.HasKey("LoginProvider", "ProviderKey");
 
-        modelBuilder.Entity("Dashboard.Web.Identity.ApiToken", b =>
-            {
-                b.HasOne("Dashboard.Web.Identity.WebUser", "User")
-                    .WithMany()
-                    .HasForeignKey("UserId")
-                    .OnDelete(DeleteBehavior.Cascade)
-                    .IsRequired();
+                    b.HasIndex("UserId");
 
-                b.Navigation("User");
-            });
+                    b.ToTable("AspNetUserLogins", (string)null);
+                });
 
-        modelBuilder.Entity("Dashboard.Web.Identity.EngineRoleAssignment", b =>
-            {
-                b.HasOne("Dashboard.Web.Identity.WebUser", "User")
-                    .WithMany()
-                    .HasForeignKey("UserId")
-                    .OnDelete(DeleteBehavior.Cascade)
-                    .IsRequired();
+            modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityUserRole<string>", b =>
+                {
+                    b.Property<string>("UserId")
+                        .HasColumnType("TEXT");
 
-                b.Navigation("User");
-            });
+                    b.Property<string>("RoleId")
+                        .HasColumnType("TEXT");
 
-        modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRoleClaim<string>", b =>
-            {
-                b.HasOne("Microsoft.AspNetCore.Identity.IdentityRole", null)
-                    .WithMany()
-                    .HasForeignKey("RoleId")
-                    .OnDelete(DeleteBehavior.Cascade)
-                    .IsRequired();
-            });
+                    b.HasKey("UserId", "RoleId");
 
-        modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityUserClaim<string>", b =>
-            {
-                b.HasOne("Dashboard.Web.Identity.WebUser", null)
-                    .WithMany()
-                    .HasForeignKey("UserId")
-                    .OnDelete(DeleteBehavior.Cascade)
-                    .IsRequired();
-            });
+                    b.HasIndex("RoleId");
 
-        modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityUserLogin<string>", b =>
-            {
-                b.HasOne("Dashboard.Web.Identity.WebUser", null)
-                    .WithMany()
-                    .HasForeignKey("UserId")
-                    .OnDelete(DeleteBehavior.Cascade)
-                    .IsRequired();
-            });
+                    b.ToTable("AspNetUserRoles", (string)null);
+                });
 
-        modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityUserRole<string>", b =>
-            {
-                b.HasOne("Microsoft.AspNetCore.Identity.IdentityRole", null)
-                    .WithMany()
-                    .HasForeignKey("RoleId")
-                    .OnDelete(DeleteBehavior.Cascade)
-                    .IsRequired();
+            modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityUserToken<string>", b =>
+                {
+                    b.Property<string>("UserId")
+                        .HasColumnType("TEXT");
 
-                b.HasOne("Dashboard.Web.Identity.WebUser", null)
-                    .WithMany()
-                    .HasForeignKey("UserId")
-                    .OnDelete(DeleteBehavior.Cascade)
-                    .IsRequired();
-            });
+                    b.Property<string>("LoginProvider")
+                        .HasColumnType("TEXT");
 
-        modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityUserToken<string>", b =>
-            {
-                b.HasOne("Dashboard.Web.Identity.WebUser", null)
-                    .WithMany()
-                    .HasForeignKey("UserId")
-                    .OnDelete(DeleteBehavior.Cascade)
-                    .IsRequired();
-            });
+                    b.Property<string>("Name")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Value")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("UserId", "LoginProvider", "Name");
+
+                    b.ToTable("AspNetUserTokens", (string)null);
+                });
+
+            modelBuilder.Entity("Dashboard.Web.Alerts.AlertRead", b =>
+                {
+                    b.HasOne("Dashboard.Web.Alerts.AlertNotification", "Notification")
+                        .WithMany()
+                        .HasForeignKey("NotificationId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("Dashboard.Web.Identity.WebUser", "User")
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.Navigation("Notification");
+
+                    b.Navigation("User");
+                });
+
+            modelBuilder.Entity("Dashboard.Web.Alerts.AlertReadState", b =>
+                {
+                    b.HasOne("Dashboard.Web.Identity.WebUser", "User")
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.Navigation("User");
+                });
+
+            modelBuilder.Entity("Dashboard.Web.Identity.ApiToken", b =>
+                {
+                    b.HasOne("Dashboard.Web.Identity.WebUser", "User")
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.Navigation("User");
+                });
+
+            modelBuilder.Entity("Dashboard.Web.Identity.EngineRoleAssignment", b =>
+                {
+                    b.HasOne("Dashboard.Web.Identity.WebUser", "User")
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.Navigation("User");
+                });
+
+            modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRoleClaim<string>", b =>
+                {
+                    b.HasOne("Microsoft.AspNetCore.Identity.IdentityRole", null)
+                        .WithMany()
+                        .HasForeignKey("RoleId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityUserClaim<string>", b =>
+                {
+                    b.HasOne("Dashboard.Web.Identity.WebUser", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityUserLogin<string>", b =>
+                {
+                    b.HasOne("Dashboard.Web.Identity.WebUser", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityUserRole<string>", b =>
+                {
+                    b.HasOne("Microsoft.AspNetCore.Identity.IdentityRole", null)
+                        .WithMany()
+                        .HasForeignKey("RoleId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("Dashboard.Web.Identity.WebUser", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityUserToken<string>", b =>
+                {
+                    b.HasOne("Dashboard.Web.Identity.WebUser", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
 #pragma warning restore 612, 618
+        }
     }
 }
