@@ -139,12 +139,7 @@ public sealed partial class DockerEngineClient
     public async Task<EngineBackup> BackupAsync(CancellationToken cancellationToken)
     {
         var what = $"backup of engine {_name}";
-        if (_endpointUri is null || _endpointUri.Scheme is not ("unix" or "http" or "tcp"))
-        {
-            throw new EngineException(EngineErrorKind.InvalidRequest, $"{what}: not available over this connection");
-        }
-
-        var http = BackupHttpClient(_endpointUri);
+        var http = DashboardHttpClient() ?? throw new EngineException(EngineErrorKind.InvalidRequest, $"{what}: not available over this connection");
         try
         {
             var response = await http.SendAsync(new HttpRequestMessage(HttpMethod.Post, BackupPath), HttpCompletionOption.ResponseHeadersRead, cancellationToken);

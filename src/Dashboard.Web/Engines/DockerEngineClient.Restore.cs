@@ -12,12 +12,7 @@ public sealed partial class DockerEngineClient
     {
         ArgumentNullException.ThrowIfNull(database);
         var what = $"restore of engine {_name}";
-        if (_endpointUri is null || _endpointUri.Scheme is not ("unix" or "http" or "tcp"))
-        {
-            throw new EngineException(EngineErrorKind.InvalidRequest, $"{what}: not available over this connection");
-        }
-
-        using var http = BackupHttpClient(_endpointUri);
+        using var http = DashboardHttpClient() ?? throw new EngineException(EngineErrorKind.InvalidRequest, $"{what}: not available over this connection");
         try
         {
             using var content = new StreamContent(database);

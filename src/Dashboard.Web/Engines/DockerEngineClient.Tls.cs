@@ -1,3 +1,4 @@
+using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using Docker.DotNet;
 using Docker.DotNet.X509;
@@ -13,6 +14,8 @@ public sealed partial class DockerEngineClient
 
     private readonly Uri? _tlsEndpoint;
 
+    private readonly X509Certificate2Collection? _tlsRoots;
+
     /// <summary>A client for <c>tcp://HOST:PORT</c> over mutual TLS (<see cref="EngineTlsMaterial"/>).</summary>
     public DockerEngineClient(EngineEndpoint endpoint, EngineTlsMaterial tls)
     {
@@ -27,9 +30,39 @@ public sealed partial class DockerEngineClient
         _name = endpoint.Name;
         _clientCertificate = client;
         _tlsEndpoint = endpoint.Uri;
+        _tlsRoots = roots;
         _client = new DockerClientBuilder()
             .WithEndpoint(endpoint.Uri)
             .WithAuthProvider(new CertificateCredentials(client) { ServerCertificateValidationCallback = EngineTlsMaterial.ServerValidator(roots) })
             .Build();
     }
+
+    /// <summary>
+    /// A client for the engine's own endpoints (backup, restore) over the same mutual TLS as the Docker API: our client
+    /// certificate, and the engine's certificate trusted only when it chains to the CA given for this engine.
+    /// </summary>
+    private static HttpClient TlsDashboardHttpClient(Uri endpoint, X509Certificate2 clientCertificate, X509Certificate2Collection roots)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            SslOptions = new SslClientAuthenticationOptions
+            {
+                ClientCertificates = new X509CertificateCollection { clientCertificate },
+                RemoteCertificateValidationCallback = EngineTlsMaterial.ServerValidator(roots),
+            },
+        };
+        return new HttpClient(handler, disposeHandler: true)
+        {
+            BaseAddress = new UriBuilder(endpoint) { Scheme = "https" }.Uri,
+            Timeout = TimeSpan.FromMinutes(10),
+        };
+    }
+
+    /// <summary>Null when this connection has no way to the engine's own endpoints (a client built around a given Docker client).</summary>
+    private HttpClient? DashboardHttpClient() =>
+        _tlsEndpoint is not null && _clientCertificate is not null && _tlsRoots is not null
+            ? TlsDashboardHttpClient(_tlsEndpoint, _clientCertificate, _tlsRoots)
+            : _endpointUri is { Scheme: "unix" or "http" or "tcp" }
+                ? BackupHttpClient(_endpointUri)
+                : null;
 }
