@@ -5,13 +5,15 @@
 # prints medians, MB/s of uncompressed tar and ratios; then overlay rootfs creation time, and the phase
 # rows (DASHBOARD_IMAGES_TIMING=1) of one more unpack: per layer, ms spent inflating, hashing, waiting on
 # either side of the inflate pipeline, and applying.
-# Usage: tests/bench/images-unpack.sh [RUNS] [MB]   (root; builds tests/bench/ImagesBench in Release)
+# Usage: tests/bench/images-unpack.sh [RUNS] [MB]   (root; publishes tests/bench/ImagesBench in Release,
+# ReadyToRun, tiered compilation off: see ImagesBench.csproj)
 set -euo pipefail
 runs="${1:-5}"
 mb="${2:-120}"
 here="$(cd "$(dirname "$0")" && pwd)"
-dotnet build -c Release "$here/ImagesBench" -v q -nologo >/dev/null
-bench="$here/ImagesBench/bin/Release/net10.0/ImagesBench"
+case "$(uname -m)" in aarch64) rid=linux-arm64 ;; *) rid=linux-x64 ;; esac
+dotnet publish -c Release -r "$rid" --self-contained false "$here/ImagesBench" -o "$here/ImagesBench/bin/publish" -v q -nologo >/dev/null
+bench="$here/ImagesBench/bin/publish/ImagesBench"
 work="$(mktemp -d /tmp/dash-images-bench.XXXXXX)"
 mount -t tmpfs -o size=3g tmpfs "$work"
 trap 'umount -l "$work"; rmdir "$work"' EXIT

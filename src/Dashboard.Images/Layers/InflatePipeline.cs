@@ -9,8 +9,11 @@ namespace Dashboard.Images.Layers;
 /// thread). The thread moves on to the next layer as soon as the previous one is decompressed, not
 /// when it is applied, so a layer the extractor is slow on (many small files) overlaps the
 /// decompression of the layers after it; all layers together hold at most
-/// <see cref="BudgetChunks"/> chunks of <see cref="ChunkSize"/> bytes. The diff_id is hashed on the
-/// same thread. Disposing stops the thread; a layer's source error surfaces on that layer's reads.
+/// <see cref="BudgetChunks"/> chunks of <see cref="ChunkSize"/> bytes. The diff_id is hashed, in
+/// order, by whichever side has time: the decompressing thread while the extractor has a backlog,
+/// the extractor (as it takes a chunk) while it would otherwise wait for data, so neither thread
+/// carries the hashing when it is the slower one. Disposing stops the thread; a layer's source
+/// error surfaces on that layer's reads.
 /// </summary>
 internal sealed class InflatePipeline : IDisposable
 {
@@ -111,10 +114,17 @@ internal sealed class InflatePipeline : IDisposable
                     timing?.Add(UnpackPhase.Inflate, start);
                     if (n > 0)
                     {
-                        start = UnpackTiming.Now();
-                        layer.Hash.AppendData(buffer, 0, n);
-                        timing?.Add(UnpackPhase.Hash, start);
-                        layer.Add(buffer, n);
+                        // A backlog the extractor has not hashed yet is hashed first: the hash is fed in order.
+                        layer.HashBacklog();
+                        var hashed = layer.ProducerMayHash();
+                        if (hashed)
+                        {
+                            start = UnpackTiming.Now();
+                            layer.Hash.AppendData(buffer, 0, n);
+                            timing?.Add(UnpackPhase.Hash, start);
+                        }
+
+                        layer.Add(buffer, n, hashed);
                     }
                     else
                     {
@@ -157,10 +167,19 @@ internal sealed class LayerTarStream : Stream
 {
     private readonly InflatePipeline _pipeline;
     private readonly UnpackTiming? _timing;
-    private readonly Queue<(byte[] Buffer, int Length)> _chunks = new();
-    private byte[]? _current;
+
+    // Guarded by itself (Monitor). Chunks are numbered in order; _nextToHash is the number of the
+    // chunk the hash takes next and _hashing says someone is feeding it that chunk right now, so the
+    // hash is always fed in order, by one side at a time: the producer hashes a chunk before adding
+    // it when every added one is hashed, or hashes the queue's unhashed chunks while the reader is
+    // busy; the reader hashes a chunk it takes that is still unhashed (it had been waiting).
+    private readonly Queue<Chunk> _chunks = new();
+    private long _added;
+    private long _nextToHash;
+    private bool _hashing;
+    private bool _consumerWaiting;
+    private Chunk? _current;
     private int _offset;
-    private int _length;
     private bool _completed;
     private ExceptionDispatchInfo? _error;
     private volatile bool _abandoned;
@@ -172,10 +191,13 @@ internal sealed class LayerTarStream : Stream
         _timing = timing;
     }
 
-    /// <summary>The hash of everything the source produced; complete once a read returned 0.</summary>
+    /// <summary>The hash of everything the source produced; complete once a read returned 0 (only then may it be read).</summary>
     public IncrementalHash Hash { get; }
 
     internal bool IsAbandoned => _abandoned;
+
+    /// <summary>Chunks this stream's reader hashed itself because it had been waiting for the producer.</summary>
+    internal long ChunksHashedByConsumer { get; private set; }
 
     public override bool CanRead => true;
 
@@ -200,24 +222,27 @@ internal sealed class LayerTarStream : Stream
             return 0;
         }
 
-        while (_current is null || _offset == _length)
+        while (_current is null || _offset == _current.Length)
         {
             if (_current is not null)
             {
-                _pipeline.Return(_current);
+                _pipeline.Return(_current.Buffer);
                 _current = null;
             }
 
+            Chunk chunk;
             lock (_chunks)
             {
                 if (_chunks.Count == 0 && !_completed)
                 {
                     var start = UnpackTiming.Now();
+                    _consumerWaiting = true;
                     while (_chunks.Count == 0 && !_completed)
                     {
                         Monitor.Wait(_chunks);
                     }
 
+                    _consumerWaiting = false;
                     _timing?.Add(UnpackPhase.ConsumerWait, start);
                 }
 
@@ -228,13 +253,27 @@ internal sealed class LayerTarStream : Stream
                     return 0;
                 }
 
-                (_current, _length) = _chunks.Dequeue();
-                _offset = 0;
+                chunk = _chunks.Dequeue();
+                while (!chunk.Hashed && !TryClaim(chunk))
+                {
+                    // The producer is hashing this chunk right now.
+                    ObjectDisposedException.ThrowIf(_abandoned, this);
+                    Monitor.Wait(_chunks);
+                }
             }
+
+            if (!chunk.Hashed)
+            {
+                HashClaimed(chunk);
+                ChunksHashedByConsumer++;
+            }
+
+            _current = chunk;
+            _offset = 0;
         }
 
-        var n = Math.Min(buffer.Length, _length - _offset);
-        _current.AsSpan(_offset, n).CopyTo(buffer);
+        var n = Math.Min(buffer.Length, _current.Length - _offset);
+        _current.Buffer.AsSpan(_offset, n).CopyTo(buffer);
         _offset += n;
         return n;
     }
@@ -249,7 +288,53 @@ internal sealed class LayerTarStream : Stream
 
     public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
-    internal void Add(byte[] buffer, int length)
+    /// <summary>
+    /// Whether the producer should hash its next chunk before adding it: not while the reader waits
+    /// for data (the producer is the slower side then), and only when every chunk added so far is
+    /// hashed (the hash is fed in order).
+    /// </summary>
+    internal bool ProducerMayHash()
+    {
+        lock (_chunks)
+        {
+            return !_consumerWaiting && _nextToHash == _added;
+        }
+    }
+
+    /// <summary>Producer: while the reader is busy, hashes the queued chunks it left unhashed, in order.</summary>
+    internal void HashBacklog()
+    {
+        while (true)
+        {
+            Chunk? next = null;
+            lock (_chunks)
+            {
+                if (_consumerWaiting || _nextToHash == _added || _abandoned)
+                {
+                    return;
+                }
+
+                foreach (var chunk in _chunks)
+                {
+                    if (!chunk.Hashed)
+                    {
+                        next = chunk;
+                        break;
+                    }
+                }
+
+                if (next is null || !TryClaim(next))
+                {
+                    // The reader took it (and hashes it itself) or is hashing it.
+                    return;
+                }
+            }
+
+            HashClaimed(next);
+        }
+    }
+
+    internal void Add(byte[] buffer, int length, bool hashed)
     {
         lock (_chunks)
         {
@@ -259,7 +344,12 @@ internal sealed class LayerTarStream : Stream
                 return;
             }
 
-            _chunks.Enqueue((buffer, length));
+            _chunks.Enqueue(new Chunk(buffer, length, _added++) { Hashed = hashed });
+            if (hashed)
+            {
+                _nextToHash++;
+            }
+
             Monitor.PulseAll(_chunks);
         }
     }
@@ -293,11 +383,43 @@ internal sealed class LayerTarStream : Stream
 
             if (_current is not null)
             {
-                _pipeline.Return(_current);
+                _pipeline.Return(_current.Buffer);
                 _current = null;
             }
 
             Monitor.PulseAll(_chunks);
+        }
+    }
+
+    /// <summary>Under the lock: takes the right to feed <paramref name="chunk"/> to the hash, if it is next and nobody else is.</summary>
+    private bool TryClaim(Chunk chunk)
+    {
+        if (_hashing || chunk.Number != _nextToHash)
+        {
+            return false;
+        }
+
+        _hashing = true;
+        return true;
+    }
+
+    private void HashClaimed(Chunk chunk)
+    {
+        var start = UnpackTiming.Now();
+        try
+        {
+            Hash.AppendData(chunk.Buffer, 0, chunk.Length);
+        }
+        finally
+        {
+            _timing?.Add(UnpackPhase.Hash, start);
+            lock (_chunks)
+            {
+                chunk.Hashed = true;
+                _nextToHash++;
+                _hashing = false;
+                Monitor.PulseAll(_chunks);
+            }
         }
     }
 
@@ -309,5 +431,17 @@ internal sealed class LayerTarStream : Stream
         }
 
         base.Dispose(disposing);
+    }
+
+    private sealed class Chunk(byte[] buffer, int length, long number)
+    {
+        public byte[] Buffer { get; } = buffer;
+
+        public int Length { get; } = length;
+
+        public long Number { get; } = number;
+
+        /// <summary>Whether its bytes are in the hash; written under the stream's lock.</summary>
+        public bool Hashed { get; set; }
     }
 }

@@ -539,7 +539,7 @@ public static class LayerApplier
                         throw new EndOfStreamException();
                     }
 
-                    RandomAccess.Write(file, buffer.AsSpan(0, n), offset);
+                    FileData.PWriteAll(file, buffer.AsSpan(0, n), offset);
                     offset += n;
                 }
             }

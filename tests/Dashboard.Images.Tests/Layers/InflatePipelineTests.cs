@@ -24,6 +24,32 @@ public sealed class InflatePipelineTests
     }
 
     [Fact]
+    public void Hash_SlowSourceThenSlowReader_BothSidesHashInOrderAndTheDigestMatches()
+    {
+        // The first half trickles in (the reader waits, so it hashes those chunks itself); in the
+        // second half the reader is the slow side and the producer hashes ahead.
+        const int chunks = 12;
+        var data = Bytes(chunks * InflatePipeline.ChunkSize, 9);
+        using var pipeline = new InflatePipeline(1, _ => new ThrottledStream(data, slowUntil: data.Length / 2), _ => IncrementalHash.CreateHash(HashAlgorithmName.SHA256));
+        var layer = pipeline[0];
+        var read = new MemoryStream();
+        var buffer = new byte[InflatePipeline.ChunkSize];
+        int n;
+        while ((n = layer.Read(buffer)) > 0)
+        {
+            read.Write(buffer, 0, n);
+            if (read.Length > data.Length / 2)
+            {
+                Thread.Sleep(50);
+            }
+        }
+
+        Assert.Equal(data, read.ToArray());
+        Assert.Equal(SHA256.HashData(data), layer.Hash.GetHashAndReset());
+        Assert.InRange(layer.ChunksHashedByConsumer, 1, chunks - 1);
+    }
+
+    [Fact]
     public void Layers_MoreThanTheBudget_TheNextLayerIsDecompressedWhileOneIsRead()
     {
         // Layer 1 is only complete once layer 0 (larger than the whole budget) has been read.
@@ -100,6 +126,49 @@ public sealed class InflatePipelineTests
         var bytes = new byte[length];
         new Random(seed).NextBytes(bytes);
         return bytes;
+    }
+
+    /// <summary>Serves bytes in small reads, sleeping on each read before <c>slowUntil</c>.</summary>
+    private sealed class ThrottledStream(byte[] data, int slowUntil) : Stream
+    {
+        private int _position;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => data.Length;
+
+        public override long Position
+        {
+            get => _position;
+            set => throw new NotSupportedException();
+        }
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            if (_position < slowUntil)
+            {
+                Thread.Sleep(2);
+            }
+
+            var n = Math.Min(Math.Min(count, 1 << 16), data.Length - _position);
+            data.AsSpan(_position, n).CopyTo(buffer.AsSpan(offset));
+            _position += n;
+            return n;
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     /// <summary>A long stream of a repeating byte pattern, optionally failing at an offset like a corrupt gzip member.</summary>
