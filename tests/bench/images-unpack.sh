@@ -4,7 +4,9 @@
 # `tar -xzf` of each layer, interleaved, RUNS runs each, on a private tmpfs;
 # prints medians, MB/s of uncompressed tar and ratios; then overlay rootfs creation time, and the phase
 # rows (DASHBOARD_IMAGES_TIMING=1) of one more unpack: per layer, ms spent inflating, hashing, waiting on
-# either side of the inflate pipeline, and applying.
+# either side of the inflate pipeline, and applying. The cpu(s) column is the median user+sys CPU time
+# of each whole-process tool (tar: tar and its gzip children): on a host shared with other load it says
+# more than the wall clock, which then mostly measures the share of the cores each tool got.
 # Usage: tests/bench/images-unpack.sh [RUNS] [MB]   (root; publishes tests/bench/ImagesBench in Release,
 # ReadyToRun, tiered compilation off: see ImagesBench.csproj)
 set -euo pipefail
@@ -26,14 +28,17 @@ echo "image: ${#layers[@]} gzip layers, $(echo "$bytes / 1048576" | bc -l | xarg
 
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 ms() { echo "($2 - $1) / 1000000" | bc -l; }
-declare -A times
+cpuof() { awk '{print $1 + $2}' "$1"; }
+declare -A times cpu
 for ((i = 0; i < runs; i++)); do
   sync; echo 3 >/proc/sys/vm/drop_caches 2>/dev/null || true
 
   start=$(date +%s%N)
-  read -r import_ms unpack_ms < <("$bench" unpack "$layout" "$work/ours-$i")
+  /usr/bin/time -f '%U %S' -o "$work/cpu" "$bench" unpack "$layout" "$work/ours-$i" >"$work/out"
   end=$(date +%s%N)
+  read -r import_ms unpack_ms <"$work/out"
   times[ours]+="$(ms "$start" "$end") "
+  cpu[ours]+="$(cpuof "$work/cpu") "
   times[ours-inproc]+="$(echo "$import_ms + $unpack_ms" | bc -l) "
   rm -rf "$work/ours-$i"
 
@@ -41,33 +46,44 @@ for ((i = 0; i < runs; i++)); do
   "$bench" import "$layout" "$work/stored-$i"
   sync; echo 3 >/proc/sys/vm/drop_caches 2>/dev/null || true
   start=$(date +%s%N)
-  read -r stored_ms < <("$bench" unpack-stored "$work/stored-$i")
+  /usr/bin/time -f '%U %S' -o "$work/cpu" "$bench" unpack-stored "$work/stored-$i" >"$work/out"
   end=$(date +%s%N)
+  read -r stored_ms <"$work/out"
   times[unpack]+="$(ms "$start" "$end") "
+  cpu[unpack]+="$(cpuof "$work/cpu") "
   times[unpack-inproc]+="$stored_ms "
   rm -rf "$work/stored-$i"
 
   start=$(date +%s%N)
-  umoci unpack --image "$layout:bench" "$work/umoci-$i" >/dev/null 2>&1
+  /usr/bin/time -f '%U %S' -o "$work/cpu" umoci unpack --image "$layout:bench" "$work/umoci-$i" >/dev/null 2>&1
   end=$(date +%s%N)
   times[umoci]+="$(ms "$start" "$end") "
+  cpu[umoci]+="$(cpuof "$work/cpu") "
   rm -rf "$work/umoci-$i"
 
   start=$(date +%s%N)
   mkdir "$work/tar-$i"
-  for l in "${layers[@]}"; do tar -xzf "$layout/blobs/sha256/$l" -C "$work/tar-$i"; done
+  tar_cpu=0
+  for l in "${layers[@]}"; do
+    /usr/bin/time -f '%U %S' -o "$work/cpu" tar -xzf "$layout/blobs/sha256/$l" -C "$work/tar-$i"
+    tar_cpu=$(echo "$tar_cpu + $(cpuof "$work/cpu")" | bc -l)
+  done
   end=$(date +%s%N)
   times[tar]+="$(ms "$start" "$end") "
+  cpu[tar]+="$tar_cpu "
   rm -rf "$work/tar-$i"
 done
 
 median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 declare -A med
-printf '%-13s %12s %10s\n' tool "median(ms)" "MB/s"
+printf '%-13s %12s %10s %8s\n' tool "median(ms)" "MB/s" "cpu(s)"
 for t in unpack unpack-inproc ours ours-inproc umoci tar; do
   med[$t]=$(median <<<"${times[$t]}")
-  printf '%-13s %12.1f %10.1f\n' "$t" "${med[$t]}" "$(echo "$bytes / 1000000 / (${med[$t]} / 1000)" | bc -l)"
+  c=-
+  if [[ -n "${cpu[$t]:-}" ]]; then c=$(printf '%.2f' "$(median <<<"${cpu[$t]}")"); fi
+  printf '%-13s %12.1f %10.1f %8s\n' "$t" "${med[$t]}" "$(echo "$bytes / 1000000 / (${med[$t]} / 1000)" | bc -l)" "$c"
 done
+echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 printf 'speed unpack/tar -xzf: %.2fx   unpack/umoci: %.2fx   (blobs already stored; whole process incl. .NET start-up)\n' \
   "$(echo "${med[tar]} / ${med[unpack]}" | bc -l)" "$(echo "${med[umoci]} / ${med[unpack]}" | bc -l)"
 printf 'speed ours/tar -xzf: %.2fx   ours/umoci: %.2fx   (whole process incl. .NET start-up)\n' \
