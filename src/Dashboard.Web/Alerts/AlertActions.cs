@@ -10,13 +10,13 @@ public sealed class AlertActions(IAlertStore store, AlertService service, Webhoo
     public async Task<IReadOnlyList<AlertNotification>> RecentAsync(ClaimsPrincipal user, int count, CancellationToken cancellationToken)
     {
         var access = await authorizer.EnsureAsync(user, DashboardAction.ViewAlerts, "alerts", cancellationToken);
-        return await store.RecentAsync(UserIdOf(access), Math.Clamp(count, 1, 1000), cancellationToken);
+        return await store.RecentAsync(UserIdOf(access), HiddenEngines(access), Math.Clamp(count, 1, 1000), cancellationToken);
     }
 
     public async Task<int> UnreadCountAsync(ClaimsPrincipal user, CancellationToken cancellationToken)
     {
         var access = await authorizer.EnsureAsync(user, DashboardAction.ViewAlerts, "alerts", cancellationToken);
-        return await store.UnreadCountAsync(UserIdOf(access), cancellationToken);
+        return await store.UnreadCountAsync(UserIdOf(access), HiddenEngines(access), cancellationToken);
     }
 
     /// <summary>Marks one notification (or all) read for this user only; every open bell re-reads its own count.</summary>
@@ -26,6 +26,10 @@ public sealed class AlertActions(IAlertStore store, AlertService service, Webhoo
         await store.MarkReadAsync(UserIdOf(access), id, cancellationToken);
         await service.NotifyAsync();
     }
+
+    /// <summary>Engines where the user's per-engine role does not let them list containers: their alerts name those containers, so they stay hidden (D7).</summary>
+    public static IReadOnlyCollection<string> HiddenEngines(UserAccess access) =>
+        access.EngineRoles.Keys.Where(engine => !access.Can(DashboardAction.ViewContainers, engine)).ToList();
 
     private static string UserIdOf(UserAccess access) =>
         access.UserId ?? throw new DashboardForbiddenException("alerts: permission denied");

@@ -15,11 +15,14 @@ public interface IAlertStore
 
     Task<AlertNotification> AddNotificationAsync(AlertNotification notification, CancellationToken cancellationToken);
 
-    /// <summary>Newest first, each with <see cref="AlertNotification.Read"/> as <paramref name="userId"/> left it.</summary>
-    Task<IReadOnlyList<AlertNotification>> RecentAsync(string userId, int count, CancellationToken cancellationToken);
+    /// <summary>
+    /// Newest first, each with <see cref="AlertNotification.Read"/> as <paramref name="userId"/> left it; none from
+    /// <paramref name="hiddenEngines"/> (engines the user may not see, security.md D7).
+    /// </summary>
+    Task<IReadOnlyList<AlertNotification>> RecentAsync(string userId, IReadOnlyCollection<string> hiddenEngines, int count, CancellationToken cancellationToken);
 
-    /// <summary>How many notifications <paramref name="userId"/> has not read.</summary>
-    Task<int> UnreadCountAsync(string userId, CancellationToken cancellationToken);
+    /// <summary>How many notifications <paramref name="userId"/> has not read, not counting <paramref name="hiddenEngines"/>.</summary>
+    Task<int> UnreadCountAsync(string userId, IReadOnlyCollection<string> hiddenEngines, CancellationToken cancellationToken);
 
     /// <summary>Marks one notification read for <paramref name="userId"/>, or all of them when <paramref name="id"/> is null; other users are unaffected.</summary>
     Task MarkReadAsync(string userId, long? id, CancellationToken cancellationToken);
@@ -72,11 +75,12 @@ public sealed class EfAlertStore(IServiceScopeFactory scopes) : IAlertStore
             return notification;
         });
 
-    public Task<IReadOnlyList<AlertNotification>> RecentAsync(string userId, int count, CancellationToken cancellationToken) =>
+    public Task<IReadOnlyList<AlertNotification>> RecentAsync(string userId, IReadOnlyCollection<string> hiddenEngines, int count, CancellationToken cancellationToken) =>
         WithDbAsync<IReadOnlyList<AlertNotification>>(async db =>
         {
             var through = await ReadThroughAsync(db, userId, cancellationToken);
-            var recent = await db.Set<AlertNotification>().AsNoTracking().OrderByDescending(n => n.Id).Take(count).ToListAsync(cancellationToken);
+            var recent = await db.Set<AlertNotification>().AsNoTracking().Where(n => !hiddenEngines.Contains(n.Engine))
+                .OrderByDescending(n => n.Id).Take(count).ToListAsync(cancellationToken);
             var ids = recent.Where(n => n.Id > through).Select(n => n.Id).ToList();
             var read = (await db.Set<AlertRead>().Where(r => r.UserId == userId && ids.Contains(r.NotificationId)).Select(r => r.NotificationId).ToListAsync(cancellationToken)).ToHashSet();
             foreach (var n in recent)
@@ -87,12 +91,12 @@ public sealed class EfAlertStore(IServiceScopeFactory scopes) : IAlertStore
             return recent;
         });
 
-    public Task<int> UnreadCountAsync(string userId, CancellationToken cancellationToken) =>
+    public Task<int> UnreadCountAsync(string userId, IReadOnlyCollection<string> hiddenEngines, CancellationToken cancellationToken) =>
         WithDbAsync(async db =>
         {
             var through = await ReadThroughAsync(db, userId, cancellationToken);
             return await db.Set<AlertNotification>()
-                .CountAsync(n => n.Id > through && !db.Set<AlertRead>().Any(r => r.UserId == userId && r.NotificationId == n.Id), cancellationToken);
+                .CountAsync(n => n.Id > through && !hiddenEngines.Contains(n.Engine) && !db.Set<AlertRead>().Any(r => r.UserId == userId && r.NotificationId == n.Id), cancellationToken);
         });
 
     public Task MarkReadAsync(string userId, long? id, CancellationToken cancellationToken) =>

@@ -44,7 +44,7 @@ public sealed class AlertServiceTests
         await engine.PublishAsync(new EngineEvent(EngineEventType.Container, "die", "c1", new Dictionary<string, string> { ["name"] = "web-1", ["exitCode"] = "1" }, DateTimeOffset.UtcNow));
 
         await WaitUntilAsync(() => hook.Requests == 1);
-        var stored = Assert.Single(await store.RecentAsync("u1", 10, Ct));
+        var stored = Assert.Single(await store.RecentAsync("u1", [], 10, Ct));
         Assert.Equal("container web-1 died (exit code 1)", stored.Message);
         Assert.False(stored.Read);
         Assert.True(announced >= 1);
@@ -69,8 +69,8 @@ public sealed class AlertServiceTests
         Assert.Equal(0, engine.OpenStatsStreams.GetValueOrDefault("c2"));
         await engine.StatsWriter("c1").WriteAsync([new ContainerStatsSample("c1", DateTimeOffset.UtcNow, 75, null, null, null, null, null)], Ct);
 
-        await WaitUntilAsync(() => store.UnreadCountAsync("u1", Ct).Result == 1);
-        Assert.Equal("container busy: CPU at 75% (over 50% for 0 min)", (await store.RecentAsync("u1", 1, Ct))[0].Message);
+        await WaitUntilAsync(() => store.UnreadCountAsync("u1", [], Ct).Result == 1);
+        Assert.Equal("container busy: CPU at 75% (over 50% for 0 min)", (await store.RecentAsync("u1", [], 1, Ct))[0].Message);
         await service.StopAsync(Ct);
         await WaitUntilAsync(() => engine.OpenStatsStreams.GetValueOrDefault("c1") == 0);
     }

@@ -54,16 +54,16 @@ public sealed class EfAlertStoreTests : IDisposable
         await AddUsersAsync("alice");
         await AddNotificationsAsync(3);
 
-        var recent = await _store.RecentAsync("alice", 2, Ct);
+        var recent = await _store.RecentAsync("alice", [], 2, Ct);
         Assert.Equal(["m3", "m2"], recent.Select(n => n.Message));
-        Assert.Equal(3, await _store.UnreadCountAsync("alice", Ct));
+        Assert.Equal(3, await _store.UnreadCountAsync("alice", [], Ct));
 
         await _store.MarkReadAsync("alice", recent[0].Id, Ct);
-        Assert.Equal(2, await _store.UnreadCountAsync("alice", Ct));
-        Assert.Equal([true, false], (await _store.RecentAsync("alice", 2, Ct)).Select(n => n.Read));
+        Assert.Equal(2, await _store.UnreadCountAsync("alice", [], Ct));
+        Assert.Equal([true, false], (await _store.RecentAsync("alice", [], 2, Ct)).Select(n => n.Read));
         await _store.MarkReadAsync("alice", null, Ct);
-        Assert.Equal(0, await _store.UnreadCountAsync("alice", Ct));
-        Assert.All(await _store.RecentAsync("alice", 10, Ct), n => Assert.True(n.Read));
+        Assert.Equal(0, await _store.UnreadCountAsync("alice", [], Ct));
+        Assert.All(await _store.RecentAsync("alice", [], 10, Ct), n => Assert.True(n.Read));
     }
 
     [Fact]
@@ -71,15 +71,15 @@ public sealed class EfAlertStoreTests : IDisposable
     {
         await AddUsersAsync("alice", "bob");
         await AddNotificationsAsync(3);
-        var newest = (await _store.RecentAsync("alice", 1, Ct))[0].Id;
+        var newest = (await _store.RecentAsync("alice", [], 1, Ct))[0].Id;
 
         await _store.MarkReadAsync("alice", null, Ct);
         await _store.MarkReadAsync("bob", newest, Ct);
         await _store.MarkReadAsync("bob", newest, Ct);
 
-        Assert.Equal(0, await _store.UnreadCountAsync("alice", Ct));
-        Assert.Equal(2, await _store.UnreadCountAsync("bob", Ct));
-        Assert.Equal([true, false, false], (await _store.RecentAsync("bob", 10, Ct)).Select(n => n.Read));
+        Assert.Equal(0, await _store.UnreadCountAsync("alice", [], Ct));
+        Assert.Equal(2, await _store.UnreadCountAsync("bob", [], Ct));
+        Assert.Equal([true, false, false], (await _store.RecentAsync("bob", [], 10, Ct)).Select(n => n.Read));
     }
 
     [Fact]
@@ -90,13 +90,13 @@ public sealed class EfAlertStoreTests : IDisposable
         await _store.MarkReadAsync("alice", null, Ct);
 
         await AddNotificationsAsync(2);
-        var newest = (await _store.RecentAsync("alice", 1, Ct))[0].Id;
+        var newest = (await _store.RecentAsync("alice", [], 1, Ct))[0].Id;
         await _store.MarkReadAsync("alice", newest, Ct);
 
-        Assert.Equal(1, await _store.UnreadCountAsync("alice", Ct));
-        Assert.Equal([true, false, true, true], (await _store.RecentAsync("alice", 10, Ct)).Select(n => n.Read));
+        Assert.Equal(1, await _store.UnreadCountAsync("alice", [], Ct));
+        Assert.Equal([true, false, true, true], (await _store.RecentAsync("alice", [], 10, Ct)).Select(n => n.Read));
         await _store.MarkReadAsync("alice", null, Ct);
-        Assert.Equal(0, await _store.UnreadCountAsync("alice", Ct));
+        Assert.Equal(0, await _store.UnreadCountAsync("alice", [], Ct));
         await using var scope = _services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<WebDbContext>();
         Assert.Equal(0, await db.Set<AlertRead>().CountAsync(Ct));
@@ -108,7 +108,7 @@ public sealed class EfAlertStoreTests : IDisposable
     {
         await AddUsersAsync("alice");
         await AddNotificationsAsync(2);
-        await _store.MarkReadAsync("alice", (await _store.RecentAsync("alice", 1, Ct))[0].Id, Ct);
+        await _store.MarkReadAsync("alice", (await _store.RecentAsync("alice", [], 1, Ct))[0].Id, Ct);
         await _store.MarkReadAsync("alice", null, Ct);
         await _store.MarkReadAsync("alice", 999, Ct);
 
@@ -118,7 +118,7 @@ public sealed class EfAlertStoreTests : IDisposable
 
         Assert.Equal(0, await db.Set<AlertReadState>().CountAsync(Ct));
         Assert.Equal(0, await db.Set<AlertRead>().CountAsync(Ct));
-        Assert.Equal(2, await _store.UnreadCountAsync("alice", Ct));
+        Assert.Equal(2, await _store.UnreadCountAsync("alice", [], Ct));
     }
 
     private async Task AddUsersAsync(params string[] ids)
@@ -135,7 +135,7 @@ public sealed class EfAlertStoreTests : IDisposable
 
     private async Task AddNotificationsAsync(int count)
     {
-        var existing = (await _store.RecentAsync("nobody", 1000, Ct)).Count;
+        var existing = (await _store.RecentAsync("nobody", [], 1000, Ct)).Count;
         for (var i = existing + 1; i <= existing + count; i++)
         {
             await _store.AddNotificationAsync(new AlertNotification { RuleName = "r", Kind = AlertKind.Died, Message = $"m{i}", TimeUtc = DateTime.UtcNow }, Ct);

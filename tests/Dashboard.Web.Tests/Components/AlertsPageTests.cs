@@ -48,7 +48,7 @@ public class AlertsPageTests : DashboardTestContext
         cut.Find("[data-testid=alerts-mark-read]").Click();
 
         cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[data-testid=alerts-mark-read]")), Wait);
-        Assert.Equal(0, await AlertStore.UnreadCountAsync(Access.UserId, CancellationToken.None));
+        Assert.Equal(0, await AlertStore.UnreadCountAsync(Access.UserId, [], CancellationToken.None));
     }
 
     [Fact]
@@ -157,7 +157,7 @@ public class NotificationBellTests : DashboardTestContext
         cut.WaitForAssertion(() => cut.Find("[data-testid=alert-mark-all]").Click(), Wait);
 
         cut.WaitForAssertion(() => Assert.Equal("alerts, 0 unread", cut.Find("[data-testid=alert-bell]").GetAttribute("aria-label")), Wait);
-        Assert.Equal(0, await AlertStore.UnreadCountAsync(Access.UserId, CancellationToken.None));
+        Assert.Equal(0, await AlertStore.UnreadCountAsync(Access.UserId, [], CancellationToken.None));
     }
 
     [Fact]
@@ -174,7 +174,7 @@ public class NotificationBellTests : DashboardTestContext
         var bob = Render<NotificationBell>();
 
         bob.WaitForAssertion(() => Assert.Equal("alerts, 2 unread", bob.Find("[data-testid=alert-bell]").GetAttribute("aria-label")), Wait);
-        Assert.Equal(0, await AlertStore.UnreadCountAsync("user-1", CancellationToken.None));
+        Assert.Equal(0, await AlertStore.UnreadCountAsync("user-1", [], CancellationToken.None));
         bob.Find("[data-testid=alert-bell]").Click();
         bob.WaitForAssertion(() => Assert.Equal(2, bob.FindAll("[data-testid=alert-mark-read]").Count), Wait);
     }
@@ -189,7 +189,23 @@ public class NotificationBellTests : DashboardTestContext
         cut.WaitForAssertion(() => cut.Find("[data-testid=alert-mark-read]").Click(), Wait);
 
         cut.WaitForAssertion(() => Assert.Equal("alerts, 0 unread", cut.Find("[data-testid=alert-bell]").GetAttribute("aria-label")), Wait);
-        Assert.Equal(1, await AlertStore.UnreadCountAsync("user-2", CancellationToken.None));
+        Assert.Equal(1, await AlertStore.UnreadCountAsync("user-2", [], CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Bell_EngineWithNoRoleForUser_ItsAlertsHiddenAndNotCounted()
+    {
+        var rule = new AlertRule { Id = 1, Name = "died", Kind = AlertKind.Died };
+        await Services.GetRequiredService<AlertService>().PublishAsync(
+            [new AlertFired(rule, "local", "c1", "web-1", "seen", DateTimeOffset.UtcNow), new AlertFired(rule, "secret", "c2", "vault", "container vault died", DateTimeOffset.UtcNow)],
+            CancellationToken.None);
+        Access.EngineRoles = new(StringComparer.Ordinal) { ["secret"] = "None" };
+
+        var cut = Render<NotificationBell>();
+
+        cut.WaitForAssertion(() => Assert.Equal("alerts, 1 unread", cut.Find("[data-testid=alert-bell]").GetAttribute("aria-label")), Wait);
+        cut.Find("[data-testid=alert-bell]").Click();
+        cut.WaitForAssertion(() => Assert.Equal(["seen"], cut.FindAll("[data-testid=alert-message]").Select(m => m.TextContent)), Wait);
     }
 
     [Fact]

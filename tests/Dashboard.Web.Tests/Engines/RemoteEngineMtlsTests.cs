@@ -128,6 +128,15 @@ public sealed class RemoteEngineMtlsTests : IAsyncLifetime
             Assert.True(health.Ok, health.Error);
             Assert.False(string.IsNullOrEmpty(health.Version));
 
+            // The engine's database backup comes over the same mutual TLS (the Backup page's remote case).
+            await using (var backup = await scope.ServiceProvider.GetRequiredService<IEngineRegistry>().Get("remote").BackupAsync(Ct))
+            {
+                var header = new byte[16];
+                await backup.Content.ReadExactlyAsync(header, Ct);
+                Assert.Equal("SQLite format 3\0"u8.ToArray(), header);
+                Assert.False(string.IsNullOrEmpty(backup.Schema));
+            }
+
             // A client certificate from another CA is refused by the engine.
             using var otherCa = TestPki.CreateCa("other");
             using var stranger = TestPki.Issue(otherCa, "stranger", server: false);

@@ -58,19 +58,19 @@ public sealed class MemoryAlertStore : IAlertStore
         }
     }
 
-    public Task<IReadOnlyList<AlertNotification>> RecentAsync(string userId, int count, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<AlertNotification>> RecentAsync(string userId, IReadOnlyCollection<string> hiddenEngines, int count, CancellationToken cancellationToken)
     {
         lock (_lock)
         {
-            return Task.FromResult<IReadOnlyList<AlertNotification>>([.. _notifications.OrderByDescending(n => n.Id).Take(count).Select(n => Copy(n, IsRead(userId, n.Id)))]);
+            return Task.FromResult<IReadOnlyList<AlertNotification>>([.. _notifications.Where(n => !hiddenEngines.Contains(n.Engine)).OrderByDescending(n => n.Id).Take(count).Select(n => Copy(n, IsRead(userId, n.Id)))]);
         }
     }
 
-    public Task<int> UnreadCountAsync(string userId, CancellationToken cancellationToken)
+    public Task<int> UnreadCountAsync(string userId, IReadOnlyCollection<string> hiddenEngines, CancellationToken cancellationToken)
     {
         lock (_lock)
         {
-            return Task.FromResult(_notifications.Count(n => !IsRead(userId, n.Id)));
+            return Task.FromResult(_notifications.Count(n => !hiddenEngines.Contains(n.Engine) && !IsRead(userId, n.Id)));
         }
     }
 

@@ -106,11 +106,11 @@ public sealed class WebMigrationTests
                 var store = new Dashboard.Web.Alerts.EfAlertStore(services.GetRequiredService<IServiceScopeFactory>());
                 foreach (var user in new[] { "alice", "bob" })
                 {
-                    Assert.Equal([false, true, false], (await store.RecentAsync(user, 10, ct)).Select(n => n.Read));
+                    Assert.Equal([false, true, false], (await store.RecentAsync(user, [], 10, ct)).Select(n => n.Read));
                 }
 
                 await store.MarkReadAsync("bob", null, ct);
-                Assert.Equal(2, await store.UnreadCountAsync("alice", ct));
+                Assert.Equal(2, await store.UnreadCountAsync("alice", [], ct));
 
                 await migrator.MigrateAsync("20261130152906_RemoteEngines", ct);
                 var read = await db.Database.SqlQueryRaw<string>("SELECT Message AS Value FROM alert_notifications WHERE Read = 1 ORDER BY Id").ToListAsync(ct);
