@@ -106,6 +106,7 @@ public sealed class RemoteEngineMtlsTests : IAsyncLifetime
         }
 
         _engine?.Dispose();
+        EngineBridges.Remove(Path.Combine(_root, "engine-state"));
         _pki.Dispose();
         Directory.Delete(_root, recursive: true);
     }
