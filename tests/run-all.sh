@@ -33,6 +33,18 @@ dotnet build "$repo/Dashboard.sln" -c Release -v quiet -nologo
 # xunit v3 test projects are executables; they are run directly (the .NET 10 SDK's `dotnet test`
 # no longer drives them through VSTest). Extra runner arguments may come from DASHBOARD_TEST_ARGS.
 read -r -a extra <<<"${DASHBOARD_TEST_ARGS:-}"
+
+# Host state a test must not leave behind: engine bridges, mounts below the temp dir, cgroups below dashboard-test.
+# Reported (what appeared during the run), not failed: other users of the host may change the same state meanwhile.
+host_leftovers() {
+  ip -br link 2>/dev/null | awk '$1 ~ /^dbr-/ { sub(/@.*/, "", $1); print "bridge " $1 }' || true
+  awk -v t="${TMPDIR:-/tmp}" 'index($5, t "/") == 1 { print "mount " $5 }' /proc/self/mountinfo || true
+  for d in /sys/fs/cgroup/dashboard-test /sys/fs/cgroup/*/dashboard-test; do
+    [[ -d "$d" ]] && find "$d" -mindepth 1 -maxdepth 2 -type d -printf 'cgroup %p\n' 2>/dev/null
+  done || true
+}
+leftovers_before="$(host_leftovers | sort -u)"
+
 status=0
 for proj in "$repo"/tests/*/*.Tests.csproj; do
   name="$(basename "$proj" .csproj)"
@@ -40,6 +52,14 @@ for proj in "$repo"/tests/*/*.Tests.csproj; do
   echo "=== $name"
   (cd "$(dirname "$exe")" && "$exe" -xml "$out/results/$name.xml" -noColor "${extra[@]}") || status=1
 done
+
+leftovers="$(comm -13 <(echo "$leftovers_before") <(host_leftovers | sort -u) | sed '/^$/d')"
+if [[ -n "$leftovers" ]]; then
+  echo "host state left by the tests ($(wc -l <<<"$leftovers") items):"
+  awk 'NR <= 60 { print "  " $0 } END { if (NR > 60) print "  ..." }' <<<"$leftovers"
+else
+  echo "host state left by the tests: none"
+fi
 
 passed=0 failed=0 skipped=0
 for proj in "$repo"/tests/*/*.Tests.csproj; do

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Dashboard.Testing;
 
 namespace Dashboard.Install.Tests;
 
@@ -149,7 +150,7 @@ public sealed partial class InstallSandbox : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         }) ?? throw new InvalidOperationException("unshare did not start");
-        for (var i = 0; i < 100 && !File.Exists(ready); i++)
+        for (var deadline = DateTime.UtcNow.AddSeconds(30); !File.Exists(ready) && DateTime.UtcNow < deadline;)
         {
             if (holder.HasExited)
             {
@@ -161,7 +162,7 @@ public sealed partial class InstallSandbox : IAsyncDisposable
             await Task.Delay(100, cancellationToken);
         }
 
-        Assert.True(File.Exists(ready), "the mount namespace holder did not get ready in 10 s");
+        Assert.True(File.Exists(ready), "the mount namespace holder did not get ready in 30 s");
         File.Delete(ready);
         return new InstallSandbox(root, holder, binaries, FreePort(), systemd: null);
     }
@@ -348,6 +349,8 @@ public sealed partial class InstallSandbox : IAsyncDisposable
 
     private async Task DeleteRootAsync()
     {
+        // A run that failed before --uninstall leaves the engine's bridges (the default one outlives the engine).
+        EngineBridges.Remove(Path.Combine(RunDir, "runtime"));
         // The script makes the installed runtime immutable; a run that failed before --uninstall leaves it so.
         foreach (var lib in new[] { "lib/dashboard", "lib/dashboard.new", "lib/dashboard.old" })
         {

@@ -233,7 +233,7 @@ public sealed partial class InstallScriptTests
         Assert.True(Directory.Exists($"/proc/{sandbox.HostPid(pid)}"));
 
         var logs = "";
-        for (var i = 0; i < 50 && !logs.Contains("tick", StringComparison.Ordinal); i++)
+        for (var deadline = DateTime.UtcNow.AddSeconds(30); !logs.Contains("tick", StringComparison.Ordinal) && DateTime.UtcNow < deadline;)
         {
             await Task.Delay(200, Ct);
             logs = await script.GetStringAsync(new Uri($"/api/containers/{id}/logs?tail=5", UriKind.Relative), Ct);

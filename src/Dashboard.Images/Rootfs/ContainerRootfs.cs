@@ -81,7 +81,15 @@ public sealed class ContainerRootfs
     {
         if (Kind == RootfsKind.Overlay)
         {
-            OverlayMount.TryUnmount(RootfsPath);
+            try
+            {
+                OverlayMount.TryUnmount(RootfsPath);
+            }
+            catch (Dashboard.Linux.SyscallException e) when (e.Errno == Dashboard.Linux.Errno.EBUSY)
+            {
+                // Still busy after the retries (a process with a file open inside): detached below.
+            }
+
             if (OverlayMount.IsMountPoint(RootfsPath))
             {
                 OverlayMount.TryUnmount(RootfsPath, detach: true);

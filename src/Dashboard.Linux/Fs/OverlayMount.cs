@@ -63,38 +63,59 @@ public static class OverlayMount
 
     /// <summary>
     /// Unmounts; with detach the mount is removed lazily once unused (MNT_DETACH). Without detach, EBUSY is retried
-    /// for up to a second: a child that another thread of this process is forking holds copies of every fd
-    /// (close-on-exec ones too) until it execs, which keeps a mount this thread has just stopped using busy.
+    /// (<see cref="BusyRetry"/>).
     /// </summary>
     public static void Unmount(string target, bool detach = false)
     {
-        for (var attempt = 0; FsNative.umount2(target, detach ? MNT_DETACH : 0) != 0; attempt++)
+        if (Umount(target, detach) is var errno and not 0)
         {
-            var error = SyscallException.FromLastError("umount2", target);
-            if (detach || error.Errno != Errno.EBUSY || attempt == 100)
-            {
-                throw error;
-            }
-
-            Thread.Sleep(10);
+            throw new SyscallException("umount2", errno, target);
         }
     }
 
-    /// <summary>Unmount that treats "not mounted" (EINVAL) and a missing target as done.</summary>
+    /// <summary>Unmount that treats "not mounted" (EINVAL) and a missing target as done; EBUSY is retried as by <see cref="Unmount"/>.</summary>
     public static bool TryUnmount(string target, bool detach = false)
     {
-        if (FsNative.umount2(target, detach ? MNT_DETACH : 0) == 0)
+        var errno = Umount(target, detach);
+        if (errno == 0)
         {
             return true;
         }
 
-        var errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
         if (errno is Errno.EINVAL or Errno.ENOENT)
         {
             return false;
         }
 
         throw new SyscallException("umount2", errno, target);
+    }
+
+    /// <summary>
+    /// How long a non-lazy unmount retries EBUSY: a child that another thread of this process is forking holds
+    /// copies of every fd (close-on-exec ones too) until it execs, which keeps a mount this thread has just stopped
+    /// using busy; on a loaded machine the child may wait well over a second for a CPU before its exec.
+    /// </summary>
+    public static readonly TimeSpan BusyRetry = TimeSpan.FromSeconds(5);
+
+    /// <summary>umount2; 0 or the errno of the last attempt.</summary>
+    private static int Umount(string target, bool detach)
+    {
+        var deadline = Environment.TickCount64 + (long)BusyRetry.TotalMilliseconds;
+        while (true)
+        {
+            if (FsNative.umount2(target, detach ? MNT_DETACH : 0) == 0)
+            {
+                return 0;
+            }
+
+            var errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+            if (detach || errno != Errno.EBUSY || Environment.TickCount64 > deadline)
+            {
+                return errno;
+            }
+
+            Thread.Sleep(10);
+        }
     }
 
     /// <summary>Whether a path is a mount point according to /proc/self/mountinfo.</summary>

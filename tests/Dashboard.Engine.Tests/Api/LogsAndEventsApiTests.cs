@@ -1,4 +1,6 @@
+using System.Text;
 using Dashboard.Engine.Tests.Fakes;
+using Dashboard.Engine.Tests.Lifecycle;
 using Docker.DotNet.Models;
 
 namespace Dashboard.Engine.Tests.Api;
@@ -57,21 +59,50 @@ public sealed class LogsAndEventsApiTests : IAsyncLifetime
         var id = await RunAsync("rotor", "sleep", "1000");
         _engine.Runtime.Print(id, "stdout", "first");
         using var stream = await _engine.Client.Containers.GetContainerLogsAsync(id, new ContainerLogsParameters { ShowStdout = true, Follow = true }, Ct);
-        var reader = Task.Run(() => stream.ReadOutputToEndAsync(Ct), Ct);
+        var received = new StringBuilder();
+        var reader = Task.Run(
+            async () =>
+            {
+                var buffer = new byte[4096];
+                while (await stream.ReadOutputAsync(buffer, 0, buffer.Length, Ct) is { EOF: false } read)
+                {
+                    lock (received)
+                    {
+                        received.Append(Encoding.UTF8.GetString(buffer, 0, read.Count));
+                    }
+                }
+            },
+            Ct);
+        int Received()
+        {
+            lock (received)
+            {
+                return received.ToString().Count(c => c == '\n');
+            }
+        }
 
-        // 4 KiB files: 300 lines of ~60 bytes rotate the log several times while the reader follows.
+        // 4 KiB files, 3 kept: 300 lines of ~60 bytes rotate the log several times while the reader follows. Each batch of
+        // 50 lines (3 KB) is read before the next is written; a reader stalled (under load) for longer than two rotations
+        // would miss the files rotated away meanwhile, as Docker's follower would.
         for (var i = 0; i < 300; i++)
         {
             _engine.Runtime.Print(id, "stdout", $"line {i:D4} " + new string('x', 20));
             if (i % 50 == 0)
             {
-                await Task.Delay(120, Ct);
+                var expected = i + 2;
+                await Poll.UntilAsync(() => Task.FromResult(Received() >= expected), TimeSpan.FromSeconds(30), $"{expected} lines");
             }
         }
 
-        await Task.Delay(300, Ct);
+        await Poll.UntilAsync(() => Task.FromResult(Received() >= 301), TimeSpan.FromSeconds(30), "all lines");
         _engine.Runtime.ExitNow(id, 0);
-        var (stdout, _) = await reader.WaitAsync(TimeSpan.FromSeconds(20), Ct);
+        await reader.WaitAsync(TimeSpan.FromSeconds(30), Ct);
+        string stdout;
+        lock (received)
+        {
+            stdout = received.ToString();
+        }
+
         var lines = stdout.TrimEnd('\n').Split('\n');
         Assert.Equal("first", lines[0]);
         Assert.Equal(Enumerable.Range(0, 300).Select(i => $"line {i:D4} " + new string('x', 20)), lines.Skip(1));
@@ -127,14 +158,11 @@ public sealed class LogsAndEventsApiTests : IAsyncLifetime
                 }
             }),
             cts.Token);
-        for (var i = 0; i < 500 && bus.SubscriberCount <= before; i++)
-        {
-            await Task.Delay(20, Ct);
-        }
+        await Poll.UntilAsync(() => Task.FromResult(bus.SubscriberCount > before), TimeSpan.FromSeconds(30), "the events stream's subscription");
 
         var c = await _engine.Client.Containers.CreateContainerAsync(new CreateContainerParameters { Image = "busybox", Name = "live", Cmd = ["sleep"] }, Ct);
         await _engine.Client.Containers.RemoveContainerAsync(c.ID, new ContainerRemoveParameters(), Ct);
-        await got.Task.WaitAsync(TimeSpan.FromSeconds(10), Ct);
+        await got.Task.WaitAsync(TimeSpan.FromSeconds(30), Ct);
         await cts.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => monitor);
         lock (messages)

@@ -11,7 +11,7 @@ public sealed class RealImageTests
     private static async Task<string> LogsAsync(RealEngine real, string name, string expected)
     {
         var stdout = "";
-        for (var i = 0; i < 100 && !stdout.Contains(expected, StringComparison.Ordinal); i++)
+        for (var deadline = DateTime.UtcNow.AddSeconds(30); !stdout.Contains(expected, StringComparison.Ordinal) && DateTime.UtcNow < deadline;)
         {
             stdout = (await Docker(real, "logs", name)).Stdout;
             await Task.Delay(100, TestContext.Current.CancellationToken);

@@ -34,7 +34,7 @@ public sealed class RealRuntimeTests
             Assert.True((await engine.Client.Containers.InspectContainerAsync(c.ID, Ct)).State!.Running);
 
             var stdout = "";
-            for (var i = 0; i < 50 && stdout.Length == 0; i++)
+            for (var deadline = DateTime.UtcNow.AddSeconds(30); stdout.Length == 0 && DateTime.UtcNow < deadline;)
             {
                 using var logs = await engine.Client.Containers.GetContainerLogsAsync(c.ID, new ContainerLogsParameters { ShowStdout = true }, Ct);
                 stdout = (await logs.ReadOutputToEndAsync(Ct)).stdout;

@@ -95,7 +95,7 @@ public sealed class ExecTests
         var detached = await real.DockerAsync(null, "exec", "-d", "ex4", "sh", "-c", "echo x > /tmp/marker");
         Assert.True(detached.Code == 0, detached.Stderr);
         var marker = "";
-        for (var i = 0; i < 50 && marker.Length == 0; i++)
+        for (var deadline = DateTime.UtcNow.AddSeconds(30); marker.Length == 0 && DateTime.UtcNow < deadline;)
         {
             marker = (await real.DockerAsync(null, "exec", "ex4", "cat", "/tmp/marker")).Stdout;
             await Task.Delay(50, Ct);

@@ -99,7 +99,7 @@ public sealed class RealEngine : IAsyncDisposable
         var stdout = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
         var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(30));
+        timeout.CancelAfter(TimeSpan.FromSeconds(60));
         try
         {
             await process.WaitForExitAsync(timeout.Token);
@@ -129,8 +129,13 @@ public sealed class RealEngine : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Removes the engine's cgroups below <paramref name="parent"/>. Processes a failed test left in them (a container
+    /// whose removal failed) are SIGKILLed first, or the rmdir would fail and leave them running.
+    /// </summary>
     public static void RemoveCgroups(string parent)
     {
+        KillProcesses(parent);
         foreach (var controller in Directory.Exists("/sys/fs/cgroup") ? Directory.GetDirectories("/sys/fs/cgroup") : [])
         {
             var dir = controller + parent;
@@ -143,6 +148,41 @@ public sealed class RealEngine : IAsyncDisposable
 
                 TryRemove(dir);
             }
+        }
+    }
+
+    private static void KillProcesses(string parent)
+    {
+        var dir = "/sys/fs/cgroup/pids" + parent;
+        if (!Directory.Exists(dir))
+        {
+            dir = "/sys/fs/cgroup/unified" + parent;
+        }
+
+        if (!Directory.Exists(dir))
+        {
+            return;
+        }
+
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            var pids = Directory.GetFiles(dir, "cgroup.procs", SearchOption.AllDirectories)
+                .SelectMany(f => File.ReadAllLines(f))
+                .Where(l => l.Length > 0)
+                .Select(l => int.Parse(l, System.Globalization.CultureInfo.InvariantCulture))
+                .ToList();
+            if (pids.Count == 0 || DateTime.UtcNow > deadline)
+            {
+                return;
+            }
+
+            foreach (var pid in pids)
+            {
+                _ = Dashboard.Linux.Native.Sys.Kill(pid, 9);
+            }
+
+            Thread.Sleep(50);
         }
     }
 

@@ -77,14 +77,50 @@ public sealed class TestEngine : IAsyncDisposable
             logging => { });
         // Container root filesystems are overlay mounts (root only).
         Requires.Root();
-        await EngineHost.StartAsync(app, TestContext.Current.CancellationToken);
         var engine = new TestEngine(root, app, runtime, options);
-        if (await engine.Images.FindAsync("busybox", TestContext.Current.CancellationToken) is null)
+        try
         {
-            await engine.LoadAsync(runtimeBinary is null ? TestImages.FakeBusybox() : TestImages.RealBusybox());
+            await EngineHost.StartAsync(app, TestContext.Current.CancellationToken);
+            if (await engine.Images.FindAsync("busybox", TestContext.Current.CancellationToken) is null)
+            {
+                await engine.LoadAsync(runtimeBinary is null ? TestImages.FakeBusybox() : TestImages.RealBusybox());
+            }
+        }
+        catch
+        {
+            // A start that failed half way (a timeout under load) may have made the default bridge; the root exists.
+            try
+            {
+                await engine.DisposeAsync();
+            }
+            catch (Exception e) when (e is InvalidOperationException or OperationCanceledException or IOException)
+            {
+            }
+
+            throw;
         }
 
         return engine;
+    }
+
+    /// <summary>
+    /// Streams <c>GET /events</c> into <paramref name="onEvent"/> (in order, on the reading thread, unlike
+    /// <see cref="Progress{T}"/>) and returns the stream's task once its subscription is in place: an event published
+    /// after this returns is seen. Other parts of the engine (the health monitor) subscribe too, so this waits for one
+    /// subscriber more than before.
+    /// </summary>
+    public async Task<Task> MonitorEventsAsync(Docker.DotNet.Models.ContainerEventsParameters parameters, Action<Docker.DotNet.Models.Message> onEvent, CancellationToken cancellationToken)
+    {
+        var bus = App.Services.GetRequiredService<Dashboard.Engine.Events.EventBus>();
+        var before = bus.SubscriberCount;
+        var monitor = Client.System.MonitorEventsAsync(parameters, new SyncProgress<Docker.DotNet.Models.Message>(onEvent), cancellationToken);
+        await Lifecycle.Poll.UntilAsync(() => Task.FromResult(bus.SubscriberCount > before || monitor.IsCompleted), TimeSpan.FromSeconds(30), "the events stream's subscription");
+        return monitor;
+    }
+
+    private sealed class SyncProgress<T>(Action<T> action) : IProgress<T>
+    {
+        public void Report(T value) => action(value);
     }
 
     /// <summary>Stops this engine process-equivalent, keeping its directories (for restart tests).</summary>
@@ -103,8 +139,14 @@ public sealed class TestEngine : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await StopKeepingFilesAsync();
-        RemoveAll(Root);
+        try
+        {
+            await StopKeepingFilesAsync();
+        }
+        finally
+        {
+            RemoveAll(Root);
+        }
     }
 
     /// <summary>

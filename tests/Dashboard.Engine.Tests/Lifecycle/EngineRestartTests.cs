@@ -41,25 +41,25 @@ public sealed partial class EngineRestartTests
         await client.Images.LoadImageAsync(new ImageLoadParameters { Quiet = true }, new MemoryStream(TestImages.RealBusybox("bb:latest")), new Progress<JSONMessage>(), Ct);
     }
 
+    /// <summary>Removes the containers through the engine (a failure there fails the test), then whatever is left on the host.</summary>
     internal static async Task CleanUpAsync(string root, EngineProcess? engine)
     {
-        if (engine is not null)
+        try
         {
-            try
+            if (engine is not null)
             {
                 foreach (var c in await engine.Client.Containers.ListContainersAsync(new ContainersListParameters { All = true }, CancellationToken.None))
                 {
                     await engine.Client.Containers.RemoveContainerAsync(c.ID, new ContainerRemoveParameters { Force = true }, CancellationToken.None);
                 }
             }
-            finally
-            {
-                engine.Dispose();
-            }
         }
-
-        RealEngine.RemoveCgroups(EngineProcess.CgroupParent(root));
-        TestEngine.RemoveAll(root);
+        finally
+        {
+            engine?.Dispose();
+            RealEngine.RemoveCgroups(EngineProcess.CgroupParent(root));
+            TestEngine.RemoveAll(root);
+        }
     }
 
     [Fact]

@@ -20,10 +20,18 @@ public sealed class HealthCheckTests : IAsyncLifetime
         public volatile string Output = "ok";
         public ConcurrentQueue<IReadOnlyList<string>> Commands { get; } = new();
 
-        public Task<HealthProbeResult> RunAsync(ContainerRecord container, IReadOnlyList<string> command, TimeSpan timeout, CancellationToken cancellationToken)
+        /// <summary>While set and not completed, probes wait for it (a test reads the state before any probe ends).</summary>
+        public volatile TaskCompletionSource? Hold;
+
+        public async Task<HealthProbeResult> RunAsync(ContainerRecord container, IReadOnlyList<string> command, TimeSpan timeout, CancellationToken cancellationToken)
         {
+            if (Hold is { } hold)
+            {
+                await hold.Task.WaitAsync(cancellationToken);
+            }
+
             Commands.Enqueue(command);
-            return Task.FromResult(new HealthProbeResult(ExitCode, Output));
+            return new HealthProbeResult(ExitCode, Output);
         }
     }
 
@@ -69,13 +77,17 @@ public sealed class HealthCheckTests : IAsyncLifetime
     public async Task CmdShell_ProbeSucceeds_HealthyWithEventStatusAndFilter()
     {
         var id = await RunAsync("web", Check("CMD-SHELL", "wget -q -O- localhost || exit 1"));
-        await Poll.UntilAsync(async () => (await HealthAsync(id))?.Status == "healthy", TimeSpan.FromSeconds(5), "healthy");
+        await Poll.UntilAsync(async () => (await HealthAsync(id))?.Status == "healthy", TimeSpan.FromSeconds(30), "healthy");
 
         Assert.Equal(["/bin/sh", "-c", "wget -q -O- localhost || exit 1"], _probe.Commands.First());
         var health = (await HealthAsync(id))!;
         Assert.Equal(0, health.FailingStreak);
         Assert.Equal("ok", health.Log[^1].Output);
-        Assert.Contains(await _engine.Manager.Store.ListEventsAsync(null, null, Ct), e => e.ActorId == id && e.Action == "health_status: healthy");
+        // The event is published after the status changes.
+        await Poll.UntilAsync(
+            async () => (await _engine.Manager.Store.ListEventsAsync(null, null, Ct)).Any(e => e.ActorId == id && e.Action == "health_status: healthy"),
+            TimeSpan.FromSeconds(30),
+            "the health_status event");
         var listed = Assert.Single(await ListAsync("healthy"));
         Assert.EndsWith("(healthy)", listed.Status);
         Assert.Empty(await ListAsync("unhealthy"));
@@ -86,9 +98,12 @@ public sealed class HealthCheckTests : IAsyncLifetime
     {
         _probe.ExitCode = 1;
         _probe.Output = new string('x', 10_000);
+        var hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _probe.Hold = hold;
         var id = await RunAsync("sick", Check("CMD", "false"));
         Assert.Equal("starting", (await HealthAsync(id))?.Status ?? "starting");
-        await Poll.UntilAsync(async () => (await HealthAsync(id)) is { Status: "unhealthy", FailingStreak: >= 6 }, TimeSpan.FromSeconds(5), "six failures");
+        hold.SetResult();
+        await Poll.UntilAsync(async () => (await HealthAsync(id)) is { Status: "unhealthy", FailingStreak: >= 6 }, TimeSpan.FromSeconds(30), "six failures");
 
         var health = (await HealthAsync(id))!;
         Assert.Equal(HealthMonitor.MaxLogEntries, health.Log.Count);
@@ -100,7 +115,7 @@ public sealed class HealthCheckTests : IAsyncLifetime
         _probe.ExitCode = 0;
         async Task<List<string>> HealthEvents() => (await _engine.Manager.Store.ListEventsAsync(null, null, Ct))
             .Where(e => e.ActorId == id && e.Action.StartsWith("health_status", StringComparison.Ordinal)).Select(e => e.Action).ToList();
-        await Poll.UntilAsync(async () => (await HealthEvents()).Count == 2, TimeSpan.FromSeconds(5), "the recovery event");
+        await Poll.UntilAsync(async () => (await HealthEvents()).Count == 2, TimeSpan.FromSeconds(30), "the recovery event");
         Assert.Equal(["health_status: unhealthy", "health_status: healthy"], await HealthEvents());
         Assert.Equal("healthy", (await HealthAsync(id))?.Status);
     }
@@ -113,7 +128,7 @@ public sealed class HealthCheckTests : IAsyncLifetime
         check.StartPeriod = TimeSpan.FromSeconds(30);
         check.StartInterval = TimeSpan.FromMilliseconds(20);
         var id = await RunAsync("slow-start", check);
-        await Poll.UntilAsync(async () => (await HealthAsync(id))?.Log.Count >= 4, TimeSpan.FromSeconds(5), "probes in the start period");
+        await Poll.UntilAsync(async () => (await HealthAsync(id))?.Log.Count >= 4, TimeSpan.FromSeconds(30), "probes in the start period");
         var health = (await HealthAsync(id))!;
         Assert.Equal("starting", health.Status);
         Assert.Equal(0, health.FailingStreak);
@@ -135,9 +150,11 @@ public sealed class HealthCheckTests : IAsyncLifetime
     public async Task Stop_EndsTheProbes()
     {
         var id = await RunAsync("stopped", Check("CMD", "true"));
-        await Poll.UntilAsync(async () => (await HealthAsync(id))?.Status == "healthy", TimeSpan.FromSeconds(5), "healthy");
+        await Poll.UntilAsync(async () => (await HealthAsync(id))?.Status == "healthy", TimeSpan.FromSeconds(30), "healthy");
         await _engine.Client.Containers.StopContainerAsync(id, new ContainerStopParameters(), Ct);
-        await Task.Delay(200, Ct);
+
+        // A probe that read the container as running just before the stop may still be recorded; then none.
+        await Task.Delay(1000, Ct);
         var count = _probe.Commands.Count;
         await Task.Delay(300, Ct);
         Assert.Equal(count, _probe.Commands.Count);

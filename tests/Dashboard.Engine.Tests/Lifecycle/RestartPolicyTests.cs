@@ -38,12 +38,13 @@ public sealed class RestartPolicyTests : IAsyncLifetime
         var id = await RunAsync("flaky", RestartPolicyKind.OnFailure, 3, "exit", "1");
 
         // 100 + 200 + 400 ms of back-off.
-        await Poll.UntilAsync(async () => (await InspectAsync(id)) is { RestartCount: 3, State.Status: "exited" }, TimeSpan.FromSeconds(10), "three restarts");
+        await Poll.UntilAsync(async () => (await InspectAsync(id)) is { RestartCount: 3, State.Status: "exited" }, TimeSpan.FromSeconds(30), "three restarts");
         await Task.Delay(1000, Ct);
         var inspect = await InspectAsync(id);
         Assert.Equal(3, inspect.RestartCount);
         Assert.Equal("exited", inspect.State!.Status);
         Assert.Equal(1, inspect.State!.ExitCode);
+        await Poll.UntilAsync(async () => (await ActionsAsync(id)).Count(a => a == "die") >= 4, TimeSpan.FromSeconds(30), "the last die event");
         var actions = await ActionsAsync(id);
         Assert.Equal(4, actions.Count(a => a == "start"));
         Assert.Equal(4, actions.Count(a => a == "die"));
@@ -53,6 +54,9 @@ public sealed class RestartPolicyTests : IAsyncLifetime
     public async Task OnFailure_ExitsWith0_NotRestarted()
     {
         var id = await RunAsync("done", RestartPolicyKind.OnFailure, 0, "exit", "0");
+
+        // The exit is recorded by the container's monitor, asynchronously; a restart would follow within 100 ms of it.
+        await Poll.UntilAsync(async () => (await InspectAsync(id)).State!.Status == "exited", TimeSpan.FromSeconds(30), "the exit");
         await Task.Delay(500, Ct);
         var inspect = await InspectAsync(id);
         Assert.Equal(0, inspect.RestartCount);
@@ -64,7 +68,9 @@ public sealed class RestartPolicyTests : IAsyncLifetime
     {
         var id = await RunAsync("svc", RestartPolicyKind.Always, 0, "sleep", "1000");
         _engine.Runtime.ExitNow(id, 0);
-        await Poll.UntilAsync(async () => (await InspectAsync(id)) is { RestartCount: 1, State.Status: "running" }, TimeSpan.FromSeconds(5), "the restart");
+        await Poll.UntilAsync(async () => (await InspectAsync(id)) is { RestartCount: 1, State.Status: "running" }, TimeSpan.FromSeconds(30), "the restart");
+        // The start event is published after the state is saved.
+        await Poll.UntilAsync(async () => (await ActionsAsync(id)).Count >= 4, TimeSpan.FromSeconds(30), "the events");
         Assert.Equal(["create", "start", "die", "start"], await ActionsAsync(id));
     }
 
@@ -73,13 +79,18 @@ public sealed class RestartPolicyTests : IAsyncLifetime
     {
         var id = await RunAsync("crashy", RestartPolicyKind.Always, 0, "exit", "2");
 
-        // Once the back-off reaches 1.6 s the restarting state is easy to catch.
-        await Poll.UntilAsync(async () => (await InspectAsync(id)) is { RestartCount: >= 4, State.Status: "restarting" }, TimeSpan.FromSeconds(10), "restarting with a long back-off");
-        var summary = (await _engine.Client.Containers.ListContainersAsync(new ContainersListParameters { All = true }, Ct)).Single(c => c.ID == id);
-        Assert.Equal("restarting", summary.State);
-        Assert.StartsWith("Restarting (2)", summary.Status);
-        var inspect = await InspectAsync(id);
-        Assert.True(inspect.State!.Restarting);
+        // Once the back-off reaches 1.6 s the restarting state is easy to catch; the list and inspect are read in one
+        // poll, as under load a back-off can end between two separate reads.
+        ContainerListResponse? summary = null;
+        await Poll.UntilAsync(
+            async () =>
+            {
+                summary = (await _engine.Client.Containers.ListContainersAsync(new ContainersListParameters { All = true }, Ct)).Single(c => c.ID == id);
+                return summary.State == "restarting" && (await InspectAsync(id)) is { RestartCount: >= 4, State: { Status: "restarting", Restarting: true } };
+            },
+            TimeSpan.FromSeconds(30),
+            "restarting with a long back-off");
+        Assert.StartsWith("Restarting (2)", summary!.Status);
 
         await _engine.Client.Containers.StopContainerAsync(id, new ContainerStopParameters(), Ct);
         var starts = _engine.Runtime.StartCount;
@@ -98,7 +109,7 @@ public sealed class RestartPolicyTests : IAsyncLifetime
 
         await _engine.Client.Containers.StartContainerAsync(id, new ContainerStartParameters(), Ct);
         _engine.Runtime.ExitNow(id, 3);
-        await Poll.UntilAsync(async () => (await InspectAsync(id)) is { RestartCount: 1, State.Status: "running" }, TimeSpan.FromSeconds(5), "the restart after a manual start");
+        await Poll.UntilAsync(async () => (await InspectAsync(id)) is { RestartCount: 1, State.Status: "running" }, TimeSpan.FromSeconds(30), "the restart after a manual start");
     }
 
     [Fact]
@@ -106,6 +117,7 @@ public sealed class RestartPolicyTests : IAsyncLifetime
     {
         var id = await RunAsync("killed", RestartPolicyKind.Always, 0, "sleep", "1000");
         await _engine.Client.Containers.KillContainerAsync(id, new ContainerKillParameters { Signal = "SIGKILL" }, Ct);
+        await Poll.UntilAsync(async () => (await InspectAsync(id)).State!.Status == "exited", TimeSpan.FromSeconds(30), "the exit");
         await Task.Delay(500, Ct);
         var inspect = await InspectAsync(id);
         Assert.Equal("exited", inspect.State!.Status);
@@ -117,7 +129,7 @@ public sealed class RestartPolicyTests : IAsyncLifetime
     public async Task RemoveForce_WhileRestarting_Removed()
     {
         var id = await RunAsync("gone", RestartPolicyKind.Always, 0, "exit", "1");
-        await Poll.UntilAsync(async () => (await InspectAsync(id)).State!.Status == "restarting", TimeSpan.FromSeconds(5), "restarting");
+        await Poll.UntilAsync(async () => (await InspectAsync(id)).State!.Status == "restarting", TimeSpan.FromSeconds(30), "restarting");
         await _engine.Client.Containers.RemoveContainerAsync(id, new ContainerRemoveParameters { Force = true }, Ct);
         var starts = _engine.Runtime.StartCount;
         await Task.Delay(1000, Ct);
@@ -185,7 +197,7 @@ public sealed class RestartAfterEngineStartTests
         await using var second = await TestEngine.StartAsync(runtime, root);
         async Task<string> Status(string key) => (await second.Client.Containers.InspectContainerAsync(ids[key], Ct)).State!.Status;
         await Poll.UntilAsync(async () => await Status("always") == "running" && await Status("always-stopped") == "running" && await Status("unless") == "running",
-            TimeSpan.FromSeconds(10), "the restart policies after the reboot");
+            TimeSpan.FromSeconds(30), "the restart policies after the reboot");
         await Task.Delay(500, Ct);
         Assert.Equal("exited", await Status("unless-stopped"));
         Assert.Equal("exited", await Status("no"));

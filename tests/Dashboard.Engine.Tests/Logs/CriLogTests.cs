@@ -91,19 +91,42 @@ public sealed class CriLogTests : IDisposable
         var w = new CriLogWriter(LogPath, maxSize: 300, maxFiles: 5);
         w.Write("stdout", "start");
         var stopped = new TaskCompletionSource();
-        var reader = ReadAllAsync(LogPath, new LogReadOptions { Follow = true }, stopped.Task);
+        var lines = new List<LogLine>();
+        var reader = Task.Run(
+            async () =>
+            {
+                await foreach (var line in CriLog.ReadAsync(LogPath, new LogReadOptions { Follow = true }, stopped.Task, TestContext.Current.CancellationToken))
+                {
+                    lock (lines)
+                    {
+                        lines.Add(line);
+                    }
+                }
+            },
+            TestContext.Current.CancellationToken);
+        int Read()
+        {
+            lock (lines)
+            {
+                return lines.Count;
+            }
+        }
+
+        // ~50-byte records, 6 per file, 5 files kept: each batch of 10 is read before the next is written (a reader
+        // stalled for longer than the kept files last loses what rotated away, as any follower would).
         for (var i = 0; i < 60; i++)
         {
             w.Write("stdout", $"line-{i:D3}");
             if (i % 10 == 0)
             {
-                await Task.Delay(150, TestContext.Current.CancellationToken);
+                var expected = i + 2;
+                await Lifecycle.Poll.UntilAsync(() => Task.FromResult(Read() >= expected), TimeSpan.FromSeconds(30), $"{expected} lines");
             }
         }
 
-        await Task.Delay(250, TestContext.Current.CancellationToken);
+        await Lifecycle.Poll.UntilAsync(() => Task.FromResult(Read() >= 61), TimeSpan.FromSeconds(30), "all lines");
         stopped.SetResult();
-        var lines = await reader.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+        await reader.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
         Assert.Equal(["start\n", .. Enumerable.Range(0, 60).Select(i => $"line-{i:D3}\n")], lines.Select(Text));
     }
 }

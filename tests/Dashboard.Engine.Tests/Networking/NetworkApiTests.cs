@@ -60,7 +60,7 @@ public sealed class NetworkApiTests
         var client = engine.Client;
         using var events = new CancellationTokenSource(TimeSpan.FromSeconds(120));
         var seen = new List<Message>();
-        var monitor = client.System.MonitorEventsAsync(new ContainerEventsParameters(), new Progress<Message>(m => { lock (seen) { seen.Add(m); } }), events.Token);
+        var monitor = await engine.Engine.MonitorEventsAsync(new ContainerEventsParameters(), m => { lock (seen) { seen.Add(m); } }, events.Token);
 
         var net = await client.Networks.CreateNetworkAsync(new NetworksCreateParameters
         {
@@ -118,7 +118,16 @@ public sealed class NetworkApiTests
         await AssertNoLeftoversAsync(engine, ids, veths);
         Assert.Equal(["bridge", "host", "none"], (await client.Networks.ListNetworksAsync(new NetworksListParameters(), Ct)).Select(n => n.Name).Order(StringComparer.Ordinal));
 
-        await Task.Delay(300, Ct);
+        await Lifecycle.Poll.UntilAsync(
+            () =>
+            {
+                lock (seen)
+                {
+                    return Task.FromResult(seen.Any(m => m.Type == "network" && m.Actor.ID == net.ID && m.Action == "destroy"));
+                }
+            },
+            TimeSpan.FromSeconds(30),
+            "the network's destroy event");
         await events.CancelAsync();
         try
         {

@@ -60,7 +60,7 @@ public sealed class NetworkReconcileTests
             await EngineHost.StartAsync(app, Ct);
             using (var client = Client(options))
             {
-                for (var i = 0; i < 100 && (await client.Containers.InspectContainerAsync(id, Ct)).State!.Running; i++)
+                for (var deadline = DateTime.UtcNow.AddSeconds(30); (await client.Containers.InspectContainerAsync(id, Ct)).State!.Running && DateTime.UtcNow < deadline;)
                 {
                     await Task.Delay(100, Ct);
                 }

@@ -23,7 +23,7 @@ public sealed class PublishedPortTests
 
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         var body = "";
-        for (var i = 0; i < 100 && body.Length == 0; i++)
+        for (var deadline = DateTime.UtcNow.AddSeconds(30); body.Length == 0 && DateTime.UtcNow < deadline;)
         {
             try
             {
@@ -108,7 +108,7 @@ public sealed class PublishedPortTests
 
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         var body = "";
-        for (var i = 0; i < 100 && body.Length == 0; i++)
+        for (var deadline = DateTime.UtcNow.AddSeconds(30); body.Length == 0 && DateTime.UtcNow < deadline;)
         {
             try
             {

@@ -222,7 +222,7 @@ public abstract class CgroupManagerContractTests : IDisposable
         });
         writer.Start();
 
-        Assert.True(watcher.WaitForOomKill(0, TimeSpan.FromSeconds(5)));
+        Assert.True(watcher.WaitForOomKill(0, TimeSpan.FromSeconds(30)));
         writer.Join();
         Assert.Equal(2UL, watcher.ReadOomKillCount());
         Assert.Equal(2UL, manager.GetOomKillCount());

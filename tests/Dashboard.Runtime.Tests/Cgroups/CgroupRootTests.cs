@@ -56,7 +56,7 @@ public sealed class CgroupRootTests : IDisposable
         Assert.Equal("64", Read(manager.Paths["pids"] + "/pids.max"));
 
         manager.Kill();
-        Assert.True(sleep.WaitForExit(5000));
+        Assert.True(sleep.WaitForExit(30_000));
         Assert.Empty(manager.GetPids());
 
         manager.Destroy();
@@ -117,7 +117,7 @@ public sealed class CgroupRootTests : IDisposable
 
         manager.Kill();
 
-        Assert.All(sleeps, p => Assert.True(p.WaitForExit(5000)));
+        Assert.All(sleeps, p => Assert.True(p.WaitForExit(30_000)));
         manager.Destroy();
         Assert.False(manager.Exists);
     }
@@ -136,7 +136,7 @@ public sealed class CgroupRootTests : IDisposable
         Assert.Equal(FreezerState.Frozen, manager.GetFreezerState());
         Assert.False(sleep.WaitForExit(200));
         manager.Thaw();
-        Assert.True(sleep.WaitForExit(5000));
+        Assert.True(sleep.WaitForExit(30_000));
         Assert.Equal(143, sleep.ExitCode);
     }
 
@@ -156,7 +156,7 @@ public sealed class CgroupRootTests : IDisposable
         hog.StandardInput.Flush();
 
         Assert.True(watcher.WaitForOomKill(0, TimeSpan.FromSeconds(20)), "no oom_kill counted");
-        Assert.True(hog.WaitForExit(10000));
+        Assert.True(hog.WaitForExit(30_000));
         Assert.Equal(137, hog.ExitCode);
         Assert.True(manager.GetOomKillCount() >= 1);
         Assert.Equal(33554432UL, manager.GetStats().Memory.Usage.Max);
@@ -202,7 +202,7 @@ public sealed class CgroupRootTests : IDisposable
 
         manager.Kill();
 
-        Assert.All(sleeps, p => Assert.True(p.WaitForExit(5000)));
+        Assert.All(sleeps, p => Assert.True(p.WaitForExit(30_000)));
         manager.Destroy();
         Assert.False(Directory.Exists(dir));
     }
@@ -289,7 +289,7 @@ public sealed class CgroupRootTests : IDisposable
         p.StandardInput.Flush();
         var stdout = p.StandardOutput.ReadToEnd();
         _ = p.StandardError.ReadToEnd();
-        Assert.True(p.WaitForExit(10000));
+        Assert.True(p.WaitForExit(30_000));
         return stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
     }
 

@@ -41,7 +41,9 @@ public sealed class ShimTests : IDisposable
         var (shim, _) = StartShim(id, bundle, dir);
         using (shim)
         {
+            // Busy logging for a while (bounded; a loaded machine gives the container little CPU) before the high-water mark is read.
             Thread.Sleep(1500);
+            LifecycleTests.WaitFor(() => File.Exists(Path.Combine(dir, "log")) && File.ReadLines(Path.Combine(dir, "log")).Take(101).Count() > 100, 30_000);
             var exe = File.ReadAllText($"/proc/{shim.Id}/cmdline").Split('\0');
             var status = File.ReadAllLines($"/proc/{shim.Id}/status");
             var hwm = long.Parse(status.First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]);

@@ -55,7 +55,7 @@ public abstract class DashboardTestContext : BunitContext
 
     protected BunitAuthorizationContext Auth { get; }
 
-    protected static readonly TimeSpan Wait = TimeSpan.FromSeconds(5);
+    protected static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
 
     /// <summary>Polls a condition that no render signals (background subscriptions).</summary>
     protected static void WaitUntil(Func<bool> condition)

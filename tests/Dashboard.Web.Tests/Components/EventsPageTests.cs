@@ -63,7 +63,7 @@ public class EventsPageTests : DashboardTestContext
     {
         await using var vm = new Dashboard.Web.Model.EventsViewModel(Services.GetService<IEngineRegistry>()!, Access, capacity: 3);
         await vm.InitializeAsync(new System.Security.Claims.ClaimsPrincipal(new System.Security.Claims.ClaimsIdentity([new System.Security.Claims.Claim(System.Security.Claims.ClaimTypes.Name, "alice")], "test")), null, CancellationToken.None);
-        var deadline = DateTime.UtcNow.AddSeconds(5);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
         while (Engine.EventSubscribers == 0)
         {
             Assert.True(DateTime.UtcNow < deadline);

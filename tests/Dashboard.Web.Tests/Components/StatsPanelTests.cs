@@ -55,7 +55,7 @@ public class StatsPanelTests : DashboardTestContext
 
         await Engine.StatsWriter("c2").WriteAsync(Enumerable.Range(0, 20).Select(i => StatsTrackerTests.Sample("c2", i)).ToList(), Xunit.TestContext.Current.CancellationToken);
 
-        var deadline = DateTime.UtcNow.AddSeconds(5);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
         while (vm.Latest?.CpuPercent != 19)
         {
             Assert.True(DateTime.UtcNow < deadline);

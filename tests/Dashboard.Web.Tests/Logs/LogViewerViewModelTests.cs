@@ -7,7 +7,7 @@ namespace Dashboard.Web.Tests.Logs;
 
 public class LogViewerViewModelTests
 {
-    private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(30);
     private readonly FakeEngineClient _engine = new();
 
     [Fact]

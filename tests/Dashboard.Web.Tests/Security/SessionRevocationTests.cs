@@ -156,7 +156,7 @@ public sealed class SessionRevocationTests(SessionRevocationTests.Fixture fixtur
         provider.SetAuthenticationState(Task.FromResult(new AuthenticationState(principal)));
         var notifier = _app.Services.GetRequiredService<SessionNotifier>();
         var id = principal.FindFirstValue(ClaimTypes.NameIdentifier)!;
-        for (var i = 0; i < 500 && notifier.SubscriberCount(id) == 0; i++)
+        for (var deadline = DateTime.UtcNow.AddSeconds(30); notifier.SubscriberCount(id) == 0 && DateTime.UtcNow < deadline;)
         {
             await Task.Delay(10, Ct);
         }
