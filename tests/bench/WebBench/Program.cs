@@ -146,6 +146,17 @@ static async Task ListAsync(string url, string user, string password, string soc
         var interactive = clock.Elapsed.TotalMilliseconds;
         var firstName = await page.GetByTestId("container-name").First.InnerTextAsync();
 
+        // Where the time went, from the page's own clock (ms since navigation start): the prerendered HTML's first
+        // and last byte, DOMContentLoaded, and when the circuit's connection was negotiated.
+        var timing = await page.EvaluateAsync<string>("""
+            () => {
+              const n = performance.getEntriesByType('navigation')[0];
+              const neg = performance.getEntriesByType('resource').find(r => r.name.includes('/_blazor/negotiate'));
+              const f = v => v === undefined ? 'na' : Math.round(v);
+              return `ttfb_ms=${f(n.responseStart)} html_ms=${f(n.responseEnd)} html_kib=${f(n.transferSize / 1024)} dcl_ms=${f(n.domContentLoadedEventEnd)} negotiate_ms=${f(neg?.startTime)}`;
+            }
+            """);
+
         // Scroll to the end the way a wheel does, one viewport at a time, until the rows stop changing.
         var scroll = Stopwatch.StartNew();
         var steps = 0;
@@ -161,7 +172,7 @@ static async Task ListAsync(string url, string user, string password, string soc
 
         var rows = await page.GetByTestId("container-name").CountAsync();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"list run={run} first_row_ms={firstRow:0} interactive_ms={interactive:0} scroll_ms={scroll.Elapsed.TotalMilliseconds:0} wheel_steps={steps} rows_in_dom={rows} first={firstName} last={last}"));
+            $"list run={run} first_row_ms={firstRow:0} interactive_ms={interactive:0} scroll_ms={scroll.Elapsed.TotalMilliseconds:0} wheel_steps={steps} rows_in_dom={rows} first={firstName} last={last} {timing}"));
     }
 }
 
@@ -197,20 +208,38 @@ static async Task LatencyAsync(string url, string user, string password, string 
             await WaitInteractiveAsync(page);
             await page.GetByRole(AriaRole.Tab, new PageGetByRoleOptions { Name = "Logs" }).ClickAsync();
             await page.GetByTestId("log-viewer").WaitForAsync();
+            // A line counts as shown when a log-line element with its text is added, or when an existing row's
+            // text changes to it (a virtualized list re-uses its row elements); __added keeps the added-only count.
             await page.EvaluateAsync("""
                 () => {
                   window.__lat = {};
-                  const seen = n => {
+                  window.__added = {};
+                  const seen = (n, added) => {
                     const m = /^L (\d+) (\d+)$/.exec((n.textContent || '').trim());
-                    if (m && !(m[1] in window.__lat)) window.__lat[m[1]] = Date.now() - Number(m[2]);
+                    if (!m) return;
+                    const ms = Date.now() - Number(m[2]);
+                    if (!(m[1] in window.__lat)) window.__lat[m[1]] = ms;
+                    if (added && !(m[1] in window.__added)) window.__added[m[1]] = ms;
                   };
                   new MutationObserver(list => {
-                    for (const r of list) for (const n of r.addedNodes) {
-                      if (n.nodeType !== 1) continue;
-                      if (n.matches('[data-testid=log-line]')) seen(n);
-                      n.querySelectorAll?.('[data-testid=log-line]').forEach(seen);
+                    for (const r of list) {
+                      for (const n of r.addedNodes) {
+                        if (n.nodeType !== 1) {
+                          const row = n.parentElement?.closest('[data-testid=log-line]');
+                          if (row) seen(row, false);
+                          continue;
+                        }
+                        if (n.matches('[data-testid=log-line]')) seen(n, true);
+                        n.querySelectorAll?.('[data-testid=log-line]').forEach(e => seen(e, true));
+                        const row = n.closest('[data-testid=log-line]');
+                        if (row && row !== n) seen(row, false);
+                      }
+                      if (r.type === 'characterData') {
+                        const row = r.target.parentElement?.closest('[data-testid=log-line]');
+                        if (row) seen(row, false);
+                      }
                     }
-                  }).observe(document.body, { childList: true, subtree: true });
+                  }).observe(document.body, { childList: true, subtree: true, characterData: true });
                 }
                 """);
             views.Add(page);
@@ -226,6 +255,8 @@ static async Task LatencyAsync(string url, string user, string password, string 
         await Task.Delay(2000);
         var all = new List<double>();
         var missing = 0;
+        var addedOnly = 0;
+        var domRows = new List<int>();
         foreach (var page in views)
         {
             // As a JSON string: Playwright's own object serialization adds reference ids ("$id").
@@ -233,10 +264,14 @@ static async Task LatencyAsync(string url, string user, string password, string 
             var got = json.RootElement.EnumerateObject().ToDictionary(p => int.Parse(p.Name, CultureInfo.InvariantCulture), p => p.Value.GetDouble());
             missing += total - got.Count;
             all.AddRange(got.Values);
+            addedOnly += await page.EvaluateAsync<int>("() => Object.keys(window.__added).length");
+            domRows.Add(await page.GetByTestId("log-line").CountAsync());
         }
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"latency pages={pages} lines={total} samples={all.Count} missing={missing} p50_ms={Percentile(all, 50):0.0} p95_ms={Percentile(all, 95):0.0} max_ms={all.DefaultIfEmpty(double.NaN).Max():0.0}"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"latency samples_as_added_rows={addedOnly} (the count the session-4 driver used) rows_in_dom={string.Join(',', domRows)}"));
     }
     finally
     {
