@@ -66,12 +66,19 @@ public sealed partial class FakeEngineClient : IEngineClient
 
     public ChannelWriter<IReadOnlyList<LogLine>> LogWriter(string id) => LogChannel(id).Writer;
 
-    public Task<IReadOnlyList<ContainerSummary>> ListContainersAsync(IReadOnlyCollection<string>? ids, CancellationToken cancellationToken)
+    /// <summary>When set, container lists wait for it (a slow engine).</summary>
+    public TaskCompletionSource? ListGate { get; set; }
+
+    public async Task<IReadOnlyList<ContainerSummary>> ListContainersAsync(IReadOnlyCollection<string>? ids, CancellationToken cancellationToken)
     {
-        IReadOnlyList<ContainerSummary> list = _containers.Values
+        if (ListGate is { } gate)
+        {
+            await gate.Task.WaitAsync(cancellationToken);
+        }
+
+        return _containers.Values
             .Where(c => ids is null || ids.Contains(c.Id))
             .ToList();
-        return Task.FromResult(list);
     }
 
     public Task<ContainerDetails> InspectContainerAsync(string id, CancellationToken cancellationToken) =>

@@ -51,12 +51,31 @@ static async Task<IPage> SignInAsync(IBrowser browser, string url, string user, 
     var context = await browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = url, IgnoreHTTPSErrors = true, ViewportSize = new ViewportSize { Width = 1400, Height = 900 } });
     context.SetDefaultTimeout(60_000);
     var page = await context.NewPageAsync();
-    await page.GotoAsync("/account/login");
+    await GotoAsync(page, "/account/login");
     await page.Locator("input[name=UserName]").FillAsync(user);
     await page.Locator("input[name=Password]").FillAsync(password);
     await page.Locator("form[action='/account/signin'] button[type=submit]").ClickAsync();
     await page.WaitForURLAsync(u => !u.Contains("/account/", StringComparison.Ordinal));
     return page;
+}
+
+// Chromium aborts a navigation with ERR_NETWORK_CHANGED when any interface changes, and other agents on this machine
+// add and remove veths all the time: navigate again (restarting the caller's clock) instead of failing the run.
+static async Task GotoAsync(IPage page, string url, PageGotoOptions? options = null, Action? retrying = null)
+{
+    for (var attempt = 1; ; attempt++)
+    {
+        try
+        {
+            await page.GotoAsync(url, options);
+            return;
+        }
+        catch (PlaywrightException e) when (attempt < 5 && e.Message.Contains("ERR_NETWORK_CHANGED", StringComparison.Ordinal))
+        {
+            Console.Error.WriteLine($"{url}: network changed, navigating again");
+            retrying?.Invoke();
+        }
+    }
 }
 
 static Task WaitInteractiveAsync(IPage page) =>
@@ -84,7 +103,7 @@ static async Task SetupAsync(string url, string secretFile, string user, string 
     await using var browser = await BrowserAsync(playwright);
     var context = await browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = url, IgnoreHTTPSErrors = true });
     var page = await context.NewPageAsync();
-    await page.GotoAsync("/account/setup");
+    await GotoAsync(page, "/account/setup");
     await page.Locator("input[name=Secret]").FillAsync((await File.ReadAllTextAsync(secretFile)).Trim());
     await page.Locator("input[name=UserName]").FillAsync(user);
     await page.Locator("input[name=Password]").FillAsync(password);
@@ -137,9 +156,9 @@ static async Task ListAsync(string url, string user, string password, string soc
     var page = await SignInAsync(browser, url, user, password);
     for (var run = 0; run < runs; run++)
     {
-        await page.GotoAsync("/overview");
+        await GotoAsync(page, "/overview");
         var clock = Stopwatch.StartNew();
-        await page.GotoAsync("/containers", new PageGotoOptions { WaitUntil = WaitUntilState.Commit });
+        await GotoAsync(page, "/containers", new PageGotoOptions { WaitUntil = WaitUntilState.Commit }, () => clock.Restart());
         await page.GetByTestId("container-name").First.WaitForAsync();
         var firstRow = clock.Elapsed.TotalMilliseconds;
         await WaitInteractiveAsync(page);
@@ -204,7 +223,7 @@ static async Task LatencyAsync(string url, string user, string password, string 
         for (var i = 0; i < pages; i++)
         {
             var page = await SignInAsync(browser, url, user, password);
-            await page.GotoAsync($"/containers/local/{created.ID}");
+            await GotoAsync(page, $"/containers/local/{created.ID}");
             await WaitInteractiveAsync(page);
             await page.GetByRole(AriaRole.Tab, new PageGetByRoleOptions { Name = "Logs" }).ClickAsync();
             await page.GetByTestId("log-viewer").WaitForAsync();
@@ -296,7 +315,7 @@ static async Task FloodAsync(string url, string user, string password, string so
         var page = await SignInAsync(browser, url, user, password);
         var rssStart = Rss(webPid);
         await engine.Containers.StartContainerAsync(created.ID, new ContainerStartParameters());
-        await page.GotoAsync($"/containers/local/{created.ID}");
+        await GotoAsync(page, $"/containers/local/{created.ID}");
         await WaitInteractiveAsync(page);
         await page.GetByRole(AriaRole.Tab, new PageGetByRoleOptions { Name = "Logs" }).ClickAsync();
         await page.GetByTestId("log-line").First.WaitForAsync();
