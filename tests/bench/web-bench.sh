@@ -22,6 +22,11 @@ work="$(mktemp -d /tmp/dash-web-bench.XXXXXX)"
 cgroup="/dashboard-test/web-bench-$$"
 pids=()
 cleanup() {
+  local rc=$?
+  if [ "$rc" -ne 0 ] && [ -f "$work/web.log" ]; then
+    echo "--- web.log (last 40 lines; the run failed with $rc)" >&2
+    tail -n 40 "$work/web.log" >&2
+  fi
   for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
   for d in /sys/fs/cgroup/*"$cgroup" /sys/fs/cgroup"$cgroup"; do

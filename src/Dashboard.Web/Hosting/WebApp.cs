@@ -165,6 +165,7 @@ public static class WebApp
             return new EngineRegistry(endpoints.Select(e => KeyValuePair.Create(e.Name, (IEngineClient)new DockerEngineClient(e))));
         });
         services.AddSingleton<IAuditLog, MemoryAuditLog>();
+        services.AddSingleton<Logs.LogFollowService>();
         services.AddScoped<IUserAccessSource, IdentityUserAccessSource>();
         services.AddScoped<ActionAuthorizer>();
         services.AddScoped<ContainerActions>();

@@ -22,9 +22,10 @@ public sealed class LogViewerOptions
 /// waits for rendering), are drained at most every <see cref="LogViewerOptions.BatchInterval"/>, converted to
 /// safe HTML and appended to a bounded <see cref="LogBuffer"/>; one <see cref="Changed"/> per drained batch.
 /// </summary>
-public sealed class LogViewerViewModel : IAsyncDisposable
+public sealed class LogViewerViewModel : IAsyncDisposable, ILogFollower
 {
     private readonly IEngineClient _client;
+    private readonly LogFollowService? _follows;
     private readonly string _containerId;
     private readonly LogViewerOptions _options;
     private readonly LogBuffer _buffer;
@@ -38,14 +39,17 @@ public sealed class LogViewerViewModel : IAsyncDisposable
     private long _pendingWhilePaused;
     private Task _readTask = Task.CompletedTask;
     private Task _drainTask = Task.CompletedTask;
+    private IDisposable? _subscription;
     private List<LogEntry> _visible = [];
     private bool _showStdout = true;
     private bool _showStderr = true;
     private bool _paused;
 
-    public LogViewerViewModel(IEngineClient client, string containerId, LogViewerOptions? options = null)
+    /// <param name="follows">When given, the engine follow is shared with every other view of the same container.</param>
+    public LogViewerViewModel(IEngineClient client, string containerId, LogViewerOptions? options = null, LogFollowService? follows = null)
     {
         _client = client;
+        _follows = follows;
         _containerId = containerId;
         _options = options ?? new LogViewerOptions();
         _buffer = new LogBuffer(_options.BufferCapacity);
@@ -118,12 +122,20 @@ public sealed class LogViewerViewModel : IAsyncDisposable
     public void Start()
     {
         var token = _cts.Token;
-        _readTask = Task.Run(() => ReadAsync(token), token);
         _drainTask = Task.Run(() => DrainAsync(token), token);
+        if (_follows is not null)
+        {
+            _subscription = _follows.Follow(_client, _containerId, _options.Tail, this);
+        }
+        else
+        {
+            _readTask = Task.Run(() => ReadAsync(token), token);
+        }
     }
 
     public async ValueTask DisposeAsync()
     {
+        _subscription?.Dispose();
         await _cts.CancelAsync();
         try
         {
@@ -157,6 +169,26 @@ public sealed class LogViewerViewModel : IAsyncDisposable
         catch (Exception e)
         {
             _channel.Writer.TryComplete(e);
+        }
+    }
+
+    void ILogFollower.OnLines(IReadOnlyList<LogLine> lines)
+    {
+        foreach (var line in lines)
+        {
+            _channel.Writer.TryWrite(line);
+        }
+    }
+
+    void ILogFollower.OnEnded(Exception? error)
+    {
+        if (error is null or OperationCanceledException)
+        {
+            _channel.Writer.TryComplete();
+        }
+        else
+        {
+            _channel.Writer.TryComplete(error);
         }
     }
 

@@ -21,6 +21,7 @@ public abstract class DashboardTestContext : BunitContext
         Services.AddSingleton<IEngineRegistry>(new EngineRegistry([KeyValuePair.Create("local", (IEngineClient)Engine)]));
         Services.AddSingleton<IUserAccessSource>(Access);
         Services.AddSingleton<IAuditLog>(Audit);
+        Services.AddSingleton(Follows);
         Services.AddScoped<ActionAuthorizer>();
         Services.AddScoped<ContainerActions>();
         Services.AddScoped<ImageActions>();
@@ -46,6 +47,8 @@ public abstract class DashboardTestContext : BunitContext
     }
 
     protected FakeEngineClient Engine { get; } = new();
+
+    protected Dashboard.Web.Logs.LogFollowService Follows { get; } = new();
 
     protected FakeUserAccessSource Access { get; } = new(Roles.Viewer);
 

@@ -102,15 +102,73 @@ public class LogViewerTests : DashboardTestContext
     }
 
     [Fact]
-    public async Task ManyLines_AreVirtualized()
+    public async Task ManyLines_Following_RendersOnlyTheNewestRows()
     {
         var cut = RenderViewer();
 
         await Write(Enumerable.Range(0, 500).Select(i => Line($"l{i}")).ToArray());
 
         cut.WaitForAssertion(() => Assert.Equal("500 lines", cut.Find("[data-testid=log-count]").TextContent), Wait);
+        var lines = Lines(cut);
+        Assert.Equal(LogViewer.VirtualizeAbove, lines.Count);
+        Assert.Equal("l499", lines[^1]);
+        Assert.Equal($"l{500 - LogViewer.VirtualizeAbove}", lines[0]);
+    }
+
+    [Fact]
+    public async Task ManyLines_Following_NewBatchSlidesTheWindow()
+    {
+        var cut = RenderViewer();
+        await Write(Enumerable.Range(0, 300).Select(i => Line($"l{i}")).ToArray());
+        cut.WaitForAssertion(() => Assert.Equal("l299", Lines(cut)[^1]), Wait);
+
+        await Write(Line("l300"), Line("l301"));
+
+        cut.WaitForAssertion(() => Assert.Equal("l301", Lines(cut)[^1]), Wait);
+        Assert.Equal(Enumerable.Range(102, LogViewer.VirtualizeAbove).Select(i => $"l{i}"), Lines(cut));
+    }
+
+    [Fact]
+    public async Task ManyLines_ScrolledBack_AreVirtualized_ReturningFollowsAgain()
+    {
+        var cut = RenderViewer();
+        await Write(Enumerable.Range(0, 500).Select(i => Line($"l{i}")).ToArray());
+        cut.WaitForAssertion(() => Assert.Equal("500 lines", cut.Find("[data-testid=log-count]").TextContent), Wait);
+        var lines = cut.FindComponent<LogLines>();
+
+        await cut.InvokeAsync(() => lines.Instance.SetFollowing(false, 100));
+
         Assert.NotNull(cut.FindComponent<Virtualize<LogEntry>>());
-        Assert.True(cut.FindAll("[data-testid=log-line]").Count < 500);
+        Assert.True(Lines(cut).Count < 500);
+        // The row that was 100 px into the newest-rows window stays under the viewport: 300 rows further down the whole log.
+        var scroll = Assert.Single(JSInterop.Invocations, i => i.Identifier == "dashboard.scrollLogTo");
+        Assert.Equal((300 * LogLines.RowHeight) + 100.0, scroll.Arguments[1]);
+
+        await cut.InvokeAsync(() => lines.Instance.SetFollowing(true, 0));
+
+        Assert.Empty(cut.FindComponents<Virtualize<LogEntry>>());
+        Assert.Equal("l499", Lines(cut)[^1]);
+    }
+
+    [Fact]
+    public async Task TwoViewers_SameContainer_ShareOneEngineFollow()
+    {
+        var first = RenderViewer();
+        await Write(Line("a"));
+        first.WaitForAssertion(() => Assert.Equal(["a"], Lines(first)), Wait);
+
+        var second = RenderViewer();
+        second.WaitForAssertion(() => Assert.Equal(["a"], Lines(second)), Wait);
+        await Write(Line("b"));
+
+        first.WaitForAssertion(() => Assert.Equal(["a", "b"], Lines(first)), Wait);
+        second.WaitForAssertion(() => Assert.Equal(["a", "b"], Lines(second)), Wait);
+        Assert.Equal(1000, Assert.Single(Engine.LogTails));
+        Assert.Equal(1, Follows.OpenFollows);
+
+        await DisposeComponentsAsync();
+
+        Assert.Equal(0, Follows.OpenFollows);
     }
 
     [Fact]

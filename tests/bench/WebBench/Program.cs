@@ -51,12 +51,31 @@ static async Task<IPage> SignInAsync(IBrowser browser, string url, string user, 
     var context = await browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = url, IgnoreHTTPSErrors = true, ViewportSize = new ViewportSize { Width = 1400, Height = 900 } });
     context.SetDefaultTimeout(60_000);
     var page = await context.NewPageAsync();
-    await page.GotoAsync("/account/login");
+    await GotoAsync(page, "/account/login");
     await page.Locator("input[name=UserName]").FillAsync(user);
     await page.Locator("input[name=Password]").FillAsync(password);
     await page.Locator("form[action='/account/signin'] button[type=submit]").ClickAsync();
     await page.WaitForURLAsync(u => !u.Contains("/account/", StringComparison.Ordinal));
     return page;
+}
+
+// Chromium aborts a navigation with ERR_NETWORK_CHANGED when any interface changes, and other agents on this machine
+// add and remove veths all the time: navigate again (restarting the caller's clock) instead of failing the run.
+static async Task GotoAsync(IPage page, string url, PageGotoOptions? options = null, Action? retrying = null)
+{
+    for (var attempt = 1; ; attempt++)
+    {
+        try
+        {
+            await page.GotoAsync(url, options);
+            return;
+        }
+        catch (PlaywrightException e) when (attempt < 5 && e.Message.Contains("ERR_NETWORK_CHANGED", StringComparison.Ordinal))
+        {
+            Console.Error.WriteLine($"{url}: network changed, navigating again");
+            retrying?.Invoke();
+        }
+    }
 }
 
 static Task WaitInteractiveAsync(IPage page) =>
@@ -84,7 +103,7 @@ static async Task SetupAsync(string url, string secretFile, string user, string 
     await using var browser = await BrowserAsync(playwright);
     var context = await browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = url, IgnoreHTTPSErrors = true });
     var page = await context.NewPageAsync();
-    await page.GotoAsync("/account/setup");
+    await GotoAsync(page, "/account/setup");
     await page.Locator("input[name=Secret]").FillAsync((await File.ReadAllTextAsync(secretFile)).Trim());
     await page.Locator("input[name=UserName]").FillAsync(user);
     await page.Locator("input[name=Password]").FillAsync(password);
@@ -137,14 +156,25 @@ static async Task ListAsync(string url, string user, string password, string soc
     var page = await SignInAsync(browser, url, user, password);
     for (var run = 0; run < runs; run++)
     {
-        await page.GotoAsync("/overview");
+        await GotoAsync(page, "/overview");
         var clock = Stopwatch.StartNew();
-        await page.GotoAsync("/containers", new PageGotoOptions { WaitUntil = WaitUntilState.Commit });
+        await GotoAsync(page, "/containers", new PageGotoOptions { WaitUntil = WaitUntilState.Commit }, () => clock.Restart());
         await page.GetByTestId("container-name").First.WaitForAsync();
         var firstRow = clock.Elapsed.TotalMilliseconds;
         await WaitInteractiveAsync(page);
         var interactive = clock.Elapsed.TotalMilliseconds;
         var firstName = await page.GetByTestId("container-name").First.InnerTextAsync();
+
+        // Where the time went, from the page's own clock (ms since navigation start): the prerendered HTML's first
+        // and last byte, DOMContentLoaded, and when the circuit's connection was negotiated.
+        var timing = await page.EvaluateAsync<string>("""
+            () => {
+              const n = performance.getEntriesByType('navigation')[0];
+              const neg = performance.getEntriesByType('resource').find(r => r.name.includes('/_blazor/negotiate'));
+              const f = v => v === undefined ? 'na' : Math.round(v);
+              return `ttfb_ms=${f(n.responseStart)} html_ms=${f(n.responseEnd)} html_kib=${f(n.transferSize / 1024)} dcl_ms=${f(n.domContentLoadedEventEnd)} negotiate_ms=${f(neg?.startTime)}`;
+            }
+            """);
 
         // Scroll to the end the way a wheel does, one viewport at a time, until the rows stop changing.
         var scroll = Stopwatch.StartNew();
@@ -161,7 +191,7 @@ static async Task ListAsync(string url, string user, string password, string soc
 
         var rows = await page.GetByTestId("container-name").CountAsync();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"list run={run} first_row_ms={firstRow:0} interactive_ms={interactive:0} scroll_ms={scroll.Elapsed.TotalMilliseconds:0} wheel_steps={steps} rows_in_dom={rows} first={firstName} last={last}"));
+            $"list run={run} first_row_ms={firstRow:0} interactive_ms={interactive:0} scroll_ms={scroll.Elapsed.TotalMilliseconds:0} wheel_steps={steps} rows_in_dom={rows} first={firstName} last={last} {timing}"));
     }
 }
 
@@ -193,24 +223,42 @@ static async Task LatencyAsync(string url, string user, string password, string 
         for (var i = 0; i < pages; i++)
         {
             var page = await SignInAsync(browser, url, user, password);
-            await page.GotoAsync($"/containers/local/{created.ID}");
+            await GotoAsync(page, $"/containers/local/{created.ID}");
             await WaitInteractiveAsync(page);
             await page.GetByRole(AriaRole.Tab, new PageGetByRoleOptions { Name = "Logs" }).ClickAsync();
             await page.GetByTestId("log-viewer").WaitForAsync();
+            // A line counts as shown when a log-line element with its text is added, or when an existing row's
+            // text changes to it (a virtualized list re-uses its row elements); __added keeps the added-only count.
             await page.EvaluateAsync("""
                 () => {
                   window.__lat = {};
-                  const seen = n => {
+                  window.__added = {};
+                  const seen = (n, added) => {
                     const m = /^L (\d+) (\d+)$/.exec((n.textContent || '').trim());
-                    if (m && !(m[1] in window.__lat)) window.__lat[m[1]] = Date.now() - Number(m[2]);
+                    if (!m) return;
+                    const ms = Date.now() - Number(m[2]);
+                    if (!(m[1] in window.__lat)) window.__lat[m[1]] = ms;
+                    if (added && !(m[1] in window.__added)) window.__added[m[1]] = ms;
                   };
                   new MutationObserver(list => {
-                    for (const r of list) for (const n of r.addedNodes) {
-                      if (n.nodeType !== 1) continue;
-                      if (n.matches('[data-testid=log-line]')) seen(n);
-                      n.querySelectorAll?.('[data-testid=log-line]').forEach(seen);
+                    for (const r of list) {
+                      for (const n of r.addedNodes) {
+                        if (n.nodeType !== 1) {
+                          const row = n.parentElement?.closest('[data-testid=log-line]');
+                          if (row) seen(row, false);
+                          continue;
+                        }
+                        if (n.matches('[data-testid=log-line]')) seen(n, true);
+                        n.querySelectorAll?.('[data-testid=log-line]').forEach(e => seen(e, true));
+                        const row = n.closest('[data-testid=log-line]');
+                        if (row && row !== n) seen(row, false);
+                      }
+                      if (r.type === 'characterData') {
+                        const row = r.target.parentElement?.closest('[data-testid=log-line]');
+                        if (row) seen(row, false);
+                      }
                     }
-                  }).observe(document.body, { childList: true, subtree: true });
+                  }).observe(document.body, { childList: true, subtree: true, characterData: true });
                 }
                 """);
             views.Add(page);
@@ -226,6 +274,8 @@ static async Task LatencyAsync(string url, string user, string password, string 
         await Task.Delay(2000);
         var all = new List<double>();
         var missing = 0;
+        var addedOnly = 0;
+        var domRows = new List<int>();
         foreach (var page in views)
         {
             // As a JSON string: Playwright's own object serialization adds reference ids ("$id").
@@ -233,10 +283,14 @@ static async Task LatencyAsync(string url, string user, string password, string 
             var got = json.RootElement.EnumerateObject().ToDictionary(p => int.Parse(p.Name, CultureInfo.InvariantCulture), p => p.Value.GetDouble());
             missing += total - got.Count;
             all.AddRange(got.Values);
+            addedOnly += await page.EvaluateAsync<int>("() => Object.keys(window.__added).length");
+            domRows.Add(await page.GetByTestId("log-line").CountAsync());
         }
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"latency pages={pages} lines={total} samples={all.Count} missing={missing} p50_ms={Percentile(all, 50):0.0} p95_ms={Percentile(all, 95):0.0} max_ms={all.DefaultIfEmpty(double.NaN).Max():0.0}"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"latency samples_as_added_rows={addedOnly} (the count the session-4 driver used) rows_in_dom={string.Join(',', domRows)}"));
     }
     finally
     {
@@ -261,7 +315,7 @@ static async Task FloodAsync(string url, string user, string password, string so
         var page = await SignInAsync(browser, url, user, password);
         var rssStart = Rss(webPid);
         await engine.Containers.StartContainerAsync(created.ID, new ContainerStartParameters());
-        await page.GotoAsync($"/containers/local/{created.ID}");
+        await GotoAsync(page, $"/containers/local/{created.ID}");
         await WaitInteractiveAsync(page);
         await page.GetByRole(AriaRole.Tab, new PageGetByRoleOptions { Name = "Logs" }).ClickAsync();
         await page.GetByTestId("log-line").First.WaitForAsync();

@@ -1,29 +1,32 @@
 using Dashboard.Web.Engines;
 using Dashboard.Web.Model;
 using Dashboard.Web.Security;
+using Dashboard.Web.Logs;
 using Microsoft.AspNetCore.Components;
-using Microsoft.JSInterop;
 
 namespace Dashboard.Web.Components.Controls;
 
 /// <summary>
 /// Shows the tail of a container's log, then follows it. Lines reach the DOM only as markup produced by
-/// <see cref="Logs.AnsiHtmlConverter"/>, which encodes every character of container output.
+/// <see cref="Logs.AnsiHtmlConverter"/>, which encodes every character of container output. The engine follow is
+/// shared with every other view of the same container (<see cref="LogFollowService"/>); a batch re-renders only
+/// <see cref="LogLines"/> and <see cref="LogStatusText"/>, not the toolbar.
 /// </summary>
 public partial class LogViewer : IAsyncDisposable
 {
-    /// <summary>Up to this many lines render directly; beyond it only the visible rows are rendered.</summary>
+    /// <summary>Up to this many lines render directly; beyond it only the newest this many (following) or the visible rows.</summary>
     public const int VirtualizeAbove = 200;
 
     private LogViewerViewModel? _viewModel;
-    private ElementReference _scroller;
+    private LogLines? _lines;
+    private LogStatusText? _status;
     private string? _error;
     private bool _showTimestamps;
     private IEngineClient? _startedClient;
     private string? _startedId;
 
     [Inject]
-    private IJSRuntime JS { get; set; } = default!;
+    private LogFollowService Follows { get; set; } = default!;
 
     [Parameter, EditorRequired]
     public IEngineClient Client { get; set; } = default!;
@@ -74,17 +77,9 @@ public partial class LogViewer : IAsyncDisposable
             }
         }
 
-        _viewModel = new LogViewerViewModel(Client, ContainerId, Options);
+        _viewModel = new LogViewerViewModel(Client, ContainerId, Options, Follows);
         _viewModel.Changed += OnChangedAsync;
         _viewModel.Start();
-    }
-
-    protected override async Task OnAfterRenderAsync(bool firstRender)
-    {
-        if (firstRender)
-        {
-            await JS.InvokeVoidAsync("dashboard.followLog", _scroller);
-        }
     }
 
     private async Task StopAsync()
@@ -97,10 +92,18 @@ public partial class LogViewer : IAsyncDisposable
         }
     }
 
-    private Task OnChangedAsync()
+    private async Task OnChangedAsync()
     {
-        _error = _viewModel?.Error;
-        return InvokeAsync(StateHasChanged);
+        var error = _viewModel?.Error;
+        if (error != _error || _lines is null || _status is null)
+        {
+            _error = error;
+            await InvokeAsync(StateHasChanged);
+            return;
+        }
+
+        await _lines.RefreshAsync();
+        await _status.RefreshAsync();
     }
 
     private void SetTimestamps(bool value) => _showTimestamps = value;
