@@ -68,6 +68,7 @@ public static class EngineHost
         services.AddHostedService(sp => sp.GetRequiredService<HealthMonitor>());
         services.AddSingleton<Stats.StatsSampler>();
         services.AddHostedService(sp => sp.GetRequiredService<Stats.StatsSampler>());
+        services.AddHostedService<MemoryTrimmer>();
         services.AddSingleton(new PeerPolicy((uint)Tmds.Linux.LibC.geteuid(), PeerPolicy.LookupGroup(options.SocketGroup)));
         configure?.Invoke(services);
 

@@ -21,6 +21,13 @@ public sealed class ContainerNetworkState
     /// <summary>Namespace file while one is mounted for this container.</summary>
     public string? Netns { get; set; }
 
+    /// <summary>
+    /// Mode <c>none</c>: the runtime makes the namespace with the container (and brings <c>lo</c> up), so start
+    /// spawns nothing; <see cref="Netns"/> is set only while a <c>container:</c> joiner pins it. False for
+    /// containers created before this, whose spec names a namespace file the engine makes at start.
+    /// </summary>
+    public bool RuntimeNamespace { get; set; }
+
     /// <summary>Endpoints by network id, in the order they were connected (the first one publishes ports).</summary>
     public List<Endpoint> Endpoints { get; set; } = [];
 

@@ -34,6 +34,15 @@ public static class HostNetwork
         }
     }
 
+    /// <summary>Binds an existing namespace (<c>/proc/PID/ns/net</c>) to a file, so it outlives that process.</summary>
+    public static void PinNamespace(string source, string path)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        RemoveNamespace(path);
+        File.Create(path).Dispose();
+        Sys.Mount(source, path, null, MountFlags.MS_BIND, null);
+    }
+
     /// <summary>Unmounts and deletes a namespace file; missing files and plain (unmounted) files are fine.</summary>
     public static void RemoveNamespace(string path)
     {

@@ -18,6 +18,19 @@ public sealed partial class NetworkManager
                 return;
             }
 
+            if (state is { Mode: "none", RuntimeNamespace: true })
+            {
+                // The runtime makes the namespace with the container; a pin a joiner left from the previous run goes.
+                if (state.Netns is not null)
+                {
+                    HostNetwork.RemoveNamespace(state.Netns);
+                    state.Netns = null;
+                    state.Write(container.BundleDir);
+                }
+
+                return;
+            }
+
             await DetachAllAsync(container, state);
             switch (state.Mode)
             {
@@ -25,7 +38,7 @@ public sealed partial class NetworkManager
                     return;
                 case "container":
                     var joined = await _store.GetContainerAsync(state.JoinedContainer!, cancellationToken);
-                    if (joined is null || !joined.State.Status.IsActive() || !File.Exists(NetnsPath(joined.Id)))
+                    if (joined is null || !joined.State.Status.IsActive() || (!File.Exists(NetnsPath(joined.Id)) && !PinRuntimeNamespace(joined)))
                     {
                         throw new EngineException(ErrorKind.InvalidState, $"cannot join network namespace of a non running container: {state.JoinedContainer}");
                     }
@@ -76,6 +89,51 @@ public sealed partial class NetworkManager
         finally
         {
             _gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// A <c>none</c> container's namespace belongs to its process, not to a file: the first <c>container:</c> joiner
+    /// binds it to the usual namespace file, which the target's teardown removes as for a bridge container.
+    /// </summary>
+    private bool PinRuntimeNamespace(ContainerRecord target)
+    {
+        var state = ContainerNetworkState.Read(target.BundleDir);
+        var source = "/proc/" + target.State.Pid.ToString(CultureInfo.InvariantCulture) + "/ns/net";
+
+        if (state is not { Mode: "none", RuntimeNamespace: true } || target.State.Pid <= 0 || !InContainerCgroup(target.State.Pid, target.Id))
+        {
+            return false;
+        }
+
+        state.Netns = NetnsPath(target.Id);
+        state.Write(target.BundleDir);
+        try
+        {
+            HostNetwork.PinNamespace(source, state.Netns);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _log.LogWarning("pin the network namespace of container {ContainerId}: {Error}", target.Id, e.Message);
+            HostNetwork.RemoveNamespace(state.Netns);
+            state.Netns = null;
+            state.Write(target.BundleDir);
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>A pid outside the container's cgroup (named by its id) is no longer its process: the pid was reused.</summary>
+    private static bool InContainerCgroup(int pid, string id)
+    {
+        try
+        {
+            return File.ReadAllText("/proc/" + pid.ToString(CultureInfo.InvariantCulture) + "/cgroup").Contains("/" + id, StringComparison.Ordinal);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
         }
     }
 

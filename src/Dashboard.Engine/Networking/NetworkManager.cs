@@ -211,7 +211,13 @@ public sealed partial class NetworkManager : IContainerNetworking
             }
         }
 
-        SetNamespace(spec, state.Mode == "host" ? null : NetnsPath(state.JoinedContainer ?? id));
+        state.RuntimeNamespace = state.Mode == "none";
+        SetNamespace(spec, state.Mode switch
+        {
+            "host" => null,
+            "none" => "",
+            _ => NetnsPath(state.JoinedContainer ?? id),
+        });
         if (state.Mode != "container")
         {
             File.WriteAllText(Path.Combine(bundleDir, EtcFiles.Hostname), hostname + "\n");
@@ -276,6 +282,7 @@ public sealed partial class NetworkManager : IContainerNetworking
         return JsonSerializer.Deserialize<Dictionary<string, EndpointSettings>>(endpoints.GetRawText(), DockerJson.Options) ?? [];
     }
 
+    /// <summary><paramref name="path"/>: null = the host's namespace, "" = a new one the runtime makes, else that file.</summary>
     private static void SetNamespace(Spec spec, string? path)
     {
         var namespaces = spec.Linux?.Namespaces;
@@ -287,7 +294,7 @@ public sealed partial class NetworkManager : IContainerNetworking
         namespaces.RemoveAll(n => n.Type == "network");
         if (path is not null)
         {
-            namespaces.Add(new Namespace { Type = "network", Path = path });
+            namespaces.Add(new Namespace { Type = "network", Path = path.Length == 0 ? null : path });
         }
     }
 

@@ -164,6 +164,7 @@ public static class ContainerInit
         var spec = config.Spec;
         var process = spec.Process;
         Sys.Umask(0);
+        Loopback.UpInNewNetworkNamespace(spec);
         // The cgroup namespace's root is the cgroup init is in when it unshares, so it waits for the
         // runtime's join. Only a fresh cgroup2 mount (pure v2 host) depends on the namespace; on v1
         // and hybrid hosts the mounts are binds of host paths, and unsharing after them lets the

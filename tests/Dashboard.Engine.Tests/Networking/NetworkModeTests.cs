@@ -67,4 +67,42 @@ public sealed class NetworkModeTests
         Assert.Contains("non running container", error.Message, StringComparison.Ordinal);
         Assert.Empty(NetnsFiles(engine));
     }
+
+    [Fact]
+    public async Task ContainerMode_JoiningANoneContainer_SharesTheNamespaceTheRuntimeMade()
+    {
+        await using var engine = await RealEngine.StartAsync();
+        var lonely = await engine.Client.Containers.CreateContainerAsync(new CreateContainerParameters
+        {
+            Image = "bb",
+            Name = "lonely",
+            Cmd = ["sleep", "60"],
+            HostConfig = new HostConfig { NetworkMode = "none" },
+        }, Ct);
+        await engine.Client.Containers.StartContainerAsync(lonely.ID, new ContainerStartParameters(), Ct);
+        var pid1 = (await engine.Client.Containers.InspectContainerAsync(lonely.ID, Ct)).State!.Pid;
+        var ns1 = new FileInfo($"/proc/{pid1}/ns/net").LinkTarget;
+        Assert.NotNull(ns1);
+        Assert.NotEqual(new FileInfo("/proc/self/ns/net").LinkTarget, ns1);
+
+        // No namespace file and no CNI call: the runtime made the namespace with the container.
+        Assert.Empty(NetnsFiles(engine));
+
+        var joiner = await engine.Client.Containers.CreateContainerAsync(new CreateContainerParameters
+        {
+            Image = "bb",
+            Name = "joiner",
+            Cmd = ["sleep", "60"],
+            HostConfig = new HostConfig { NetworkMode = "container:lonely" },
+        }, Ct);
+        await engine.Client.Containers.StartContainerAsync(joiner.ID, new ContainerStartParameters(), Ct);
+        var pid2 = (await engine.Client.Containers.InspectContainerAsync(joiner.ID, Ct)).State!.Pid;
+        Assert.Equal(ns1, new FileInfo($"/proc/{pid2}/ns/net").LinkTarget);
+        Assert.Single(NetnsFiles(engine));
+
+        // The pin goes with the container whose namespace it holds.
+        await engine.Client.Containers.RemoveContainerAsync(joiner.ID, new ContainerRemoveParameters { Force = true }, Ct);
+        await engine.Client.Containers.StopContainerAsync(lonely.ID, new ContainerStopParameters { WaitBeforeKillSeconds = 0 }, Ct);
+        Assert.Empty(NetnsFiles(engine));
+    }
 }
