@@ -381,9 +381,16 @@ public sealed partial class Container
                 }
 
                 var initSync = childSync;
-                var child = CloneExec.Start(new CloneExecRequest
+                var cgroupFd = Subgroups is { Count: > 0 } ? -1 : Cgroup?.OpenCloneTarget() ?? -1;
+                if (cgroupFd >= 0)
+                {
+                    fds.Add(cgroupFd);
+                }
+
+                var request = new CloneExecRequest
                 {
                     Flags = CloneFlags,
+                    CgroupFd = cgroupFd,
                     InProcess = inProcess ? () => ContainerInit.RunInProcess(initSync, config) : null,
                     ExecFd = memfd,
                     Argv = ["dashboard-runtime", "init"],
@@ -393,7 +400,31 @@ public sealed partial class Container
                     JoinNamespaceFds = joinFds,
                     InheritFds = inherit,
                     BecomeNamespaceRoot = joins.ContainsKey("user") || (CloneFlags & Linux.Native.CloneFlags.CLONE_NEWUSER) != 0,
-                });
+                };
+
+                ClonedChild child;
+                try
+                {
+                    child = CloneExec.Start(request);
+                }
+                catch (SyscallException) when (cgroupFd >= 0)
+                {
+                    // The kernel refuses CLONE_INTO_CGROUP where a cgroup.procs write may still work or give the
+                    // clearer error (before Linux 5.7; a threaded or domain-invalid cgroup): clone plainly, join after.
+                    cgroupFd = -1;
+                    child = CloneExec.Start(new CloneExecRequest
+                    {
+                        Flags = request.Flags,
+                        InProcess = request.InProcess,
+                        ExecFd = request.ExecFd,
+                        Argv = request.Argv,
+                        Envp = request.Envp,
+                        JoinNamespaceFds = request.JoinNamespaceFds,
+                        InheritFds = request.InheritFds,
+                        BecomeNamespaceRoot = request.BecomeNamespaceRoot,
+                    });
+                }
+
                 try
                 {
                     if (UidMappings is { Count: > 0 })
@@ -427,7 +458,7 @@ public sealed partial class Container
                         }
                         else
                         {
-                            Cgroup?.Join(child.Pid);
+                            Cgroup?.Join(child.Pid, unifiedJoined: cgroupFd >= 0);
                         }
 
                         InitChannel.SendPid(parentSync, child.Pid);

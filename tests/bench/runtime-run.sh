@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Times `run` of /bin/true in a busybox bundle for dashboard-runtime, runc and crun, interleaved,
-# N runs each, and prints medians and ratios; then the peak RSS of a resident shim.
+# N runs each, and prints medians and ratios (crun, where it refuses the host's cgroup layout, in a
+# second round inside a mount namespace: see below); then the peak RSS of a resident shim.
 # Usage: tests/bench/runtime-run.sh [RUNS]   (root; DASHBOARD_BIN=dir of dashboard-runtime)
 set -euo pipefail
 runs="${1:-50}"
@@ -12,7 +13,7 @@ mkdir -p "$work/bin"
 cp "$bin/dashboard-runtime" "$work/bin/dashboard-runtime"
 if [[ -x "$bin/dashboard-shim" ]]; then cp "$bin/dashboard-shim" "$work/bin/dashboard-shim"; fi
 chattr +i "$work/bin/dashboard-runtime"
-trap 'chattr -i "$work/bin/dashboard-runtime"; rm -rf "$work"' EXIT
+trap 'chattr -i "$work/bin/dashboard-runtime"; umount "$work/mntns" "$work/mntns-crun" 2>/dev/null; rm -rf "$work"' EXIT
 ours="$work/bin/dashboard-runtime"
 ours_reexec="$bin/dashboard-runtime"
 
@@ -22,34 +23,77 @@ for a in sh true sleep; do ln -s busybox "$work/bundle/rootfs/bin/$a"; done
 (cd "$work/bundle" && "$ours" spec)
 jq '.process.terminal=false | .process.args=["/bin/true"] | .root.readonly=true' "$work/bundle/config.json" > "$work/c" && mv "$work/c" "$work/bundle/config.json"
 
-peers=(ours ours-reexec)
-command -v runc >/dev/null && peers+=(runc)
-# crun refuses cgroup v1 "hybrid" hosts; it is measured where it runs.
-if command -v crun >/dev/null && crun --root "$work/crun-probe" run --bundle "$work/bundle" probe >/dev/null 2>&1; then peers+=(crun); fi
+# crun (1.8) knows config versions up to 1.1.0 only: it gets its own bundle that differs in ociVersion alone.
+mkdir -p "$work/crun-bundle"
+ln -s ../bundle/rootfs "$work/crun-bundle/rootfs"
+jq '.ociVersion="1.1.0"' "$work/bundle/config.json" > "$work/crun-bundle/config.json"
 
 binary() { case "$1" in ours) echo "$ours" ;; ours-reexec) echo "$ours_reexec" ;; *) command -v "$1" ;; esac; }
-declare -A times
-for ((i = 0; i < runs; i++)); do
-  for p in "${peers[@]}"; do
-    b="$(binary "$p")"
-    start=$(date +%s%N)
-    "$b" --root "$work/root-$p" run --bundle "$work/bundle" "b$i" >/dev/null
-    end=$(date +%s%N)
-    times[$p]+="$(( (end - start) / 1000 )) "
-  done
-done
-
+bundle_of() { if [[ $1 == crun ]]; then echo "$work/crun-bundle"; else echo "$work/bundle"; fi; }
 median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-declare -A med
-printf '%-12s %12s\n' runtime "median(ms)"
-for p in "${peers[@]}"; do
-  med[$p]=$(median <<<"${times[$p]}")
-  printf '%-12s %12.2f\n' "$p" "$(echo "${med[$p]} / 1000" | bc -l)"
-done
-for p in "${peers[@]}"; do
-  [[ $p == ours* ]] && continue
-  printf 'ours/%s ratio: %.2f   ours-reexec/%s ratio: %.2f\n' "$p" "$(echo "${med[ours]} / ${med[$p]}" | bc -l)" "$p" "$(echo "${med[ours-reexec]} / ${med[$p]}" | bc -l)"
-done
+
+# bench TAG WRAP... -- PEER...: runs every peer RUNS times, interleaved, each command prefixed by WRAP
+# (empty, or an nsenter), and prints the medians and the ratios of ours to each peer.
+bench() {
+  local tag="$1"; shift
+  local wrap=()
+  while [[ $1 != -- ]]; do wrap+=("$1"); shift; done
+  shift
+  local peers=("$@") p i b start end
+  declare -A times=() med=()
+  for ((i = 0; i < runs; i++)); do
+    for p in "${peers[@]}"; do
+      b="$(binary "$p")"
+      start=$(date +%s%N)
+      if [[ ${#wrap[@]} -gt 0 ]]; then wrap=(nsenter --mount="$(wrap_of "$p")"); fi
+      "${wrap[@]}" "$b" --root "$work/root-$tag-$p" run --bundle "$(bundle_of "$p")" "b$i" >/dev/null
+      end=$(date +%s%N)
+      times[$p]+="$(( (end - start) / 1000 )) "
+    done
+  done
+  printf '%-12s %12s   (%s)\n' runtime "median(ms)" "$tag"
+  for p in "${peers[@]}"; do
+    med[$p]=$(median <<<"${times[$p]}")
+    printf '%-12s %12.2f\n' "$p" "$(echo "${med[$p]} / 1000" | bc -l)"
+  done
+  for p in "${peers[@]}"; do
+    [[ $p == ours* ]] && continue
+    printf 'ours/%s ratio: %.2f' "$p" "$(echo "${med[ours]} / ${med[$p]}" | bc -l)"
+    [[ -n ${med[ours-reexec]:-} ]] && printf '   ours-reexec/%s ratio: %.2f' "$p" "$(echo "${med[ours-reexec]} / ${med[$p]}" | bc -l)"
+    printf '\n'
+  done
+}
+
+peers=(ours ours-reexec)
+command -v runc >/dev/null && peers+=(runc)
+crun_here=0
+if command -v crun >/dev/null && crun --root "$work/crun-probe" run --bundle "$work/crun-bundle" probe >/dev/null 2>&1; then
+  peers+=(crun)
+  crun_here=1
+fi
+bench host -- "${peers[@]}"
+
+# crun refuses a cgroup v1 "hybrid" host whose cgroup2 mount carries a controller (here hugetlb). Then
+# the three run in private mount namespaces (kept by bind-mounted ns files) without that cgroup2 mount:
+# ours and runc in one where it is unmounted, crun (which wants the directory) in one where an empty
+# tmpfs covers it and takes crun's cgroup2 pid write. Each joins the same v1 hierarchies and no real
+# cgroup2, and every command pays the same nsenter.
+if [[ $crun_here == 0 ]] && command -v crun >/dev/null && command -v nsenter >/dev/null \
+  && [[ -n $(awk '$9 == "cgroup2" {print $5}' /proc/self/mountinfo) ]]; then
+  unified="$(awk '$9 == "cgroup2" {print $5; exit}' /proc/self/mountinfo)"
+  touch "$work/mntns" "$work/mntns-crun"
+  if unshare --mount="$work/mntns" --propagation private umount "$unified" \
+    && unshare --mount="$work/mntns-crun" --propagation private mount -t tmpfs -o size=4m,mode=0755 bench-no-cgroup2 "$unified" \
+    && nsenter --mount="$work/mntns-crun" crun --root "$work/crun-probe" run --bundle "$work/crun-bundle" probe2 >/dev/null 2>&1; then
+    wrap_of() { if [[ $1 == crun ]]; then echo "$work/mntns-crun"; else echo "$work/mntns"; fi; }
+    peers=(ours)
+    command -v runc >/dev/null && peers+=(runc)
+    echo "crun round: private mount namespaces without the cgroup2 mount, every command via nsenter"
+    bench nsenter nsenter -- "${peers[@]}" crun
+  else
+    echo "crun: does not run here, even without the cgroup2 mount"
+  fi
+fi
 
 # Peak RSS of a resident shim supervising a sleeping container.
 jq '.process.args=["/bin/sleep","5"]' "$work/bundle/config.json" > "$work/c" && mv "$work/c" "$work/bundle/config.json"

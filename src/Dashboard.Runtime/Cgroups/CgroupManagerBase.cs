@@ -65,11 +65,19 @@ internal abstract class CgroupManagerBase : ICgroupManager
 
     public abstract IOomWatcher WatchOom();
 
-    public void Join(int pid)
+    public void Join(int pid) => Join(pid, unifiedJoined: false);
+
+    public void Join(int pid, bool unifiedJoined)
     {
         var text = pid.ToString(CultureInfo.InvariantCulture);
+        var unified = unifiedJoined ? UnifiedDirectory : null;
         foreach (var dir in Directories)
         {
+            if (dir == unified)
+            {
+                continue;
+            }
+
             var file = dir + "/cgroup.procs";
             for (var attempt = 0; ; attempt++)
             {
@@ -86,6 +94,9 @@ internal abstract class CgroupManagerBase : ICgroupManager
             }
         }
     }
+
+    public int OpenCloneTarget() =>
+        UnifiedDirectory is { } dir && Fs.Root.Length == 0 ? Sys.TryOpen(Fs.Map(dir), OpenFlags.O_RDONLY | OpenFlags.O_DIRECTORY) : -1;
 
     public void JoinSubgroups(int pid, IReadOnlyDictionary<string, string> subgroups)
     {

@@ -43,6 +43,19 @@ public interface ICgroupManager
     void Join(int pid);
 
     /// <summary>
+    /// Like <see cref="Join(int)"/>; with <paramref name="unifiedJoined"/> the cgroup2 directory is left out
+    /// because the process was cloned into it (CLONE_INTO_CGROUP, see <see cref="OpenCloneTarget"/>).
+    /// </summary>
+    void Join(int pid, bool unifiedJoined);
+
+    /// <summary>
+    /// A close-on-exec fd of the cgroup2 directory for clone3's CLONE_INTO_CGROUP, or -1 when the host
+    /// has no cgroup2 mount: a child cloned into it is there from its first instruction, which saves
+    /// the migration (and its RCU grace period) a <c>cgroup.procs</c> write costs. The caller closes it.
+    /// </summary>
+    int OpenCloneTarget();
+
+    /// <summary>
     /// Moves <paramref name="pid"/> into existing sub-cgroups of the container's cgroup (runc
     /// <c>exec --cgroup</c>): key = controller (v1 only) or "" for every hierarchy, value = the path
     /// below the container's cgroup. Hierarchies not named get the container's cgroup itself.
