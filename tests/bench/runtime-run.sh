@@ -101,7 +101,8 @@ jq '.process.args=["/bin/sleep","5"]' "$work/bundle/config.json" > "$work/c" && 
   --control-socket "$work/ctl.sock" rss >"$work/ready" &
 for _ in $(seq 100); do [[ -s "$work/ready" ]] && break; sleep 0.05; done
 sleep 1
-shim=$(pgrep -f "shim --bundle $work/bundle" | head -1)
+# The shim verb execs into the lean dashboard-shim (other arguments), so find it by its control socket.
+shim=$(pgrep -f -- "--control-socket $work/ctl.sock" | head -1)
 echo "shim VmHWM: $(awk '/VmHWM/ {print $2, $3}' /proc/"$shim"/status)  VmRSS: $(awk '/VmRSS/ {print $2, $3}' /proc/"$shim"/status)"
 wait
 "$ours" --root "$work/root-shim" delete --force rss >/dev/null 2>&1 || true
