@@ -66,19 +66,12 @@ public sealed partial class FakeEngineClient : IEngineClient
 
     public ChannelWriter<IReadOnlyList<LogLine>> LogWriter(string id) => LogChannel(id).Writer;
 
-    /// <summary>When set, container lists wait for it (a slow engine).</summary>
-    public TaskCompletionSource? ListGate { get; set; }
-
-    public async Task<IReadOnlyList<ContainerSummary>> ListContainersAsync(IReadOnlyCollection<string>? ids, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<ContainerSummary>> ListContainersAsync(IReadOnlyCollection<string>? ids, CancellationToken cancellationToken)
     {
-        if (ListGate is { } gate)
-        {
-            await gate.Task.WaitAsync(cancellationToken);
-        }
-
-        return _containers.Values
+        IReadOnlyList<ContainerSummary> list = _containers.Values
             .Where(c => ids is null || ids.Contains(c.Id))
             .ToList();
+        return Task.FromResult(list);
     }
 
     public Task<ContainerDetails> InspectContainerAsync(string id, CancellationToken cancellationToken) =>
