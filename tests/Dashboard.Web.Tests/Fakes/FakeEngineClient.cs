@@ -69,24 +69,17 @@ public sealed partial class FakeEngineClient : IEngineClient
     /// <summary>When set, listing containers fails with it (an unreachable engine).</summary>
     public Exception? FailListWith { get; set; }
 
-    /// <summary>When set, container lists wait for it (a slow engine).</summary>
-    public TaskCompletionSource? ListGate { get; set; }
-
-    public async Task<IReadOnlyList<ContainerSummary>> ListContainersAsync(IReadOnlyCollection<string>? ids, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<ContainerSummary>> ListContainersAsync(IReadOnlyCollection<string>? ids, CancellationToken cancellationToken)
     {
         if (FailListWith is { } e)
         {
-            throw e;
+            return Task.FromException<IReadOnlyList<ContainerSummary>>(e);
         }
 
-        if (ListGate is { } gate)
-        {
-            await gate.Task.WaitAsync(cancellationToken);
-        }
-
-        return _containers.Values
+        IReadOnlyList<ContainerSummary> list = _containers.Values
             .Where(c => ids is null || ids.Contains(c.Id))
             .ToList();
+        return Task.FromResult(list);
     }
 
     public Task<ContainerDetails> InspectContainerAsync(string id, CancellationToken cancellationToken) =>
