@@ -36,6 +36,25 @@ public static class DockerJson
     public static async Task<T?> ReadBodyAsync<T>(HttpRequest request, CancellationToken cancellationToken)
         where T : class
     {
+        var body = await ReadBodyBytesAsync(request, cancellationToken);
+        if (body.Length == 0)
+        {
+            return null;
+        }
+
+        try
+        {
+            return JsonSerializer.Deserialize<T>(body.Span, Options);
+        }
+        catch (JsonException e)
+        {
+            throw new EngineException(ErrorKind.InvalidArgument, $"invalid JSON: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Reads a request body of at most <see cref="MaxBodyBytes"/>; InvalidArgument when it is longer.</summary>
+    public static async Task<ReadOnlyMemory<byte>> ReadBodyBytesAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
         if (request.ContentLength > MaxBodyBytes)
         {
             throw new EngineException(ErrorKind.InvalidArgument, $"request body too large: more than {MaxBodyBytes} bytes");
@@ -54,19 +73,7 @@ public static class DockerJson
             buffer.Write(chunk, 0, read);
         }
 
-        if (buffer.Length == 0)
-        {
-            return null;
-        }
-
-        try
-        {
-            return JsonSerializer.Deserialize<T>(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), Options);
-        }
-        catch (JsonException e)
-        {
-            throw new EngineException(ErrorKind.InvalidArgument, $"invalid JSON: {e.Message}", e);
-        }
+        return buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
     }
 
     public static IResult Json<T>(T value, int statusCode = StatusCodes.Status200OK) =>

@@ -8,7 +8,7 @@ using Dashboard.Engine.Store;
 
 namespace Dashboard.Engine.Api;
 
-/// <summary><c>/_ping</c>, <c>/version</c>, <c>/info</c> and <c>/events</c>.</summary>
+/// <summary><c>/_ping</c>, <c>/version</c>, <c>/info</c>, <c>/events</c> and <c>/auth</c>.</summary>
 public static class SystemEndpoints
 {
     public static void MapSystemEndpoints(this IEndpointRouteBuilder app)
@@ -23,6 +23,23 @@ public static class SystemEndpoints
         app.MapGet("/version", () => DockerJson.Json(Version()));
         app.MapGet("/info", InfoAsync);
         app.MapGet("/events", EventsAsync);
+        app.MapPost("/auth", AuthAsync);
+    }
+
+    /// <summary>
+    /// <c>docker login</c>: checks the AuthConfig body's credentials against its registry. Nothing is stored; the
+    /// client keeps the credentials and sends them with each push or pull as <c>X-Registry-Auth</c>.
+    /// </summary>
+    private static async Task<IResult> AuthAsync(HttpRequest request, ImageService images, CancellationToken ct)
+    {
+        var (credentials, server) = RegistryAuthHeader.FromJson((await DockerJson.ReadBodyBytesAsync(request, ct)).Span);
+        if (credentials is null)
+        {
+            throw new EngineException(ErrorKind.InvalidArgument, "login: a username is required");
+        }
+
+        await images.LoginAsync(server, credentials, ct);
+        return DockerJson.Json(new Dictionary<string, string> { ["Status"] = "Login Succeeded", ["IdentityToken"] = "" });
     }
 
     public static Dictionary<string, object?> Version()

@@ -28,17 +28,37 @@ public static class RegistryAuthHeader
             throw Invalid("too long");
         }
 
-        JsonElement root;
+        byte[] json;
         try
         {
             var base64 = header.Trim().Replace('-', '+').Replace('_', '/');
             base64 += new string('=', (4 - (base64.Length % 4)) % 4);
-            using var doc = JsonDocument.Parse(Convert.FromBase64String(base64), new JsonDocumentOptions { AllowDuplicateProperties = false });
-            root = doc.RootElement.Clone();
+            json = Convert.FromBase64String(base64);
         }
         catch (FormatException)
         {
             throw Invalid("not base64");
+        }
+
+        return FromJson(json).Credentials;
+    }
+
+    /// <summary>
+    /// The credentials and server address of an AuthConfig JSON document (the decoded header, or the body of
+    /// <c>POST /auth</c>); credentials are null when it carries none.
+    /// </summary>
+    public static (RegistryCredentials? Credentials, string? ServerAddress) FromJson(ReadOnlySpan<byte> json)
+    {
+        if (json.Length > MaxLength)
+        {
+            throw Invalid("too long");
+        }
+
+        JsonElement root;
+        try
+        {
+            using var doc = JsonDocument.Parse(json.ToArray(), new JsonDocumentOptions { AllowDuplicateProperties = false });
+            root = doc.RootElement.Clone();
         }
         catch (JsonException)
         {
@@ -77,12 +97,13 @@ public static class RegistryAuthHeader
 
         if (Text(root, "identitytoken") is { Length: > 0 } || Text(root, "registrytoken") is { Length: > 0 })
         {
-            throw new EngineException(ErrorKind.InvalidArgument, "X-Registry-Auth: identity and registry tokens are not supported by this engine, log in with a username and password");
+            throw new EngineException(ErrorKind.InvalidArgument, "registry auth config: identity and registry tokens are not supported by this engine, log in with a username and password");
         }
 
+        var server = Text(root, "serveraddress");
         if (string.IsNullOrEmpty(username))
         {
-            return null;
+            return (null, server);
         }
 
         if (username.Contains(':', StringComparison.Ordinal) || username.Any(char.IsControl) || (password ?? "").Any(c => c is '\r' or '\n' or '\0'))
@@ -90,7 +111,7 @@ public static class RegistryAuthHeader
             throw Invalid("bad username or password characters");
         }
 
-        return new RegistryCredentials(username, password ?? "");
+        return (new RegistryCredentials(username, password ?? ""), server);
     }
 
     private static string? Text(JsonElement root, string name)
@@ -111,5 +132,5 @@ public static class RegistryAuthHeader
         return null;
     }
 
-    private static EngineException Invalid(string why) => new(ErrorKind.InvalidArgument, "invalid X-Registry-Auth header: " + why);
+    private static EngineException Invalid(string why) => new(ErrorKind.InvalidArgument, "invalid registry auth config: " + why);
 }

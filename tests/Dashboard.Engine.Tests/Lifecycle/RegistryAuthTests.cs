@@ -7,7 +7,7 @@ using Docker.DotNet.Models;
 
 namespace Dashboard.Engine.Tests.Lifecycle;
 
-/// <summary><c>X-Registry-Auth</c> on push and pull against Debian's docker-registry with htpasswd auth on 127.0.0.1.</summary>
+/// <summary><c>X-Registry-Auth</c> on push and pull, and <c>POST /auth</c> (docker login), against Debian's docker-registry with htpasswd auth on 127.0.0.1.</summary>
 public sealed class RegistryAuthTests : IAsyncLifetime
 {
     private const string User = "pusher";
@@ -132,6 +132,77 @@ public sealed class RegistryAuthTests : IAsyncLifetime
         request.Headers.TryAddWithoutValidation("X-Registry-Auth", Header("""{"identitytoken":"abc"}"""));
         using var response = await http.SendAsync(request, Ct);
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+
+    private async Task<(HttpStatusCode Status, string Body)> LoginAsync(string json)
+    {
+        using var http = RawHttp.Create(_engine.Socket);
+        using var response = await http.PostAsync("/v1.43/auth", new StringContent(json, Encoding.UTF8, "application/json"), Ct);
+        return (response.StatusCode, await response.Content.ReadAsStringAsync(Ct));
+    }
+
+    [Fact]
+    public async Task Auth_RightCredentials_LoginSucceededAndNothingStored()
+    {
+        await TaggedAsync("login", "1");
+        var server = _registry!.Authority;
+
+        var plain = await LoginAsync($$"""{"username":"{{User}}","password":"{{Password}}","serveraddress":"{{server}}"}""");
+        var asUrl = await LoginAsync($$"""{"username":"{{User}}","password":"{{Password}}","serveraddress":"http://{{server}}/v2/"}""");
+
+        foreach (var (status, body) in new[] { plain, asUrl })
+        {
+            Assert.True(status == HttpStatusCode.OK, body);
+            Assert.Contains("\"Status\":\"Login Succeeded\"", body, StringComparison.Ordinal);
+        }
+
+        var entry = Assert.Single(await _engine.Images.Registries.ListAsync(Ct));
+        Assert.Null(entry.Username);
+        Assert.False(entry.HasSecret);
+    }
+
+    [Fact]
+    public async Task Auth_WrongOrMissingCredentials_RefusedSecretNotEchoed()
+    {
+        await TaggedAsync("login", "1");
+        var server = _registry!.Authority;
+
+        var wrong = await LoginAsync($$"""{"username":"{{User}}","password":"wrong-{{Password}}","serveraddress":"{{server}}"}""");
+        var noUser = await LoginAsync($$"""{"password":"{{Password}}","serveraddress":"{{server}}"}""");
+        var badAddress = await LoginAsync($$"""{"username":"{{User}}","password":"{{Password}}","serveraddress":"a b@c"}""");
+
+        Assert.Equal(HttpStatusCode.Forbidden, wrong.Status);
+        Assert.Contains("401", wrong.Body, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.BadRequest, noUser.Status);
+        Assert.Equal(HttpStatusCode.BadRequest, badAddress.Status);
+        Assert.All(new[] { wrong, noUser, badAddress }, r => Assert.DoesNotContain(Password, r.Body, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task DockerCli_Login_SucceedsThenPushUsesTheSavedCredentials()
+    {
+        Requires.Tool("docker");
+        var name = await TaggedAsync("cli/login", "v1");
+        Directory.CreateDirectory(Path.Combine(_engine.Root, "docker-config"));
+
+        var wrong = await DockerCli.RunAsync(_engine, ["login", "-u", User, "--password-stdin", _registry!.Authority], Encoding.UTF8.GetBytes("wrong\n"));
+        var login = await DockerCli.RunAsync(_engine, ["login", "-u", User, "--password-stdin", _registry.Authority], Encoding.UTF8.GetBytes(Password + "\n"));
+        var push = await DockerCli.RunAsync(_engine, "push", name + ":v1");
+
+        Assert.NotEqual(0, wrong.Code);
+        Assert.True(login.Code == 0, login.Stdout + login.Stderr);
+        Assert.Contains("Login Succeeded", login.Stdout);
+        Assert.True(push.Code == 0, push.Stdout + push.Stderr);
+    }
+
+    [Theory]
+    [InlineData("", "docker.io")]
+    [InlineData("https://index.docker.io/v1/", "docker.io")]
+    [InlineData("Localhost:5000", "localhost:5000")]
+    [InlineData("https://registry.example:8443/v2/", "registry.example:8443")]
+    public void LoginRegistry_ServerAddress_RegistryName(string address, string expected)
+    {
+        Assert.Equal(expected, ImageService.LoginRegistry(address));
     }
 
     [Theory]
