@@ -170,6 +170,7 @@ public static class WebApp
         services.AddScoped<ActionAuthorizer>();
         services.AddScoped<ContainerActions>();
         services.AddScoped<ImageActions>();
+        services.AddScoped<RegistryActions>();
         services.AddScoped<UserAdministration>();
         services.AddScoped<ExecActions>();
         services.AddScoped<CreateActions>();

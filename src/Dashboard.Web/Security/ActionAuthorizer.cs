@@ -41,6 +41,9 @@ public sealed class ActionAuthorizer(IUserAccessSource access, IAuditLog audit)
         DashboardAction.Exec => "open a terminal in",
         DashboardAction.CreateContainer => "create",
         DashboardAction.ManageEngines => "manage",
+        DashboardAction.ViewRegistries => "list registries of",
+        DashboardAction.SetRegistry => "save",
+        DashboardAction.RemoveRegistry => "remove",
         _ => action.ToString().ToLowerInvariant(),
     };
 }

@@ -42,6 +42,11 @@ public enum DashboardAction
     Backup,
     Restore,
     ManageEngines,
+
+    // Registry credentials and the insecure opt-in (issue 5 §9): not in the role table, so Admin only (default deny).
+    ViewRegistries,
+    SetRegistry,
+    RemoveRegistry,
 }
 
 public static class Permissions

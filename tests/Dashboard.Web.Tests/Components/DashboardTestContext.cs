@@ -25,6 +25,7 @@ public abstract class DashboardTestContext : BunitContext
         Services.AddScoped<ActionAuthorizer>();
         Services.AddScoped<ContainerActions>();
         Services.AddScoped<ImageActions>();
+        Services.AddScoped<RegistryActions>();
         Services.AddScoped<ExecActions>();
         Services.AddSingleton<IAlertStore>(AlertStore);
         Services.AddSingleton(Microsoft.Extensions.Options.Options.Create(new AlertOptions()));
