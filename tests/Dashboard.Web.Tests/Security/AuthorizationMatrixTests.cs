@@ -27,6 +27,7 @@ public sealed class AuthorizationMatrixTests(AuthorizationMatrixTests.Fixture fi
         ("page:/containers", Roles.Viewer),
         ("page:/containers buttons", Roles.Operator),
         ("page:/containers/new", Roles.Operator),
+        ("page:/images registries", Roles.Admin),
         ("page:/users", Roles.Admin),
         ("page:/audit", Roles.Admin),
         ("page:/profile", None),
@@ -119,6 +120,7 @@ public sealed class AuthorizationMatrixTests(AuthorizationMatrixTests.Fixture fi
             "/containers/new" => html.Contains("data-testid=\"create-form\"", StringComparison.Ordinal),
             "/users" => html.Contains("data-testid=\"users-table\"", StringComparison.Ordinal),
             "/audit" => html.Contains("data-testid=\"audit-table\"", StringComparison.Ordinal),
+            "/images registries" => html.Contains("data-testid=\"registries-panel\"", StringComparison.Ordinal),
             _ => html.Contains("data-testid=\"tokens-section\"", StringComparison.Ordinal),
         };
     }
