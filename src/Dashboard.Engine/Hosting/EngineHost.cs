@@ -94,6 +94,7 @@ public static class EngineHost
         app.MapAttachEndpoints();
         app.MapStatsEndpoints();
         app.MapBackupEndpoints();
+        app.MapRegistryEndpoints();
         app.MapNetworkEndpoints();
         app.MapFallback((HttpContext context) =>
             DockerJson.Json(new ErrorResponse("page not found"), StatusCodes.Status404NotFound));
