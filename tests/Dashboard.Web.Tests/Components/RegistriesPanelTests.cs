@@ -128,7 +128,7 @@ public class RegistriesPanelTests : DashboardTestContext
     }
 
     [Fact]
-    public void EngineAdmin_SeesPanel_GlobalAdminDemotedOnEngineDoesNot()
+    public void EngineAdminRole_SeesPanel_EngineOperatorRoleDoesNot()
     {
         Access.Roles = [Roles.Operator];
         Access.EngineRoles["local"] = Roles.Admin;
