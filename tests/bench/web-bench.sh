@@ -33,7 +33,8 @@ cleanup() {
     [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null || true
   done
   # Containers the engine still had (the list bench leaves 1,000): their overlay root filesystems.
-  grep -o " $work[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m"; done
+  # (grep finds nothing after a run without containers; under pipefail that must not end the clean-up here.)
+  { grep -o " $work[^ ]*" /proc/mounts || true; } | sort -r | while read -r m; do umount -l "$m"; done
   # The engine keeps its default bridge up (as docker0); it lists the bridges it made.
   for b in "$work"/engine-state/bridges/dbr-*; do [ -e "$b" ] && ip link delete "${b##*/}" 2>/dev/null || true; done
   rm -rf "$work"
