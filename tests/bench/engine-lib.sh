@@ -28,7 +28,7 @@ bench_cleanup() {
     for c in "$d"/*/; do [[ -d $c ]] && rmdir "$c" 2>/dev/null; done
     rmdir "$d" 2>/dev/null
   done
-  grep -o " $work[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m"; done
+  { grep -o " $work[^ ]*" /proc/mounts || true; } | sort -r | while read -r m; do umount -l "$m"; done
   # The engine keeps its default bridge up (as docker0); it lists the bridges it made.
   for b in "$work"/state/bridges/dbr-*; do [[ -e $b ]] && ip link delete "${b##*/}" 2>/dev/null; done
   rm -rf "$work"
