@@ -56,17 +56,12 @@ public sealed partial class DockerEngineClient
                 return body;
             }
 
-            throw response.StatusCode switch
-            {
-                // A 404 without a message is an engine without the API (Docker, Podman); with one, an unknown registry.
-                HttpStatusCode.NotFound when ErrorMessage(body, response.StatusCode).StartsWith("status ", StringComparison.Ordinal) =>
-                    new EngineException(EngineErrorKind.NotFound, $"{what}: this engine has no registry settings API (Docker and Podman have none)"),
-                HttpStatusCode.NotFound => new EngineException(EngineErrorKind.NotFound, $"{what}: {ErrorMessage(body, response.StatusCode)}"),
-                HttpStatusCode.BadRequest => new EngineException(EngineErrorKind.InvalidRequest, $"{what}: {ErrorMessage(body, response.StatusCode)}"),
-                HttpStatusCode.Conflict => new EngineException(EngineErrorKind.Conflict, $"{what}: {ErrorMessage(body, response.StatusCode)}"),
-                HttpStatusCode.Forbidden or HttpStatusCode.Unauthorized => new EngineException(EngineErrorKind.PermissionDenied, $"{what}: {ErrorMessage(body, response.StatusCode)}"),
-                _ => new EngineException(EngineErrorKind.Internal, $"{what}: {ErrorMessage(body, response.StatusCode)}"),
-            };
+            var message = ErrorMessage(body, response.StatusCode);
+
+            // A 404 without a message is an engine without the API (Docker, Podman); with one, an unknown registry.
+            throw response.StatusCode == HttpStatusCode.NotFound && message.StartsWith("status ", StringComparison.Ordinal)
+                ? new EngineException(EngineErrorKind.NotFound, $"{what}: this engine has no registry settings API (Docker and Podman have none)")
+                : new EngineException(KindOf(response.StatusCode), $"{what}: {message}");
         }
         catch (Exception e) when (e is HttpRequestException or SocketException or IOException)
         {
