@@ -1,3 +1,4 @@
+using Dashboard.Images.Import;
 using Dashboard.Images.Registry;
 
 namespace Dashboard.Engine.Images;
@@ -30,7 +31,7 @@ public sealed partial class ImageService
         var address = serverAddress?.Trim() ?? "";
         if (address.Length == 0 || address == DockerHubLoginAddress)
         {
-            return "docker.io";
+            return ImageReference.DefaultDomain;
         }
 
         foreach (var scheme in (string[])["https://", "http://"])
@@ -48,6 +49,6 @@ public sealed partial class ImageService
             throw new EngineException(ErrorKind.InvalidArgument, "invalid registry address in serveraddress");
         }
 
-        return host is "index.docker.io" or "registry-1.docker.io" ? "docker.io" : host;
+        return host is "index.docker.io" or RegistryReference.DockerHubEndpoint ? ImageReference.DefaultDomain : host;
     }
 }
