@@ -28,9 +28,188 @@ public sealed class ContainerRecord
     [JsonPropertyName("started")] public bool Started { get; set; }
 }
 
-[JsonSourceGenerationOptions(WriteIndented = false, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
-[JsonSerializable(typeof(ContainerRecord))]
-internal sealed partial class StateJsonContext : JsonSerializerContext;
+/// <summary>
+/// state.json by hand over Utf8JsonReader/Utf8JsonWriter, with the output the source-generated
+/// serializer gave it (compact, nulls left out, declaration order): every CLI verb reads or writes it, and JsonSerializer's first use costs
+/// more than the rest of the file handling.
+/// </summary>
+public static class ContainerRecordJson
+{
+    public static byte[] Write(ContainerRecord record)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(512);
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            WriteString(w, "id"u8, record.Id);
+            WriteString(w, "bundle"u8, record.Bundle);
+            WriteString(w, "rootfs"u8, record.Rootfs);
+            w.WriteNumber("pid"u8, record.Pid);
+            w.WriteNumber("pidStartTime"u8, record.PidStartTime);
+            w.WriteString("created"u8, record.Created);
+            WriteString(w, "cgroupsPath"u8, record.CgroupsPath);
+            if (record.CgroupPaths is { } paths)
+            {
+                w.WriteStartObject("cgroupPaths"u8);
+                foreach (var (key, value) in paths)
+                {
+                    if (value is null)
+                    {
+                        w.WriteNull(key);
+                    }
+                    else
+                    {
+                        w.WriteString(key, value);
+                    }
+                }
+
+                w.WriteEndObject();
+            }
+
+            WriteString(w, "owner"u8, record.Owner);
+            w.WriteBoolean("started"u8, record.Started);
+            w.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Reads state.json; null for a JSON null document. Unknown properties are skipped.</summary>
+    public static ContainerRecord? Read(ReadOnlySpan<byte> utf8)
+    {
+        var r = new Utf8JsonReader(utf8);
+        Next(ref r);
+        if (r.TokenType == JsonTokenType.Null)
+        {
+            return End<ContainerRecord?>(ref r, null);
+        }
+
+        Expect(ref r, JsonTokenType.StartObject, "state.json");
+        var record = new ContainerRecord();
+        while (true)
+        {
+            Next(ref r);
+            if (r.TokenType == JsonTokenType.EndObject)
+            {
+                return End(ref r, record);
+            }
+
+            if (r.ValueTextEquals("id"u8)) record.Id = ReadString(ref r, "id");
+            else if (r.ValueTextEquals("bundle"u8)) record.Bundle = ReadString(ref r, "bundle");
+            else if (r.ValueTextEquals("rootfs"u8)) record.Rootfs = ReadString(ref r, "rootfs");
+            else if (r.ValueTextEquals("pid"u8)) record.Pid = ReadInt32(ref r, "pid");
+            else if (r.ValueTextEquals("pidStartTime"u8)) record.PidStartTime = ReadUInt64(ref r, "pidStartTime");
+            else if (r.ValueTextEquals("created"u8)) record.Created = ReadCreated(ref r);
+            else if (r.ValueTextEquals("cgroupsPath"u8)) record.CgroupsPath = ReadNullableString(ref r, "cgroupsPath");
+            else if (r.ValueTextEquals("cgroupPaths"u8)) record.CgroupPaths = ReadMap(ref r);
+            else if (r.ValueTextEquals("owner"u8)) record.Owner = ReadString(ref r, "owner");
+            else if (r.ValueTextEquals("started"u8)) record.Started = ReadBool(ref r, "started");
+            else r.Skip();
+        }
+    }
+
+    private static void WriteString(Utf8JsonWriter w, ReadOnlySpan<byte> name, string? value)
+    {
+        if (value is not null)
+        {
+            w.WriteString(name, value);
+        }
+    }
+
+    private static T End<T>(ref Utf8JsonReader r, T value)
+    {
+        // Throws on anything but whitespace after the document, as the serializer does.
+        return r.Read() ? throw new JsonException("state.json: unexpected data after the document") : value;
+    }
+
+    private static void Next(ref Utf8JsonReader r)
+    {
+        if (!r.Read())
+        {
+            throw new JsonException("state.json: unexpected end of data");
+        }
+    }
+
+    private static void Expect(ref Utf8JsonReader r, JsonTokenType token, string field)
+    {
+        if (r.TokenType != token)
+        {
+            throw new JsonException($"state.json: {field}: unexpected {r.TokenType}");
+        }
+    }
+
+    private static string ReadString(ref Utf8JsonReader r, string field) =>
+        ReadNullableString(ref r, field) ?? throw new JsonException($"state.json: {field}: expected a string, found null");
+
+    private static string? ReadNullableString(ref Utf8JsonReader r, string field)
+    {
+        Next(ref r);
+        return r.TokenType switch
+        {
+            JsonTokenType.Null => null,
+            JsonTokenType.String => r.GetString(),
+            _ => throw new JsonException($"state.json: {field}: expected a string, found {r.TokenType}"),
+        };
+    }
+
+    private static bool ReadBool(ref Utf8JsonReader r, string field)
+    {
+        Next(ref r);
+        return r.TokenType switch
+        {
+            JsonTokenType.True => true,
+            JsonTokenType.False => false,
+            _ => throw new JsonException($"state.json: {field}: expected true or false, found {r.TokenType}"),
+        };
+    }
+
+    private static int ReadInt32(ref Utf8JsonReader r, string field)
+    {
+        Next(ref r);
+        return r.TokenType == JsonTokenType.Number && r.TryGetInt32(out var value)
+            ? value
+            : throw new JsonException($"state.json: {field}: expected a 32-bit integer");
+    }
+
+    private static ulong ReadUInt64(ref Utf8JsonReader r, string field)
+    {
+        Next(ref r);
+        return r.TokenType == JsonTokenType.Number && r.TryGetUInt64(out var value)
+            ? value
+            : throw new JsonException($"state.json: {field}: expected an unsigned 64-bit integer");
+    }
+
+    private static DateTimeOffset ReadCreated(ref Utf8JsonReader r)
+    {
+        Next(ref r);
+        return r.TokenType == JsonTokenType.String && r.TryGetDateTimeOffset(out var created)
+            ? created
+            : throw new JsonException("state.json: created: expected an ISO 8601 time");
+    }
+
+    private static Dictionary<string, string> ReadMap(ref Utf8JsonReader r)
+    {
+        Next(ref r);
+        if (r.TokenType == JsonTokenType.Null)
+        {
+            return [];
+        }
+
+        Expect(ref r, JsonTokenType.StartObject, "cgroupPaths");
+        var map = new Dictionary<string, string>(StringComparer.Ordinal);
+        while (true)
+        {
+            Next(ref r);
+            if (r.TokenType == JsonTokenType.EndObject)
+            {
+                return map;
+            }
+
+            var key = r.GetString()!;
+            map[key] = ReadString(ref r, "cgroupPaths");
+        }
+    }
+}
 
 /// <summary>
 /// The runtime's state directory (runc's <c>--root</c>): one directory per container holding
@@ -78,8 +257,7 @@ public sealed class StateStore
         var path = System.IO.Path.Combine(DirectoryOf(id), "state.json");
         try
         {
-            return JsonSerializer.Deserialize(File.ReadAllBytes(path), StateJsonContext.Default.ContainerRecord)
-                ?? throw RuntimeException.NotFound(id);
+            return ContainerRecordJson.Read(File.ReadAllBytes(path)) ?? throw RuntimeException.NotFound(id);
         }
         catch (FileNotFoundException)
         {
@@ -102,7 +280,7 @@ public sealed class StateStore
     {
         var dir = DirectoryOf(record.Id);
         var tmp = System.IO.Path.Combine(dir, ".state.json.tmp");
-        File.WriteAllBytes(tmp, JsonSerializer.SerializeToUtf8Bytes(record, StateJsonContext.Default.ContainerRecord));
+        File.WriteAllBytes(tmp, ContainerRecordJson.Write(record));
         File.Move(tmp, System.IO.Path.Combine(dir, "state.json"), overwrite: true);
     }
 

@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -9,25 +10,24 @@ public static class RuntimeJson
     /// <summary>The runtime-spec version this runtime writes.</summary>
     public const string SpecVersion = "1.2.1";
 
-    /// <summary>Parses config.json. Duplicate keys are refused: an authorizer and the runtime must see one object (security.md D4).</summary>
-    public static Spec ParseSpec(ReadOnlySpan<byte> utf8) =>
-        JsonSerializer.Deserialize(utf8, RuntimeJsonContext.Default.Spec) ?? throw new JsonException("config.json is null");
+    /// <summary>
+    /// Parses config.json with <see cref="SpecReader"/> (no serializer metadata on the create path).
+    /// Duplicate keys are refused: an authorizer and the runtime must see one object (security.md D4).
+    /// </summary>
+    public static Spec ParseSpec(ReadOnlySpan<byte> utf8) => SpecReader.ReadSpec(utf8);
 
-    public static Spec ParseSpec(string json) =>
-        JsonSerializer.Deserialize(json, RuntimeJsonContext.Default.Spec) ?? throw new JsonException("config.json is null");
+    public static Spec ParseSpec(string json) => SpecReader.ReadSpec(Encoding.UTF8.GetBytes(json));
 
-    public static Process ParseProcess(string json) =>
-        JsonSerializer.Deserialize(json, RuntimeJsonContext.Default.Process) ?? throw new JsonException("process.json is null");
+    public static Process ParseProcess(string json) => SpecReader.ReadProcess(Encoding.UTF8.GetBytes(json));
 
-    public static Resources ParseResources(string json) =>
-        JsonSerializer.Deserialize(json, RuntimeJsonContext.Default.Resources) ?? throw new JsonException("resources are null");
+    public static Resources ParseResources(string json) => SpecReader.ReadResources(Encoding.UTF8.GetBytes(json));
 
     public static State ParseState(string json) =>
         JsonSerializer.Deserialize(json, RuntimeJsonContext.Default.State) ?? throw new JsonException("state is null");
 
-    public static string Serialize(Spec spec) => JsonSerializer.Serialize(spec, RuntimeJsonContext.Default.Spec);
+    public static string Serialize(Spec spec) => Encoding.UTF8.GetString(SpecWriter.ToUtf8(spec));
 
-    public static byte[] SerializeToUtf8(Spec spec) => JsonSerializer.SerializeToUtf8Bytes(spec, RuntimeJsonContext.Default.Spec);
+    public static byte[] SerializeToUtf8(Spec spec) => SpecWriter.ToUtf8(spec);
 
     public static string Serialize(State state) => JsonSerializer.Serialize(state, RuntimeJsonContext.Default.State);
 
@@ -38,9 +38,9 @@ public static class RuntimeJson
 
     public static string Serialize(Features features) => JsonSerializer.Serialize(features, RuntimeJsonContext.Default.Features);
 
-    public static string Serialize(Process process) => JsonSerializer.Serialize(process, RuntimeJsonContext.Default.Process);
+    public static string Serialize(Process process) => Encoding.UTF8.GetString(SpecWriter.ToUtf8(process));
 
-    public static string Serialize(Resources resources) => JsonSerializer.Serialize(resources, RuntimeJsonContext.Default.Resources);
+    public static string Serialize(Resources resources) => Encoding.UTF8.GetString(SpecWriter.ToUtf8(resources));
 
     /// <summary>Checks <paramref name="version"/> is a 1.x semantic version this runtime can run.</summary>
     public static bool IsSupportedVersion(string? version)

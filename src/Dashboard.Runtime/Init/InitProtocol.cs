@@ -54,14 +54,11 @@ public sealed class InitMessage
     [JsonPropertyName("config")] public InitConfig? Config { get; set; }
 }
 
-[JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
-[JsonSerializable(typeof(InitMessage))]
-internal sealed partial class InitJsonContext : JsonSerializerContext;
-
 /// <summary>
 /// Length-prefixed messages over the sync socket between the runtime and the init stage: the
-/// config as JSON, the small ones (ready, hooks, hooks-done, error) as "type\nmessage" text, which
-/// spares both sides System.Text.Json's first-use cost on the create path.
+/// config as JSON (written and read by hand, <see cref="InitMessageJson"/>), the small ones (ready,
+/// hooks, hooks-done, error) as "type\nmessage" text; neither side pays JsonSerializer's
+/// first-use cost on the create path.
 /// </summary>
 public static class InitChannel
 {
@@ -71,7 +68,7 @@ public static class InitChannel
     {
         var body = message.Config is null
             ? System.Text.Encoding.UTF8.GetBytes(message.Message is null ? message.Type : message.Type + "\n" + message.Message)
-            : JsonSerializer.SerializeToUtf8Bytes(message, InitJsonContext.Default.InitMessage);
+            : InitMessageJson.Write(message);
         var frame = new byte[4 + body.Length];
         BinaryPrimitives.WriteInt32LittleEndian(frame, body.Length);
         body.CopyTo(frame, 4);
@@ -117,7 +114,7 @@ public static class InitChannel
 
         if (length > 0 && body[0] == (byte)'{')
         {
-            return JsonSerializer.Deserialize(body, InitJsonContext.Default.InitMessage);
+            return InitMessageJson.Read(body);
         }
 
         var text = System.Text.Encoding.UTF8.GetString(body);
@@ -140,5 +137,221 @@ public static class InitChannel
         }
 
         return true;
+    }
+}
+
+/// <summary>
+/// The config message as JSON over Utf8JsonWriter/Utf8JsonReader: the spec with <see cref="SpecWriter"/>
+/// and <see cref="SpecReader"/>, the rest by hand (compact, nulls left out, as the serializer wrote it).
+/// </summary>
+public static class InitMessageJson
+{
+    public static byte[] Write(InitMessage message)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(8192);
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteString("type"u8, message.Type);
+            if (message.Message is { } text)
+            {
+                w.WriteString("message"u8, text);
+            }
+
+            if (message.Config is { } config)
+            {
+                w.WritePropertyName("config"u8);
+                WriteConfig(w, config);
+            }
+
+            w.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    public static InitMessage Read(ReadOnlySpan<byte> utf8)
+    {
+        var r = new Utf8JsonReader(utf8);
+        Next(ref r);
+        Expect(ref r, JsonTokenType.StartObject, "message");
+        var message = new InitMessage();
+        while (Property(ref r))
+        {
+            if (r.ValueTextEquals("type"u8)) message.Type = String(ref r, "type") ?? "";
+            else if (r.ValueTextEquals("message"u8)) message.Message = String(ref r, "message");
+            else if (r.ValueTextEquals("config"u8)) message.Config = ReadConfig(ref r, utf8);
+            else r.Skip();
+        }
+
+        return r.Read() ? throw new JsonException("init message: unexpected data after the document") : message;
+    }
+
+    private static void WriteConfig(Utf8JsonWriter w, InitConfig c)
+    {
+        w.WriteStartObject();
+        w.WriteString("mode"u8, c.Mode);
+        w.WriteString("id"u8, c.Id);
+        w.WriteString("bundle"u8, c.Bundle);
+        w.WriteString("rootfs"u8, c.Rootfs);
+        w.WritePropertyName("spec"u8);
+        SpecWriter.Write(w, c.Spec);
+        w.WriteNumber("hostPid"u8, c.HostPid);
+        w.WriteBoolean("noPivot"u8, c.NoPivot);
+        w.WriteBoolean("noNewKeyring"u8, c.NoNewKeyring);
+        w.WriteNumber("preserveFds"u8, c.PreserveFds);
+        w.WriteNumber("consoleSocketFd"u8, c.ConsoleSocketFd);
+        w.WriteNumber("fifoFd"u8, c.FifoFd);
+        w.WriteBoolean("newCgroupNs"u8, c.NewCgroupNamespace);
+        w.WriteBoolean("newTimeNs"u8, c.NewTimeNamespace);
+        w.WriteBoolean("userNs"u8, c.UserNamespace);
+        w.WriteStartObject("cgroupPaths"u8);
+        foreach (var (key, value) in c.CgroupPaths)
+        {
+            w.WriteString(key, value);
+        }
+
+        w.WriteEndObject();
+        w.WriteBoolean("hasHooksToRun"u8, c.ParentHooks);
+        w.WriteStartObject("joinNamespaces"u8);
+        foreach (var (key, value) in c.JoinNamespaces)
+        {
+            w.WriteNumber(key, value);
+        }
+
+        w.WriteEndObject();
+        w.WriteStartObject("mountFds"u8);
+        foreach (var (key, value) in c.MountFds)
+        {
+            w.WriteNumber(key.ToString(System.Globalization.CultureInfo.InvariantCulture), value);
+        }
+
+        w.WriteEndObject();
+        w.WriteBoolean("noOpenat2"u8, c.NoOpenat2);
+        w.WriteBoolean("noMountSetattr"u8, c.NoMountSetattr);
+        w.WriteEndObject();
+    }
+
+    private static InitConfig ReadConfig(ref Utf8JsonReader r, ReadOnlySpan<byte> utf8)
+    {
+        Next(ref r);
+        Expect(ref r, JsonTokenType.StartObject, "config");
+        var c = new InitConfig();
+        while (Property(ref r))
+        {
+            if (r.ValueTextEquals("mode"u8)) c.Mode = String(ref r, "mode") ?? "";
+            else if (r.ValueTextEquals("id"u8)) c.Id = String(ref r, "id") ?? "";
+            else if (r.ValueTextEquals("bundle"u8)) c.Bundle = String(ref r, "bundle") ?? "";
+            else if (r.ValueTextEquals("rootfs"u8)) c.Rootfs = String(ref r, "rootfs") ?? "";
+            else if (r.ValueTextEquals("spec"u8)) c.Spec = ReadSpec(ref r, utf8);
+            else if (r.ValueTextEquals("hostPid"u8)) c.HostPid = Int32(ref r, "hostPid");
+            else if (r.ValueTextEquals("noPivot"u8)) c.NoPivot = Bool(ref r, "noPivot");
+            else if (r.ValueTextEquals("noNewKeyring"u8)) c.NoNewKeyring = Bool(ref r, "noNewKeyring");
+            else if (r.ValueTextEquals("preserveFds"u8)) c.PreserveFds = Int32(ref r, "preserveFds");
+            else if (r.ValueTextEquals("consoleSocketFd"u8)) c.ConsoleSocketFd = Int32(ref r, "consoleSocketFd");
+            else if (r.ValueTextEquals("fifoFd"u8)) c.FifoFd = Int32(ref r, "fifoFd");
+            else if (r.ValueTextEquals("newCgroupNs"u8)) c.NewCgroupNamespace = Bool(ref r, "newCgroupNs");
+            else if (r.ValueTextEquals("newTimeNs"u8)) c.NewTimeNamespace = Bool(ref r, "newTimeNs");
+            else if (r.ValueTextEquals("userNs"u8)) c.UserNamespace = Bool(ref r, "userNs");
+            else if (r.ValueTextEquals("cgroupPaths"u8)) c.CgroupPaths = StringMap(ref r);
+            else if (r.ValueTextEquals("hasHooksToRun"u8)) c.ParentHooks = Bool(ref r, "hasHooksToRun");
+            else if (r.ValueTextEquals("joinNamespaces"u8)) c.JoinNamespaces = IntMap(ref r);
+            else if (r.ValueTextEquals("mountFds"u8)) c.MountFds = IntMap(ref r).ToDictionary(p => int.Parse(p.Key, System.Globalization.CultureInfo.InvariantCulture), p => p.Value);
+            else if (r.ValueTextEquals("noOpenat2"u8)) c.NoOpenat2 = Bool(ref r, "noOpenat2");
+            else if (r.ValueTextEquals("noMountSetattr"u8)) c.NoMountSetattr = Bool(ref r, "noMountSetattr");
+            else r.Skip();
+        }
+
+        return c;
+    }
+
+    /// <summary>The spec is handed to <see cref="SpecReader"/> as the slice of the message it spans.</summary>
+    private static Spec ReadSpec(ref Utf8JsonReader r, ReadOnlySpan<byte> utf8)
+    {
+        Next(ref r);
+        Expect(ref r, JsonTokenType.StartObject, "spec");
+        var start = (int)r.TokenStartIndex;
+        r.Skip();
+        return SpecReader.ReadSpec(utf8[start..(int)r.BytesConsumed]);
+    }
+
+    private static bool Property(ref Utf8JsonReader r)
+    {
+        Next(ref r);
+        return r.TokenType != JsonTokenType.EndObject;
+    }
+
+    private static void Next(ref Utf8JsonReader r)
+    {
+        if (!r.Read())
+        {
+            throw new JsonException("init message: unexpected end of data");
+        }
+    }
+
+    private static void Expect(ref Utf8JsonReader r, JsonTokenType token, string field)
+    {
+        if (r.TokenType != token)
+        {
+            throw new JsonException($"init message: {field}: unexpected {r.TokenType}");
+        }
+    }
+
+    private static string? String(ref Utf8JsonReader r, string field)
+    {
+        Next(ref r);
+        return r.TokenType switch
+        {
+            JsonTokenType.Null => null,
+            JsonTokenType.String => r.GetString(),
+            _ => throw new JsonException($"init message: {field}: expected a string, found {r.TokenType}"),
+        };
+    }
+
+    private static bool Bool(ref Utf8JsonReader r, string field)
+    {
+        Next(ref r);
+        return r.TokenType switch
+        {
+            JsonTokenType.True => true,
+            JsonTokenType.False => false,
+            _ => throw new JsonException($"init message: {field}: expected true or false, found {r.TokenType}"),
+        };
+    }
+
+    private static int Int32(ref Utf8JsonReader r, string field)
+    {
+        Next(ref r);
+        return r.TokenType == JsonTokenType.Number && r.TryGetInt32(out var value)
+            ? value
+            : throw new JsonException($"init message: {field}: expected a 32-bit integer");
+    }
+
+    private static Dictionary<string, string> StringMap(ref Utf8JsonReader r)
+    {
+        Next(ref r);
+        Expect(ref r, JsonTokenType.StartObject, "map");
+        var map = new Dictionary<string, string>(StringComparer.Ordinal);
+        while (Property(ref r))
+        {
+            var key = r.GetString()!;
+            map[key] = String(ref r, key) ?? "";
+        }
+
+        return map;
+    }
+
+    private static Dictionary<string, int> IntMap(ref Utf8JsonReader r)
+    {
+        Next(ref r);
+        Expect(ref r, JsonTokenType.StartObject, "map");
+        var map = new Dictionary<string, int>(StringComparer.Ordinal);
+        while (Property(ref r))
+        {
+            var key = r.GetString()!;
+            map[key] = Int32(ref r, key);
+        }
+
+        return map;
     }
 }
