@@ -415,17 +415,7 @@ public sealed partial class Container
                     // The kernel refuses CLONE_INTO_CGROUP where a cgroup.procs write may still work or give the
                     // clearer error (before Linux 5.7; a threaded or domain-invalid cgroup): clone plainly, join after.
                     cgroupFd = -1;
-                    child = CloneExec.Start(new CloneExecRequest
-                    {
-                        Flags = request.Flags,
-                        InProcess = request.InProcess,
-                        ExecFd = request.ExecFd,
-                        Argv = request.Argv,
-                        Envp = request.Envp,
-                        JoinNamespaceFds = request.JoinNamespaceFds,
-                        InheritFds = request.InheritFds,
-                        BecomeNamespaceRoot = request.BecomeNamespaceRoot,
-                    });
+                    child = CloneExec.Start(request with { CgroupFd = -1 });
                 }
 
                 try
