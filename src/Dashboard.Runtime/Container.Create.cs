@@ -86,6 +86,8 @@ public sealed partial class Container
     {
         PhaseTimer.Mark("create: begin");
         ContainerId.Validate(options.Id);
+        var cgroupHost = CgroupHost.Current();
+        var primer = CgroupMigrationPrimer.Start(cgroupHost);
         var bundle = System.IO.Path.GetFullPath(options.Bundle);
         var spec = LoadBundleSpec(bundle);
         var rootfs = SpecValidator.Validate(spec, bundle);
@@ -104,7 +106,7 @@ public sealed partial class Container
         var fds = new List<int>();
         try
         {
-            cgroup = CgroupManagerFactory.Create(options.Id, spec.Linux?.CgroupsPath);
+            cgroup = CgroupManagerFactory.Create(options.Id, spec.Linux?.CgroupsPath, cgroupHost);
             var resources = spec.Linux?.Resources ?? new Resources();
             resources.Devices = CgroupDeviceRules.Effective(spec.Linux);
             foreach (var warning in cgroup.Create(resources))
@@ -143,6 +145,7 @@ public sealed partial class Container
                 UidMappings = spec.Linux?.UidMappings,
                 GidMappings = spec.Linux?.GidMappings,
             };
+            primer?.Wait();
             PhaseTimer.Mark("create: launching init");
             var (clone, sync) = launch.Start(l => new InitConfig
             {
@@ -412,17 +415,7 @@ public sealed partial class Container
                     // The kernel refuses CLONE_INTO_CGROUP where a cgroup.procs write may still work or give the
                     // clearer error (before Linux 5.7; a threaded or domain-invalid cgroup): clone plainly, join after.
                     cgroupFd = -1;
-                    child = CloneExec.Start(new CloneExecRequest
-                    {
-                        Flags = request.Flags,
-                        InProcess = request.InProcess,
-                        ExecFd = request.ExecFd,
-                        Argv = request.Argv,
-                        Envp = request.Envp,
-                        JoinNamespaceFds = request.JoinNamespaceFds,
-                        InheritFds = request.InheritFds,
-                        BecomeNamespaceRoot = request.BecomeNamespaceRoot,
-                    });
+                    child = CloneExec.Start(request with { CgroupFd = -1 });
                 }
 
                 try

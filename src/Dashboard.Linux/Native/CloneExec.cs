@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace Dashboard.Linux.Native;
 
 /// <summary>What the child of <see cref="CloneExec.Start"/> does between clone3 and execveat.</summary>
-public sealed class CloneExecRequest
+public sealed record CloneExecRequest
 {
     /// <summary>CLONE_NEW* flags; CLONE_PIDFD is always added.</summary>
     public ulong Flags { get; init; }
