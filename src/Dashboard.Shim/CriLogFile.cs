@@ -26,6 +26,7 @@ internal sealed class CriLogFile
     private readonly int[] _pendingLength = new int[3];
     private int _outputLength;
     private int _fd = -1;
+    private ulong _ino;
     private long _size;
 
     public CriLogFile(string path, long maxSize, int maxFiles)
@@ -39,13 +40,33 @@ internal sealed class CriLogFile
     /// <summary>Bytes that could not be written (disk full, I/O error).</summary>
     public long DroppedBytes { get; private set; }
 
+    /// <summary>
+    /// Where the log ends now: the current file's inode and size (0, 0 when no file is open). Every output byte
+    /// handed to <see cref="Write"/> so far is in the records before it, except <see cref="Pending"/>: the
+    /// attach position hand-over (a reader replays up to here, an attached client gets the rest live).
+    /// </summary>
+    public (ulong Inode, long Offset) Position => _fd < 0 ? (0, 0) : (_ino, _size);
+
+    /// <summary>The unterminated rest of <paramref name="stream"/>'s output, not yet in any record.</summary>
+    public ReadOnlySpan<byte> Pending(int stream) => _pending[stream].AsSpan(0, _pendingLength[stream]);
+
     private void Open()
     {
         _fd = Sys.TryOpen(_path, OpenFlags.O_WRONLY | OpenFlags.O_CREAT | OpenFlags.O_APPEND, 0x1a0 /* 0640 */);
         _size = 0;
-        if (_fd >= 0 && Sys.TryStat(_path, follow: true, out var st))
+        _ino = 0;
+        if (_fd >= 0)
         {
-            _size = (long)st.Size;
+            try
+            {
+                var st = Sys.StatFd(_fd);
+                _size = (long)st.Size;
+                _ino = st.Ino;
+            }
+            catch (SyscallException)
+            {
+                // Without a position an attach replays the whole log (ino 0).
+            }
         }
     }
 

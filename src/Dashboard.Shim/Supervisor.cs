@@ -8,14 +8,28 @@ namespace Dashboard.Shim;
 /// Supervises one started container (DESIGN.md §2): reads its stdio (pipes or the pty master) into the log,
 /// waits on the init's pidfd, writes the exit file and serves the control socket. The protocol is
 /// Dashboard.Runtime's ContainerShim's: one JSON line (<c>{"op":"attach"|"resize",…}</c>), then frames
-/// <c>[type:1][length:4 BE][data]</c>; to clients 1 stdout, 2 stderr, 3 exit JSON; from clients 0 stdin
-/// data, 1 close stdin, 2 resize JSON. The loop allocates nothing per read.
+/// <c>[type:1][length:4 BE][data]</c>; to clients 1 stdout, 2 stderr, 3 exit JSON, 4 position JSON; from
+/// clients 0 stdin data, 1 close stdin, 2 resize JSON. The loop allocates nothing per read.
 /// </summary>
+/// <remarks>
+/// An attach may ask for the output it would otherwise miss (<c>"replay":"start"|"log"</c>); the answer is one
+/// position frame, then what the client cannot find elsewhere, then live output, so every byte arrives exactly
+/// once. <c>start</c> (an attach made before the start, <c>docker run</c>): <c>{"log":false}</c> and every
+/// frame since the start, while that fits the start backlog; otherwise the <c>log</c> answer.
+/// <c>log</c>: <c>{"log":true,"inode":I,"offset":O}</c>, the log position the client replays the log up to
+/// (<see cref="CriLogFile.Position"/>), then the unterminated rest of each stream that no record holds yet.
+/// </remarks>
 internal sealed class Supervisor
 {
     private const int ReadSize = 64 * 1024;
     private const int MaxFrame = 1 << 20;
     private const int MaxClients = 64;
+
+    /// <summary>How far an attached client may fall behind (kernel memory, used only while it lags) before it is dropped.</summary>
+    private const int ClientSendBuffer = 4 << 20;
+
+    /// <summary>Output kept for attaches made before the start; a container that writes more before its first attach falls back to the log.</summary>
+    private const int StartBacklog = 32 * 1024;
 
     private readonly ShimArgs _args;
     private readonly byte[] _buffer = new byte[ReadSize];
@@ -26,6 +40,9 @@ internal sealed class Supervisor
     private int _outputCount;
     private int _stdin;
     private int _clientCount;
+    private byte[]? _start = new byte[StartBacklog];
+    private int _startLength;
+    private CriLogFile? _log;
 
     public Supervisor(ShimArgs args)
     {
@@ -67,7 +84,7 @@ internal sealed class Supervisor
     public int Run()
     {
         ShimCalls.IgnoreSigpipe();
-        var log = new CriLogFile(_args.LogPath, _args.LogMaxSize, _args.LogMaxFiles);
+        var log = _log = new CriLogFile(_args.LogPath, _args.LogMaxSize, _args.LogMaxFiles);
         var status = Supervise(log);
         log.Close();
 
@@ -196,6 +213,20 @@ internal sealed class Supervisor
         var stream = _outputStreams[index];
         log.Write(stream, _buffer.AsSpan(0, n));
         Broadcast(stream, _buffer.AsSpan(0, n));
+        if (_start is not null)
+        {
+            if (_startLength + 5 + n > _start.Length)
+            {
+                _start = null;
+            }
+            else
+            {
+                _start[_startLength] = (byte)stream;
+                BinaryPrimitives.WriteInt32BigEndian(_start.AsSpan(_startLength + 1), n);
+                _buffer.AsSpan(0, n).CopyTo(_start.AsSpan(_startLength + 5));
+                _startLength += 5 + n;
+            }
+        }
     }
 
     private void Accept()
@@ -216,6 +247,7 @@ internal sealed class Supervisor
             return;
         }
 
+        _ = ShimCalls.TrySetSendBuffer(fd, ClientSendBuffer);
         _clients[_clientCount++] = new Client(fd);
     }
 
@@ -297,6 +329,12 @@ internal sealed class Supervisor
             var op = ControlJson.String(line, "op"u8);
             if (op.SequenceEqual("attach"u8))
             {
+                if (!HandOver(client, ControlJson.String(line, "replay"u8)))
+                {
+                    DropClient(client);
+                    return;
+                }
+
                 client.Attached = true;
                 consumed = newline + 1;
             }
@@ -347,6 +385,66 @@ internal sealed class Supervisor
 
         client.Input.AsSpan(consumed, client.Length - consumed).CopyTo(client.Input);
         client.Length -= consumed;
+    }
+
+    /// <summary>The position frame and the output the client would miss (see the class remarks); false when the client is gone.</summary>
+    private bool HandOver(Client client, ReadOnlySpan<byte> replay)
+    {
+        var fromStart = replay.SequenceEqual("start"u8);
+        if (!fromStart && !replay.SequenceEqual("log"u8))
+        {
+            return true;
+        }
+
+        Span<byte> json = stackalloc byte[96];
+        var w = new JsonOut(json);
+        var (inode, offset) = _log!.Position;
+        if (fromStart && _start is not null)
+        {
+            w.Raw("{\"log\":false}"u8);
+        }
+        else
+        {
+            w.Raw("{\"log\":true,\"inode\":"u8);
+            w.Number((long)inode);
+            w.Raw(",\"offset\":"u8);
+            w.Number(offset);
+            w.Raw("}"u8);
+        }
+
+        try
+        {
+            SendFrame(client.Fd, 4, json[..w.Length]);
+            if (fromStart && _start is not null)
+            {
+                Sys.WriteAll(client.Fd, _start.AsSpan(0, _startLength));
+            }
+            else
+            {
+                for (var stream = 1; stream <= 2; stream++)
+                {
+                    if (_log.Pending(stream).Length > 0)
+                    {
+                        SendFrame(client.Fd, stream, _log.Pending(stream));
+                    }
+                }
+            }
+        }
+        catch (SyscallException)
+        {
+            return false;
+        }
+
+        return true;
+    }
+
+    private void SendFrame(int fd, int type, ReadOnlySpan<byte> data)
+    {
+        var frame = _frame.AsSpan(0, 5 + data.Length);
+        frame[0] = (byte)type;
+        BinaryPrimitives.WriteInt32BigEndian(frame[1..], data.Length);
+        data.CopyTo(frame[5..]);
+        Sys.WriteAll(fd, frame);
     }
 
     private void WriteStdin(ReadOnlySpan<byte> data)

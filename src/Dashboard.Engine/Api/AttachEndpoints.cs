@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using Dashboard.Engine.Containers;
 using Dashboard.Engine.Exec;
 using Dashboard.Engine.Logs;
@@ -8,6 +9,7 @@ namespace Dashboard.Engine.Api;
 public static class AttachEndpoints
 {
     private static readonly TimeSpan s_startPoll = TimeSpan.FromMilliseconds(20);
+    private static readonly TimeSpan s_positionWait = TimeSpan.FromSeconds(5);
 
     public static void MapAttachEndpoints(this IEndpointRouteBuilder app)
     {
@@ -37,18 +39,21 @@ public static class AttachEndpoints
         var replayLogs = request.QueryBool("logs");
         var stream = request.QueryBool("stream");
         var tty = container.Config.Tty;
+
+        // Before the upgrade: once the client has its response it may start the container (docker run does at once).
+        // The shim stamps that run's records after this instant; earlier ones are previous runs'.
+        var since = ToNano(DateTimeOffset.UtcNow)!.Value;
         var connection = await Hijack.UpgradeAsync(context, tty ? "application/vnd.docker.raw-stream" : "application/vnd.docker.multiplexed-stream");
         var mux = new StreamMux(connection, raw: tty);
         try
         {
-            if (replayLogs)
-            {
-                await ReplayAsync(container, null, wantStdout, wantStderr, mux, ct);
-            }
-
             if (stream)
             {
-                await StreamAsync(manager, container.Id, wantStdin, wantStdout, wantStderr, connection, mux, ct);
+                await StreamAsync(manager, container, since, replayLogs, wantStdin, wantStdout, wantStderr, connection, mux, ct);
+            }
+            else if (replayLogs)
+            {
+                await ReplayAsync(container, null, null, wantStdout, wantStderr, mux, ct);
             }
         }
         catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException)
@@ -61,31 +66,35 @@ public static class AttachEndpoints
         }
     }
 
-    private static async Task ReplayAsync(ContainerRecord container, long? sinceNano, bool stdout, bool stderr, StreamMux mux, CancellationToken ct)
+    private static async Task ReplayAsync(ContainerRecord container, long? sinceNano, long? untilNano, bool stdout, bool stderr, StreamMux mux, CancellationToken ct)
     {
         if (!stdout && !stderr)
         {
             return;
         }
 
-        await foreach (var line in CriLog.ReadAsync(container.LogPath, new LogReadOptions { Stdout = stdout, Stderr = stderr, SinceNano = sinceNano }, null, ct))
+        var options = new LogReadOptions { Stdout = stdout, Stderr = stderr, SinceNano = sinceNano, UntilNano = untilNano };
+        await foreach (var line in CriLog.ReadAsync(container.LogPath, options, null, ct))
         {
             await mux.WriteAsync(line.Stream, line.Content, ct);
         }
     }
 
     /// <summary>
-    /// Streams live output through the shim. An attach made before the container starts (what
-    /// <c>docker run</c> does) waits for the start, then first replays what the container already
-    /// wrote since it started, so a quick <c>echo</c> is not lost while the engine connects.
+    /// Streams live output through the shim. An attach made before the container starts (what <c>docker run</c>
+    /// does) waits for the start. Output the client must not miss (all of it since the start for such an attach,
+    /// the whole log with <c>logs=1</c>) is handed over by the shim at an exact position: the shim sends a
+    /// position frame when it registers the attach, then everything after that position live; the engine replays
+    /// the log only up to the position (when the shim says so), so nothing is lost or sent twice.
     /// </summary>
-    private static async Task StreamAsync(ContainerManager manager, string id, bool wantStdin, bool wantStdout, bool wantStderr, Stream connection, StreamMux mux, CancellationToken ct)
+    private static async Task StreamAsync(ContainerManager manager, ContainerRecord container, long since, bool replayLogs, bool wantStdin, bool wantStdout, bool wantStderr, Stream connection, StreamMux mux, CancellationToken ct)
     {
-        var container = await manager.GetAsync(id, ct);
+        var id = container.Id;
         var pending = !container.State.Status.IsActive();
-
-        // The engine records StartedAt after the shim reported, so output written earlier would be before it: replay from now.
-        var since = ToNano(DateTimeOffset.UtcNow);
+        if (pending && replayLogs)
+        {
+            await ReplayAsync(container, null, since - 1, wantStdout, wantStderr, mux, ct);
+        }
 
         // `docker run` and `docker start -a` attach first and start next: wait for that start (or its failure).
         var (startedBefore, finishedBefore) = (container.State.StartedAt, container.State.FinishedAt);
@@ -93,7 +102,8 @@ public static class AttachEndpoints
         {
             if (container.State.StartedAt != startedBefore || container.State.FinishedAt != finishedBefore)
             {
-                await ReplayAsync(container, since, wantStdout, wantStderr, mux, ct);
+                // It ran and exited meanwhile: its shim closed the log before the exit was recorded, so the log is complete.
+                await ReplayAsync(container, since, null, wantStdout, wantStderr, mux, ct);
                 return;
             }
 
@@ -101,41 +111,111 @@ public static class AttachEndpoints
             container = await manager.GetAsync(id, ct);
         }
 
+        var replay = pending ? ShimControl.ReplayFromStart : replayLogs ? ShimControl.ReplayFromLog : null;
+        long? replaySince = pending ? since : null;
         await using var shim = await ShimControl.ConnectAsync(manager.ControlSocket(id), ct);
-        if (pending)
-        {
-            await ReplayAsync(container, since, wantStdout, wantStderr, mux, ct);
-        }
-
         if (shim is null)
         {
+            // The shim is gone, and it removes its socket only after closing the log: the log holds all there is.
+            if (replay is not null)
+            {
+                await ReplayAsync(container, replaySince, null, wantStdout, wantStderr, mux, ct);
+            }
+
             return;
         }
 
-        await shim.WriteAsync(ShimControl.AttachLine(wantStdin), ct);
+        await shim.WriteAsync(ShimControl.AttachLine(wantStdin, replay), ct);
         await shim.FlushAsync(ct);
-        using var stopInput = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var input = wantStdin ? ForwardInputAsync(connection, shim, container.Config.StdinOnce, stopInput.Token) : Task.CompletedTask;
-        while (await ShimControl.ReadFrameAsync(shim, ct) is { } frame)
-        {
-            if (frame.Type == ShimControl.ExitFrame)
-            {
-                break;
-            }
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
 
-            if ((frame.Type == 1 && wantStdout) || (frame.Type == 2 && wantStderr))
-            {
-                await mux.WriteAsync(frame.Type, frame.Data, ct);
-            }
-        }
-
-        await stopInput.CancelAsync();
+        // Frames are read on while the log is replayed, so a chatty container's shim does not drop this client meanwhile.
+        var frames = Channel.CreateBounded<(byte Type, byte[] Data)>(new BoundedChannelOptions(256) { SingleReader = true, SingleWriter = true });
+        var pump = PumpAsync(shim, frames.Writer, stop.Token);
+        var input = wantStdin ? ForwardInputAsync(connection, shim, container.Config.StdinOnce, stop.Token) : Task.CompletedTask;
         try
         {
-            await input;
+            if (replay is not null && await PositionAsync(frames.Reader, ct) is { } position)
+            {
+                var (log, inode, offset) = ShimControl.ParsePosition(position);
+                if (log)
+                {
+                    await AttachReplay.ReplayToAsync(container.LogPath, inode, offset, replaySince, wantStdout, wantStderr, mux, ct);
+                }
+            }
+            else if (replay is not null)
+            {
+                // No position: either the shim finished before it took the attach (its log is complete), or it predates
+                // positions (then output written while this replay runs may also arrive live, as it always did).
+                await ReplayAsync(container, replaySince, null, wantStdout, wantStderr, mux, ct);
+            }
+
+            await foreach (var (type, data) in frames.Reader.ReadAllAsync(ct))
+            {
+                if (type == ShimControl.ExitFrame)
+                {
+                    break;
+                }
+
+                if (((type == 1 && wantStdout) || (type == 2 && wantStderr)) && !await mux.WriteAsync(type, data, ct))
+                {
+                    break;
+                }
+            }
         }
-        catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException)
+        finally
         {
+            await stop.CancelAsync();
+            await shim.DisposeAsync();
+            foreach (var task in new[] { pump, input })
+            {
+                try
+                {
+                    await task;
+                }
+                catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException)
+                {
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The position frame that starts the answer to an attach with a replay, or null: at the end of the stream, or
+    /// when the first frame is something else or none came within <see cref="s_positionWait"/> (a shim older than
+    /// positions); such a frame stays in the channel for the output loop.
+    /// </summary>
+    private static async Task<byte[]?> PositionAsync(ChannelReader<(byte Type, byte[] Data)> frames, CancellationToken ct)
+    {
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        wait.CancelAfter(s_positionWait);
+        try
+        {
+            if (!await frames.WaitToReadAsync(wait.Token))
+            {
+                return null;
+            }
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            return null;
+        }
+
+        return frames.TryPeek(out var first) && first.Type == ShimControl.PositionFrame && frames.TryRead(out _) ? first.Data : null;
+    }
+
+    private static async Task PumpAsync(Stream shim, ChannelWriter<(byte Type, byte[] Data)> frames, CancellationToken ct)
+    {
+        try
+        {
+            while (await ShimControl.ReadFrameAsync(shim, ct) is { } frame)
+            {
+                await frames.WriteAsync(frame, ct);
+            }
+        }
+        finally
+        {
+            frames.TryComplete();
         }
     }
 

@@ -8,7 +8,8 @@ namespace Dashboard.Engine.Exec;
 /// <summary>
 /// Client of a container shim's control socket (Dashboard.Runtime ContainerShim): one JSON line
 /// (<c>{"op":"attach"|"resize"}</c>), then frames <c>[type:1][length:4 BE][data]</c>. From the shim:
-/// 1 stdout, 2 stderr, 3 exit JSON. To the shim: 0 stdin data, 1 close stdin, 2 resize JSON.
+/// 1 stdout, 2 stderr, 3 exit JSON, 4 position JSON (the first frame of an attach that asked for a replay:
+/// <see cref="AttachLine"/>). To the shim: 0 stdin data, 1 close stdin, 2 resize JSON.
 /// </summary>
 public static class ShimControl
 {
@@ -16,6 +17,13 @@ public static class ShimControl
     public const byte CloseStdin = 1;
     public const byte ResizeFrame = 2;
     public const byte ExitFrame = 3;
+    public const byte PositionFrame = 4;
+
+    /// <summary>Replay mode of an attach made before the start: the shim sends the output since the start (or a log position when that outgrew its backlog).</summary>
+    public const string ReplayFromStart = "start";
+
+    /// <summary>Replay mode of <c>logs=1</c>: the shim sends the log position to replay up to, then what no log record holds yet.</summary>
+    public const string ReplayFromLog = "log";
 
     private const int MaxFrame = 1 << 20;
 
@@ -35,8 +43,62 @@ public static class ShimControl
         }
     }
 
-    public static byte[] AttachLine(bool stdin) =>
-        Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new Dictionary<string, object> { ["op"] = "attach", ["stdin"] = stdin }) + "\n");
+    public static byte[] AttachLine(bool stdin, string? replay = null)
+    {
+        var request = new Dictionary<string, object> { ["op"] = "attach", ["stdin"] = stdin };
+        if (replay is not null)
+        {
+            request["replay"] = replay;
+        }
+
+        return Encoding.UTF8.GetBytes(JsonSerializer.Serialize(request) + "\n");
+    }
+
+    /// <summary>
+    /// A position frame: whether the client replays the log, and up to which file (inode; 0 = as the log is now)
+    /// and byte offset. Everything after it reaches the attached client through the socket.
+    /// </summary>
+    public static (bool Log, ulong Inode, long Offset) ParsePosition(ReadOnlySpan<byte> json)
+    {
+        try
+        {
+            return ReadPosition(new Utf8JsonReader(json));
+        }
+        catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException)
+        {
+            // Not a shim of ours: replay the log as it is now, as before positions existed.
+            return (true, 0, 0);
+        }
+    }
+
+    private static (bool Log, ulong Inode, long Offset) ReadPosition(Utf8JsonReader reader)
+    {
+        var (log, inode, offset) = (false, 0UL, 0L);
+        while (reader.Read())
+        {
+            if (reader.TokenType != JsonTokenType.PropertyName || reader.CurrentDepth != 1)
+            {
+                continue;
+            }
+
+            var name = reader.GetString();
+            reader.Read();
+            switch (name)
+            {
+                case "log" when reader.TokenType is JsonTokenType.True or JsonTokenType.False:
+                    log = reader.GetBoolean();
+                    break;
+                case "inode" when reader.TokenType == JsonTokenType.Number:
+                    inode = reader.GetUInt64();
+                    break;
+                case "offset" when reader.TokenType == JsonTokenType.Number:
+                    offset = reader.GetInt64();
+                    break;
+            }
+        }
+
+        return (log, inode, offset);
+    }
 
     public static async Task ResizeAsync(string socketPath, ushort height, ushort width, CancellationToken cancellationToken)
     {

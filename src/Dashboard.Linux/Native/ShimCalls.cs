@@ -11,6 +11,9 @@ public static unsafe partial class ShimCalls
     private const string Lib = "libc";
     private const int SIGPIPE = 13;
     private const int F_SETPIPE_SZ = 1031;
+    private const int SOL_SOCKET = 1;
+    private const int SO_SNDBUF = 7;
+    private const int SO_SNDBUFFORCE = 32;
 
     /// <summary>A client or container that closes its end must surface as EPIPE, never kill the supervisor.</summary>
     public static void IgnoreSigpipe() => _ = signal(SIGPIPE, 1);
@@ -63,7 +66,23 @@ public static unsafe partial class ShimCalls
         return n >= 0 ? n : -Marshal.GetLastPInvokeError();
     }
 
+    /// <summary>
+    /// Grows a socket's send buffer past net.core.wmem_max when root (SO_SNDBUFFORCE), else up to it; best effort,
+    /// returns 0 or the errno. An AF_UNIX socket polls writable only while a quarter of it is free, and each small
+    /// write takes a whole buffer's overhead, so the default lets an attach client fall behind by only ~50 frames.
+    /// </summary>
+    public static int TrySetSendBuffer(int fd, int size)
+    {
+        if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(int)) == 0)
+        {
+            return 0;
+        }
+
+        return setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(int)) == 0 ? 0 : Marshal.GetLastPInvokeError();
+    }
+
     [LibraryImport(Lib)] private static partial nint signal(int signum, nint handler);
+    [LibraryImport(Lib, SetLastError = true)] private static partial int setsockopt(int fd, int level, int name, int* value, int length);
     [LibraryImport(Lib, SetLastError = true)] private static partial int fsync(int fd);
     [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)] private static partial int rename(string from, string to);
     [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)] private static partial int unlink(string path);

@@ -15,13 +15,27 @@ namespace Dashboard.Runtime.Shim;
 /// <remarks>
 /// Control socket protocol: the client sends one JSON line (<see cref="ControlRequest"/>). For
 /// "attach" the shim then sends frames <c>[stream:1][length:4 BE][data]</c> (stream 1 stdout,
-/// 2 stderr, 3 exit JSON) and reads frames of the same shape (0 stdin data, 1 close stdin, 2 resize JSON).
+/// 2 stderr, 3 exit JSON, 4 position JSON) and reads frames of the same shape (0 stdin data, 1 close
+/// stdin, 2 resize JSON). An attach with <see cref="ControlRequest.Replay"/> first gets one position frame and
+/// the output it would otherwise miss, so every byte reaches it exactly once: for "start" (an attach made
+/// before the start, <c>docker run</c>) <c>{"log":false}</c> and every frame since the start while those fit
+/// <see cref="StartBacklog"/>, otherwise, and for "log", <c>{"log":true,"inode":I,"offset":O}</c> (the
+/// client replays the log up to there: <see cref="CriLogWriter.Position"/>) and the unterminated rest of
+/// each stream that no log record holds yet. Dashboard.Shim's Supervisor speaks the same protocol.
 /// </remarks>
 public sealed class ContainerShim
 {
     private readonly StateStore _store;
     private readonly ShimOptions _options;
+    /// <summary>Output kept for attaches made before the start; a container that writes more before its first attach falls back to the log.</summary>
+    private const int StartBacklog = 32 * 1024;
+
+    /// <summary>How far an attached client may fall behind (kernel memory, used only while it lags) before it is dropped.</summary>
+    private const int ClientSendBuffer = 4 << 20;
+
     private readonly List<Client> _clients = [];
+    private MemoryStream? _start = new();
+    private CriLogWriter? _log;
     private int _stdinWrite = -1;
     private int _ptyMaster = -1;
 
@@ -144,7 +158,7 @@ public sealed class ContainerShim
             HandOver(lean, container, pidfd, outRead, errRead, listen, oomBefore, startedAt);
         }
 
-        using var log = new CriLogWriter(_options.LogPath, _options.LogMaxSize, _options.LogMaxFiles);
+        using var log = _log = new CriLogWriter(_options.LogPath, _options.LogMaxSize, _options.LogMaxFiles);
         var status = Supervise(log, pidfd, outRead, errRead, listen);
         log.Flush();
 
@@ -345,6 +359,7 @@ public sealed class ContainerShim
 
                 log.Write(stream, buffer.AsSpan(0, n));
                 Broadcast(stream, buffer.AsSpan(0, n));
+                Remember(stream, buffer.AsSpan(0, n));
             }
 
             if (status is null)
@@ -361,7 +376,9 @@ public sealed class ContainerShim
             var polled = _clients.ToList();
             if (span[index++].REvents != 0)
             {
-                _clients.Add(new Client(UnixSocket.Accept(listen)));
+                var fd = UnixSocket.Accept(listen);
+                _ = ShimCalls.TrySetSendBuffer(fd, ClientSendBuffer);
+                _clients.Add(new Client(fd));
             }
 
             foreach (var client in polled)
@@ -423,6 +440,12 @@ public sealed class ContainerShim
             switch (request?.Op)
             {
                 case "attach":
+                    if (!HandOver(client, request.Replay))
+                    {
+                        DropClient(client);
+                        return;
+                    }
+
                     client.Attached = true;
                     break;
                 case "resize":
@@ -473,6 +496,70 @@ public sealed class ContainerShim
         }
     }
 
+    private void Remember(int stream, ReadOnlySpan<byte> data)
+    {
+        if (_start is null)
+        {
+            return;
+        }
+
+        if (_start.Length + 5 + data.Length > StartBacklog)
+        {
+            _start = null;
+            return;
+        }
+
+        _start.Write(Frame(stream, data));
+    }
+
+    /// <summary>The position frame and the output the client would miss (see the class remarks); false when the client is gone.</summary>
+    private bool HandOver(Client client, string? replay)
+    {
+        if (replay is not ("start" or "log"))
+        {
+            return true;
+        }
+
+        var fromStart = replay == "start" && _start is not null;
+        var (inode, offset) = _log!.Position;
+        var position = fromStart
+            ? "{\"log\":false}"
+            : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{{\"log\":true,\"inode\":{inode},\"offset\":{offset}}}");
+        try
+        {
+            Sys.WriteAll(client.Fd, Frame(4, Encoding.UTF8.GetBytes(position)));
+            if (fromStart)
+            {
+                Sys.WriteAll(client.Fd, _start!.GetBuffer().AsSpan(0, (int)_start.Length));
+            }
+            else
+            {
+                for (var stream = 1; stream <= 2; stream++)
+                {
+                    if (_log.Pending(stream).Length > 0)
+                    {
+                        Sys.WriteAll(client.Fd, Frame(stream, _log.Pending(stream)));
+                    }
+                }
+            }
+        }
+        catch (SyscallException)
+        {
+            return false;
+        }
+
+        return true;
+    }
+
+    private static byte[] Frame(int type, ReadOnlySpan<byte> data)
+    {
+        var frame = new byte[5 + data.Length];
+        frame[0] = (byte)type;
+        BinaryPrimitives.WriteInt32BigEndian(frame.AsSpan(1), data.Length);
+        data.CopyTo(frame.AsSpan(5));
+        return frame;
+    }
+
     private void WriteStdin(byte[] data)
     {
         var fd = _ptyMaster >= 0 ? _ptyMaster : _stdinWrite;
@@ -506,10 +593,7 @@ public sealed class ContainerShim
             return;
         }
 
-        var frame = new byte[5 + data.Length];
-        frame[0] = (byte)stream;
-        BinaryPrimitives.WriteInt32BigEndian(frame.AsSpan(1), data.Length);
-        data.CopyTo(frame.AsSpan(5));
+        var frame = Frame(stream, data);
         foreach (var client in _clients.Where(c => c.Attached).ToList())
         {
             try

@@ -1,4 +1,6 @@
 using System.Text;
+using Dashboard.Linux;
+using Dashboard.Linux.Native;
 
 namespace Dashboard.Runtime.Shim;
 
@@ -17,6 +19,7 @@ public sealed class CriLogWriter : IDisposable
     private readonly int _maxFiles;
     private readonly byte[][] _pending = [[], [], []];
     private FileStream? _file;
+    private ulong _inode;
     private long _size;
 
     public CriLogWriter(string path, long maxSize, int maxFiles)
@@ -30,12 +33,31 @@ public sealed class CriLogWriter : IDisposable
     /// <summary>Bytes that could not be written (disk full, I/O error).</summary>
     public long DroppedBytes { get; private set; }
 
+    /// <summary>
+    /// Where the log ends now: the current file's inode and size (0, 0 when no file is open). Every output byte
+    /// handed to <see cref="Write"/> so far is in the records before it, except <see cref="Pending"/>: the
+    /// attach position hand-over (a reader replays up to here, an attached client gets the rest live).
+    /// </summary>
+    public (ulong Inode, long Offset) Position => _file is null ? (0, 0) : (_inode, _size);
+
+    /// <summary>The unterminated rest of <paramref name="stream"/>'s output, not yet in any record.</summary>
+    public ReadOnlySpan<byte> Pending(int stream) => _pending[stream];
+
     private void Open()
     {
         try
         {
             _file = new FileStream(_path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.None);
             _size = _file.Length;
+            _inode = 0;
+            try
+            {
+                _inode = Sys.StatFd((int)_file.SafeFileHandle.DangerousGetHandle()).Ino;
+            }
+            catch (SyscallException)
+            {
+                // Without a position an attach replays the whole log (inode 0).
+            }
         }
         catch (IOException)
         {

@@ -40,6 +40,12 @@ public sealed class ControlRequest
     /// <summary>"attach" streams output (and takes stdin); "resize" sets the terminal size.</summary>
     [JsonPropertyName("op")] public string Op { get; set; } = "";
     [JsonPropertyName("stdin")] public bool Stdin { get; set; }
+
+    /// <summary>
+    /// For "attach": "start" asks for the output since the start (an attach made before it), "log" for the log
+    /// position to replay up to; either way the answer is a position frame first (see <see cref="ContainerShim"/>).
+    /// </summary>
+    [JsonPropertyName("replay")] public string? Replay { get; set; }
     [JsonPropertyName("height")] public ushort Height { get; set; }
     [JsonPropertyName("width")] public ushort Width { get; set; }
 }

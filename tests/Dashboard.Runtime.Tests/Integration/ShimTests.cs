@@ -169,6 +169,163 @@ public sealed class ShimTests : IDisposable
         Assert.Equal(0, _rt.Run("delete", id).ExitCode);
     }
 
+    /// <summary>
+    /// An attach with <c>"replay":"start"</c> made after the container wrote (what the engine does for <c>docker run</c>)
+    /// gets a position frame saying "no log replay", then every frame since the start (the unterminated "three" too),
+    /// then live output: each byte once. Both the lean shim and the in-process fallback.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Shim_AttachReplayFromStart_OutputBeforeAttachOnceThenLive(bool lean)
+    {
+        var bundle = _rt.Bundle("sh", "-c", "echo one; echo two >&2; printf three; read x; echo four $x");
+        var id = RuntimeHarness.NewId();
+        var dir = _rt.NewDir("shim");
+        var (shim, _) = StartShim(id, bundle, dir, lean, "--stdin");
+        using (shim)
+        {
+            LifecycleTests.WaitFor(() => File.Exists(Path.Combine(dir, "log")) && File.ReadAllText(Path.Combine(dir, "log")).Contains(" stderr F two", StringComparison.Ordinal), 20_000);
+            await using var client = await AttachAsync(dir, "{\"op\":\"attach\",\"stdin\":true,\"replay\":\"start\"}");
+            var position = await client.NextAsync();
+            Assert.Equal((4, "{\"log\":false}"), (position.Type, Encoding.UTF8.GetString(position.Data)));
+            await client.Stream.WriteAsync(Frame(0, "go\n"u8), TestContext.Current.CancellationToken);
+            var (stdout, stderr, exit) = await client.ReadToExitAsync();
+            Assert.Equal("one\nthreefour go\n", stdout);
+            Assert.Equal("two\n", stderr);
+            Assert.Equal(0, exit.ExitCode);
+        }
+
+        Assert.Equal(0, WaitExit(dir).ExitCode);
+        Assert.Equal(0, _rt.Run("delete", id).ExitCode);
+    }
+
+    /// <summary>
+    /// An attach with <c>"replay":"log"</c> while the container writes fast (numbers, a newline every 7, so unterminated
+    /// lines are pending in the shim most of the time): the log read up to the handed position, then the frames, equal
+    /// what the container wrote, byte for byte (nothing lost between the two, nothing in both).
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Shim_AttachReplayFromLog_LogUpToPositionThenLiveIsExactOutput(bool lean)
+    {
+        const int count = 30_000;
+        var bundle = _rt.Bundle("sh", "-c", $"i=0; while [ $i -lt {count} ]; do printf \"$i \"; [ $((i % 7)) = 0 ] && echo; i=$((i+1)); done; echo end");
+        var id = RuntimeHarness.NewId();
+        var dir = _rt.NewDir("shim");
+        var (shim, _) = StartShim(id, bundle, dir, lean);
+        using (shim)
+        {
+            var log = Path.Combine(dir, "log");
+            LifecycleTests.WaitFor(() => File.Exists(log) && new FileInfo(log).Length > 2000, 20_000);
+            await using var client = await AttachAsync(dir, "{\"op\":\"attach\",\"replay\":\"log\"}");
+            var position = await client.NextAsync();
+            Assert.Equal(4, position.Type);
+            using var json = JsonDocument.Parse(position.Data);
+            Assert.True(json.RootElement.GetProperty("log").GetBoolean());
+            var inode = json.RootElement.GetProperty("inode").GetUInt64();
+            var offset = json.RootElement.GetProperty("offset").GetInt64();
+
+            // Frames are read on meanwhile: the shim drops a client that lets its socket fill up.
+            var live = client.ReadToExitAsync();
+
+            // No rotation at the default 10 MB: the position is in "log" itself.
+            Assert.True(Dashboard.Linux.Native.Sys.TryStat(log, follow: true, out var st) && st.Ino == inode, $"inode {inode} is not the log's");
+            var replayed = new StringBuilder();
+            using (var file = File.OpenRead(log))
+            {
+                var bytes = new byte[offset];
+                file.ReadExactly(bytes);
+                foreach (var record in Encoding.UTF8.GetString(bytes).Split('\n', StringSplitOptions.RemoveEmptyEntries))
+                {
+                    var parts = record.Split(' ', 4);
+                    Assert.Equal("stdout", parts[1]);
+                    replayed.Append(parts.Length > 3 ? parts[3] : "").Append(parts[2] == "F" ? "\n" : "");
+                }
+            }
+
+            var (stdout, stderr, exit) = await live;
+            var expected = new StringBuilder();
+            for (var i = 0; i < count; i++)
+            {
+                expected.Append(i).Append(' ').Append(i % 7 == 0 ? "\n" : "");
+            }
+
+            expected.Append("end\n");
+            Assert.True(stdout.Length > 0, "the container had finished before the attach: nothing was live");
+            Assert.True(expected.ToString() == replayed + stdout, $"replayed {replayed.Length} + live {stdout.Length} chars, expected {expected.Length}");
+            Assert.Equal("", stderr);
+            Assert.Equal(0, exit.ExitCode);
+        }
+
+        Assert.Equal(0, WaitExit(dir).ExitCode);
+        Assert.Equal(0, _rt.Run("delete", id).ExitCode);
+    }
+
+    private static async Task<ControlClient> AttachAsync(string dir, string line)
+    {
+        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        await socket.ConnectAsync(new UnixDomainSocketEndPoint(Path.Combine(dir, "ctl.sock")), TestContext.Current.CancellationToken);
+        var client = new ControlClient(new NetworkStream(socket, ownsSocket: true));
+        await client.Stream.WriteAsync(Encoding.UTF8.GetBytes(line + "\n"), TestContext.Current.CancellationToken);
+        return client;
+    }
+
+    /// <summary>A control-socket client reading whole frames, with a bounded wait.</summary>
+    private sealed class ControlClient(NetworkStream stream) : IAsyncDisposable
+    {
+        private readonly CancellationTokenSource _timeout = CreateTimeout();
+
+        public NetworkStream Stream { get; } = stream;
+
+        private static CancellationTokenSource CreateTimeout()
+        {
+            var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+            cts.CancelAfter(TimeSpan.FromSeconds(60));
+            return cts;
+        }
+
+        public async Task<(byte Type, byte[] Data)> NextAsync()
+        {
+            var header = new byte[5];
+            await Stream.ReadExactlyAsync(header, _timeout.Token);
+            var data = new byte[BinaryPrimitives.ReadInt32BigEndian(header.AsSpan(1))];
+            await Stream.ReadExactlyAsync(data, _timeout.Token);
+            return (header[0], data);
+        }
+
+        /// <summary>Output frames until the exit frame.</summary>
+        public async Task<(string Stdout, string Stderr, ExitRecord Exit)> ReadToExitAsync()
+        {
+            var (stdout, stderr) = (new MemoryStream(), new MemoryStream());
+            while (true)
+            {
+                var (type, data) = await NextAsync();
+                switch (type)
+                {
+                    case 1:
+                        stdout.Write(data);
+                        break;
+                    case 2:
+                        stderr.Write(data);
+                        break;
+                    case 3:
+                        return (Encoding.UTF8.GetString(stdout.ToArray()), Encoding.UTF8.GetString(stderr.ToArray()), JsonSerializer.Deserialize(data, ShimJsonContext.Default.ExitRecord)!);
+                    default:
+                        Assert.Fail($"unexpected frame type {type}");
+                        break;
+                }
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            _timeout.Dispose();
+            await Stream.DisposeAsync();
+        }
+    }
+
     private static byte[] Frame(byte type, ReadOnlySpan<byte> data)
     {
         var frame = new byte[5 + data.Length];
@@ -178,12 +335,21 @@ public sealed class ShimTests : IDisposable
         return frame;
     }
 
-    private (Process Shim, ShimReady Ready) StartShim(string id, string bundle, string dir, params string[] extra)
+    private (Process Shim, ShimReady Ready) StartShim(string id, string bundle, string dir, params string[] extra) =>
+        StartShim(id, bundle, dir, lean: true, extra);
+
+    /// <summary>Starts <c>dashboard-runtime shim</c>; <paramref name="lean"/> false keeps it supervising in-process (DASHBOARD_SHIM_LEAN=0).</summary>
+    private (Process Shim, ShimReady Ready) StartShim(string id, string bundle, string dir, bool lean, params string[] extra)
     {
         var psi = new ProcessStartInfo(_rt.Binary)
         {
             RedirectStandardOutput = true,
         };
+        if (!lean)
+        {
+            psi.Environment["DASHBOARD_SHIM_LEAN"] = "0";
+        }
+
         foreach (var a in (string[])["--root", _rt.StateRoot, "shim", "--bundle", bundle, "--log-path", Path.Combine(dir, "log"),
                      "--exit-file", Path.Combine(dir, "exit.json"), "--control-socket", Path.Combine(dir, "ctl.sock"), .. extra, id])
         {
