@@ -134,10 +134,9 @@ public sealed partial class ContainerManager : IAsyncDisposable
                 BundleDir = dir,
                 LogPath = Path.Combine(dir, "container.log"),
             };
-            await _store.AddContainerAsync(record, cancellationToken);
+            var created = await _store.AddContainerAsync(record, ContainerEvent(record, "create"), cancellationToken);
             timer?.Mark("store");
-            await PublishAsync(record, "create");
-            timer?.Mark("event");
+            _events.Deliver(created);
             timer?.Log(_log);
             return new ContainerCreateResponse(id, []);
         }
@@ -215,14 +214,33 @@ public sealed partial class ContainerManager : IAsyncDisposable
     private async Task StartAsync(string reference, bool restart, CancellationToken cancellationToken)
     {
         var timer = PhaseTimer.Start("start");
-        var container = await GetAsync(reference, cancellationToken);
-        using (await LockAsync(container.Id, cancellationToken))
+
+        // A full id needs no lookup of its own (the read under the lock is the one that counts); a name that looks like one falls back.
+        if (!IsFullId(reference) || !await StartLockedAsync(reference, restart, timer, cancellationToken))
         {
-            container = await _store.GetContainerAsync(container.Id, cancellationToken) ?? throw EngineException.NoSuchContainer(reference);
+            var id = (await GetAsync(reference, cancellationToken)).Id;
+            if (!await StartLockedAsync(id, restart, timer, cancellationToken))
+            {
+                throw EngineException.NoSuchContainer(reference);
+            }
+        }
+    }
+
+    /// <summary>Starts container <paramref name="id"/> under its lock; false when there is no such container.</summary>
+    private async Task<bool> StartLockedAsync(string id, bool restart, PhaseTimer? timer, CancellationToken cancellationToken)
+    {
+        using (await LockAsync(id, cancellationToken))
+        {
+            var container = await _store.GetContainerAsync(id, cancellationToken);
+            if (container is null)
+            {
+                return false;
+            }
+
             timer?.Mark("lookup");
             if (restart && container.State.Status != ContainerPhase.Restarting)
             {
-                return;
+                return true;
             }
 
             switch (container.State.Status)
@@ -242,20 +260,26 @@ public sealed partial class ContainerManager : IAsyncDisposable
                 container = PrepareManualStart(container);
             }
 
-            await _images.EnsureRootfsAsync(container.BundleDir, cancellationToken);
-            timer?.Mark("rootfs");
-
-            // A restart reuses the bundle: the runtime's state of the previous run and its exit file go first.
-            await _runtime.DeleteAsync(container.Id, force: true, cancellationToken);
-            File.Delete(ExitFile(container.BundleDir));
-            // A `wait?condition=next-exit` armed before this start (docker run) holds the pending completion: keep it.
-            var exit = _exits.AddOrUpdate(
-                container.Id,
-                _ => new TaskCompletionSource<ContainerExit>(TaskCreationOptions.RunContinuationsAsynchronously),
-                (_, old) => old.Task.IsCompleted ? new TaskCompletionSource<ContainerExit>(TaskCreationOptions.RunContinuationsAsynchronously) : old);
+            // The start intent (StartedAt newer than FinishedAt, status unchanged) is committed durably while the
+            // runtime starts the container, so its fsync is off the start's path; the running state itself then needs
+            // no fsync of its own. See ReconcileInterruptedStartAsync and the README's "Storage and durability".
+            var startedAt = _time.GetUtcNow();
+            var intent = _store.SaveStateAsync(container.Id, container.State with { StartedAt = startedAt }, CancellationToken.None);
+            TaskCompletionSource<ContainerExit>? exit = null;
             ShimStarted started;
             try
             {
+                await _images.EnsureRootfsAsync(container.BundleDir, cancellationToken);
+                timer?.Mark("rootfs");
+
+                // A restart reuses the bundle: the runtime's state of the previous run and its exit file go first.
+                await _runtime.DeleteAsync(container.Id, force: true, cancellationToken);
+                File.Delete(ExitFile(container.BundleDir));
+                // A `wait?condition=next-exit` armed before this start (docker run) holds the pending completion: keep it.
+                exit = _exits.AddOrUpdate(
+                    container.Id,
+                    _ => new TaskCompletionSource<ContainerExit>(TaskCreationOptions.RunContinuationsAsynchronously),
+                    (_, old) => old.Task.IsCompleted ? new TaskCompletionSource<ContainerExit>(TaskCreationOptions.RunContinuationsAsynchronously) : old);
                 Directory.CreateDirectory(Path.GetDirectoryName(ControlSocket(container.Id))!);
                 await _networking.SetupAsync(container, cancellationToken);
                 timer?.Mark("network");
@@ -264,9 +288,19 @@ public sealed partial class ContainerManager : IAsyncDisposable
                         ControlSocket(container.Id), _options.LogMaxSize, _options.LogMaxFiles, container.Config.OpenStdin && !container.Config.Tty),
                     cancellationToken);
             }
-            catch (EngineException e)
+            catch (Exception e)
             {
+                await intent.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                if (exit is null || e is not EngineException)
+                {
+                    // Nothing was started: the intent is withdrawn.
+                    await _store.SaveStateAsync(container.Id, container.State, CancellationToken.None);
+                    throw;
+                }
+
                 await _networking.TeardownAsync(container, CancellationToken.None);
+
+                // StartedAt stays what it was (the failed start never ran); FinishedAt, now, closes the intent.
                 var failed = container.State with
                 {
                     Status = ContainerPhase.Exited,
@@ -281,6 +315,21 @@ public sealed partial class ContainerManager : IAsyncDisposable
                 throw;
             }
 
+            timer?.Mark("runtime");
+            try
+            {
+                await intent;
+            }
+            catch (Exception e)
+            {
+                // Without its intent on disk the start could be lost unnoticed: undo it and report the failure.
+                _log.LogError(e, "container {ContainerId}: recording its start failed; stopping it", container.Id);
+                await _runtime.DeleteAsync(container.Id, force: true, CancellationToken.None);
+                await _networking.TeardownAsync(container, CancellationToken.None);
+                throw;
+            }
+
+            timer?.Mark("intent");
             var state = container.State with
             {
                 Status = ContainerPhase.Running,
@@ -289,18 +338,21 @@ public sealed partial class ContainerManager : IAsyncDisposable
                 ExitCode = 0,
                 OomKilled = false,
                 Error = "",
-                StartedAt = _time.GetUtcNow(),
+
+                // The intent's time, which precedes the container's first instruction: a quick exit's FinishedAt is never earlier.
+                StartedAt = startedAt,
                 FinishedAt = null,
             };
-            timer?.Mark("runtime");
-            await _store.SaveStateAsync(container.Id, state, CancellationToken.None);
+            var events = await _store.SaveStateAsync(container.Id, state, [ContainerEvent(container, "start")], Durability.Deferred, CancellationToken.None);
             timer?.Mark("store");
             Monitor(container.Id, container.BundleDir, started.ShimPid, exit);
-            await PublishAsync(container, "start");
-            timer?.Mark("event");
+            _events.Deliver(events);
             timer?.Log(_log);
+            return true;
         }
     }
+
+    private static bool IsFullId(string reference) => reference.Length == 64 && reference.All(char.IsAsciiHexDigitLower);
 
     private void Monitor(string id, string bundleDir, int shimPid, TaskCompletionSource<ContainerExit> exit)
     {
@@ -335,6 +387,7 @@ public sealed partial class ContainerManager : IAsyncDisposable
     private async Task RecordExitAsync(string id, ContainerExit result)
     {
         ContainerRecord? container;
+        IReadOnlyList<EngineEvent> stored;
         using (await LockAsync(id, CancellationToken.None))
         {
             container = await _store.GetContainerAsync(id, CancellationToken.None);
@@ -355,16 +408,20 @@ public sealed partial class ContainerManager : IAsyncDisposable
                 Error = result.Error,
                 FinishedAt = result.FinishedAt,
             };
-            await _store.SaveStateAsync(id, state, CancellationToken.None);
+            // Durable: a waiter is told this exit code, and nothing re-derives it after a power cut (the shim's exit
+            // file is only for exits while no engine runs). Its events go in the same commit.
+            var events = new List<EngineEvent>(2);
+            if (result.OomKilled)
+            {
+                events.Add(ContainerEvent(container, "oom"));
+            }
+
+            events.Add(ContainerEvent(container, "die", new() { ["exitCode"] = result.ExitCode.ToString(System.Globalization.CultureInfo.InvariantCulture) }));
+            stored = await _store.SaveStateAsync(id, state, events, Durability.Durable, CancellationToken.None);
         }
 
         _log.LogInformation("container {ContainerId} exited with code {ExitCode}", id, result.ExitCode);
-        if (result.OomKilled)
-        {
-            await PublishAsync(container, "oom");
-        }
-
-        await PublishAsync(container, "die", new() { ["exitCode"] = result.ExitCode.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        _events.Deliver(stored);
         await AfterExitAsync(container, result);
         if (container.HostConfig.AutoRemove)
         {
@@ -754,6 +811,14 @@ public sealed partial class ContainerManager : IAsyncDisposable
             var exit = new TaskCompletionSource<ContainerExit>(TaskCreationOptions.RunContinuationsAsynchronously);
             _exits[container.Id] = exit;
             var state = await _runtime.StateAsync(container.Id, cancellationToken);
+            if (container.State.ShimPid <= 0 && state is { Status: "running" or "paused" or "created" or "creating" })
+            {
+                // A restart by the policy cut short before its shim was recorded: undone, as an unrecorded start is.
+                _log.LogWarning("container {ContainerId}: its restart was not recorded; stopping it", container.Id);
+                await _runtime.DeleteAsync(container.Id, force: true, cancellationToken);
+                state = null;
+            }
+
             if (state is not null && state.Status is "running" or "paused" or "created" || File.Exists(ExitFile(container.BundleDir)))
             {
                 if (state?.Status is "paused" && container.State.Status != ContainerPhase.Paused)
@@ -773,7 +838,14 @@ public sealed partial class ContainerManager : IAsyncDisposable
         }
     }
 
-    private async Task PublishAsync(ContainerRecord container, string action, Dictionary<string, string>? extra = null)
+    private Task<EngineEvent> PublishAsync(ContainerRecord container, string action, Dictionary<string, string>? extra = null) =>
+        _events.PublishAsync("container", action, container.Id, EventAttributes(container, extra));
+
+    /// <summary>An event for a store write that persists it with the state it reports (then <see cref="EventBus.Deliver(EngineEvent)"/>).</summary>
+    private EngineEvent ContainerEvent(ContainerRecord container, string action, Dictionary<string, string>? extra = null) =>
+        _events.Create("container", action, container.Id, EventAttributes(container, extra));
+
+    private static Dictionary<string, string> EventAttributes(ContainerRecord container, Dictionary<string, string>? extra)
     {
         var attributes = new Dictionary<string, string>(StringComparer.Ordinal)
         {
@@ -790,7 +862,7 @@ public sealed partial class ContainerManager : IAsyncDisposable
             attributes[k] = v;
         }
 
-        await _events.PublishAsync("container", action, container.Id, attributes);
+        return attributes;
     }
 
     private async Task<IDisposable> LockAsync(string id, CancellationToken cancellationToken)

@@ -12,6 +12,9 @@ public interface IContainerStore
     /// <summary>Adds a container; AlreadyExists when its id or name is taken.</summary>
     Task AddContainerAsync(ContainerRecord container, CancellationToken cancellationToken = default);
 
+    /// <summary>Adds a container and appends its create event in the same transaction; returns the event with its sequence number.</summary>
+    Task<EngineEvent> AddContainerAsync(ContainerRecord container, EngineEvent created, CancellationToken cancellationToken = default);
+
     Task<ContainerRecord?> GetContainerAsync(string id, CancellationToken cancellationToken = default);
 
     /// <summary>Docker's lookup order: full id, name (with or without the leading slash), unique id prefix. NotFound or InvalidArgument (ambiguous).</summary>
@@ -25,8 +28,14 @@ public interface IContainerStore
     /// <summary>True when a container has exactly this name.</summary>
     Task<bool> ContainerNameExistsAsync(string name, CancellationToken cancellationToken = default);
 
-    /// <summary>Replaces the mutable state of a container; NotFound when it is gone.</summary>
+    /// <summary>Replaces the mutable state of a container, durably; NotFound when it is gone.</summary>
     Task SaveStateAsync(string id, ContainerRuntimeState state, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Replaces the mutable state and appends the events that report it, in one transaction; returns the events with
+    /// their sequence numbers. NotFound (and nothing written) when the container is gone.
+    /// </summary>
+    Task<IReadOnlyList<EngineEvent>> SaveStateAsync(string id, ContainerRuntimeState state, IReadOnlyList<EngineEvent> events, Durability durability, CancellationToken cancellationToken = default);
 
     /// <summary>Renames; AlreadyExists when the name is taken, NotFound when the container is gone.</summary>
     Task RenameContainerAsync(string id, string newName, CancellationToken cancellationToken = default);
@@ -83,4 +92,17 @@ public interface IContainerStore
 
     /// <summary>Deletes samples of <paramref name="resolution"/> older than <paramref name="beforeSeconds"/>; returns how many.</summary>
     Task<int> PruneStatsAsync(int resolution, long beforeSeconds, CancellationToken cancellationToken = default);
+}
+
+/// <summary>When a committed write is on the disk.</summary>
+public enum Durability
+{
+    /// <summary>Before the call returns (fsync): survives a power cut. Every state that must not be lost.</summary>
+    Durable,
+
+    /// <summary>
+    /// With the next durable commit: survives the engine being killed, not a power cut. Only for state the reconciler
+    /// re-derives after a reboot from state written durably before it (see the engine README, "Storage and durability").
+    /// </summary>
+    Deferred,
 }

@@ -71,6 +71,19 @@ public sealed class SqliteStoreWriteCostTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SaveStateDeferred_PooledConnectionStaysSynchronousFull()
+    {
+        await _store.AddContainerAsync(Container(Id('a'), "a", ContainerPhase.Created, 0), Ct);
+        await _store.SaveStateAsync(Id('a'), new ContainerRuntimeState { Status = ContainerPhase.Running, Pid = 5 }, [], Durability.Deferred, Ct);
+        Assert.Equal(2L, await ScalarAsync("PRAGMA synchronous"));
+
+        // A failed deferred write (no such container) restores FULL as well.
+        await Assert.ThrowsAsync<EngineException>(() => _store.SaveStateAsync(Id('z'), new ContainerRuntimeState(), [], Durability.Deferred, Ct));
+        Assert.Equal(2L, await ScalarAsync("PRAGMA synchronous"));
+        Assert.Equal(5, (await _store.GetContainerAsync(Id('a'), Ct))!.State.Pid);
+    }
+
+    [Fact]
     public async Task AddStats_SampleOfRemovedContainer_SkippedOthersKept()
     {
         await _store.AddContainerAsync(Container(Id('a'), "a", ContainerPhase.Running, 10), Ct);
