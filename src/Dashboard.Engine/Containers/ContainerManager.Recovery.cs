@@ -39,10 +39,7 @@ public sealed partial class ContainerManager
         }
     }
 
-    /// <summary>
-    /// A stopped or created container the runtime still runs had its start cut short before it was recorded: stop it.
-    /// One whose start intent is on disk without a recorded end (<see cref="IsInterruptedStart"/>) is recorded as exited.
-    /// </summary>
+    /// <summary>A stopped or created container the runtime still runs had its start cut short before it was recorded: stop it.</summary>
     private async Task ReconcileStoppedAsync(ContainerRecord container, CancellationToken cancellationToken)
     {
         if (await _runtime.StateAsync(container.Id, cancellationToken) is { Status: "running" or "paused" or "created" or "creating" })
@@ -51,33 +48,6 @@ public sealed partial class ContainerManager
             await _runtime.DeleteAsync(container.Id, force: true, cancellationToken);
         }
 
-        if (IsInterruptedStart(container.State))
-        {
-            _log.LogWarning("container {ContainerId}: its start was interrupted; recording it as exited", container.Id);
-            var state = container.State with
-            {
-                Status = ContainerPhase.Exited,
-                Pid = 0,
-                ShimPid = 0,
-                ExitCode = 255,
-                Error = "the container's start was interrupted by an engine restart",
-                FinishedAt = _time.GetUtcNow(),
-            };
-            await _store.SaveStateAsync(container.Id, state, cancellationToken);
-            container = container with { State = state };
-        }
-
         await RestartAfterEngineStartAsync(container);
     }
-
-    /// <summary>
-    /// A start wrote its intent (StartedAt after the last FinishedAt, durably) but no running state: the engine was
-    /// killed before the start was acknowledged, or a power cut took the running state, which is written without an
-    /// fsync of its own. Either way the container may have run, so it is recorded as exited and its restart policy applies,
-    /// exactly as for a running container whose runtime state is gone.
-    /// </summary>
-    public static bool IsInterruptedStart(ContainerRuntimeState state) =>
-        state.Status is ContainerPhase.Created or ContainerPhase.Exited
-        && state.StartedAt is { } started
-        && (state.FinishedAt is not { } finished || finished < started);
 }

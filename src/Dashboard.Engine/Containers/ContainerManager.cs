@@ -260,11 +260,8 @@ public sealed partial class ContainerManager : IAsyncDisposable
                 container = PrepareManualStart(container);
             }
 
-            // The start intent (StartedAt newer than FinishedAt, status unchanged) is committed durably while the
-            // runtime starts the container, so its fsync is off the start's path; the running state itself then needs
-            // no fsync of its own. See ReconcileInterruptedStartAsync and the README's "Storage and durability".
+            // Taken before the runtime starts the container: a quick exit's FinishedAt (the shim's clock) is never earlier.
             var startedAt = _time.GetUtcNow();
-            var intent = _store.SaveStateAsync(container.Id, container.State with { StartedAt = startedAt }, CancellationToken.None);
             TaskCompletionSource<ContainerExit>? exit = null;
             ShimStarted started;
             try
@@ -288,19 +285,9 @@ public sealed partial class ContainerManager : IAsyncDisposable
                         ControlSocket(container.Id), _options.LogMaxSize, _options.LogMaxFiles, container.Config.OpenStdin && !container.Config.Tty),
                     cancellationToken);
             }
-            catch (Exception e)
+            catch (EngineException e) when (exit is not null)
             {
-                await intent.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-                if (exit is null || e is not EngineException)
-                {
-                    // Nothing was started: the intent is withdrawn.
-                    await _store.SaveStateAsync(container.Id, container.State, CancellationToken.None);
-                    throw;
-                }
-
                 await _networking.TeardownAsync(container, CancellationToken.None);
-
-                // StartedAt stays what it was (the failed start never ran); FinishedAt, now, closes the intent.
                 var failed = container.State with
                 {
                     Status = ContainerPhase.Exited,
@@ -316,20 +303,6 @@ public sealed partial class ContainerManager : IAsyncDisposable
             }
 
             timer?.Mark("runtime");
-            try
-            {
-                await intent;
-            }
-            catch (Exception e)
-            {
-                // Without its intent on disk the start could be lost unnoticed: undo it and report the failure.
-                _log.LogError(e, "container {ContainerId}: recording its start failed; stopping it", container.Id);
-                await _runtime.DeleteAsync(container.Id, force: true, CancellationToken.None);
-                await _networking.TeardownAsync(container, CancellationToken.None);
-                throw;
-            }
-
-            timer?.Mark("intent");
             var state = container.State with
             {
                 Status = ContainerPhase.Running,
@@ -338,12 +311,13 @@ public sealed partial class ContainerManager : IAsyncDisposable
                 ExitCode = 0,
                 OomKilled = false,
                 Error = "",
-
-                // The intent's time, which precedes the container's first instruction: a quick exit's FinishedAt is never earlier.
                 StartedAt = startedAt,
                 FinishedAt = null,
             };
-            var events = await _store.SaveStateAsync(container.Id, state, [ContainerEvent(container, "start")], Durability.Deferred, CancellationToken.None);
+
+            // Durable, with its event in the same commit. A durable start intent overlapping the runtime start, with this
+            // write left without an fsync of its own, was measured and dropped: the engine's README, "Storage and durability".
+            var events = await _store.SaveStateAsync(container.Id, state, [ContainerEvent(container, "start")], CancellationToken.None);
             timer?.Mark("store");
             Monitor(container.Id, container.BundleDir, started.ShimPid, exit);
             _events.Deliver(events);
@@ -362,6 +336,12 @@ public sealed partial class ContainerManager : IAsyncDisposable
             {
                 var result = await _runtime.WaitAsync(id, ExitFile(bundleDir), shimPid, _shutdown.Token);
                 var timer = PhaseTimer.Start("exit");
+                if (timer is not null)
+                {
+                    // From the shim's clock reading at the exit to the engine seeing it (exit file written, shim reaped).
+                    _log.LogInformation("timing {Operation}: total={Total:F2}", "notify", (_time.GetUtcNow() - result.FinishedAt).TotalMilliseconds);
+                }
+
                 await RecordExitAsync(id, result);
                 timer?.Mark("record");
                 exit.TrySetResult(result);
@@ -408,8 +388,7 @@ public sealed partial class ContainerManager : IAsyncDisposable
                 Error = result.Error,
                 FinishedAt = result.FinishedAt,
             };
-            // Durable: a waiter is told this exit code, and nothing re-derives it after a power cut (the shim's exit
-            // file is only for exits while no engine runs). Its events go in the same commit.
+            // Durable before any waiter is told the code; its events go in the same commit.
             var events = new List<EngineEvent>(2);
             if (result.OomKilled)
             {
@@ -417,7 +396,7 @@ public sealed partial class ContainerManager : IAsyncDisposable
             }
 
             events.Add(ContainerEvent(container, "die", new() { ["exitCode"] = result.ExitCode.ToString(System.Globalization.CultureInfo.InvariantCulture) }));
-            stored = await _store.SaveStateAsync(id, state, events, Durability.Durable, CancellationToken.None);
+            stored = await _store.SaveStateAsync(id, state, events, CancellationToken.None);
         }
 
         _log.LogInformation("container {ContainerId} exited with code {ExitCode}", id, result.ExitCode);

@@ -32,10 +32,10 @@ public interface IContainerStore
     Task SaveStateAsync(string id, ContainerRuntimeState state, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Replaces the mutable state and appends the events that report it, in one transaction; returns the events with
-    /// their sequence numbers. NotFound (and nothing written) when the container is gone.
+    /// Replaces the mutable state and appends the events that report it, in one durable transaction; returns the events
+    /// with their sequence numbers. NotFound (and nothing written) when the container is gone.
     /// </summary>
-    Task<IReadOnlyList<EngineEvent>> SaveStateAsync(string id, ContainerRuntimeState state, IReadOnlyList<EngineEvent> events, Durability durability, CancellationToken cancellationToken = default);
+    Task<IReadOnlyList<EngineEvent>> SaveStateAsync(string id, ContainerRuntimeState state, IReadOnlyList<EngineEvent> events, CancellationToken cancellationToken = default);
 
     /// <summary>Renames; AlreadyExists when the name is taken, NotFound when the container is gone.</summary>
     Task RenameContainerAsync(string id, string newName, CancellationToken cancellationToken = default);
@@ -92,17 +92,4 @@ public interface IContainerStore
 
     /// <summary>Deletes samples of <paramref name="resolution"/> older than <paramref name="beforeSeconds"/>; returns how many.</summary>
     Task<int> PruneStatsAsync(int resolution, long beforeSeconds, CancellationToken cancellationToken = default);
-}
-
-/// <summary>When a committed write is on the disk.</summary>
-public enum Durability
-{
-    /// <summary>Before the call returns (fsync): survives a power cut. Every state that must not be lost.</summary>
-    Durable,
-
-    /// <summary>
-    /// With the next durable commit: survives the engine being killed, not a power cut. Only for state the reconciler
-    /// re-derives after a reboot from state written durably before it (see the engine README, "Storage and durability").
-    /// </summary>
-    Deferred,
 }

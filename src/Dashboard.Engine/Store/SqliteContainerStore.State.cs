@@ -23,58 +23,35 @@ public sealed partial class SqliteContainerStore
         RETURNING Seq
         """;
 
-    /// <summary>
-    /// <see cref="Durability.Deferred"/> commits with <c>synchronous=NORMAL</c> on this connection for this one
-    /// transaction: in WAL mode the commit is a write() into the log, so it survives the engine being killed, and
-    /// the next synchronous=FULL commit (or checkpoint) makes it durable together with everything before it — the
-    /// log is only ever synced as a prefix. The connection goes back to the pool with FULL (and the interceptor sets
-    /// FULL again on every open, should that reset fail).
-    /// </summary>
-    public async Task<IReadOnlyList<EngineEvent>> SaveStateAsync(string id, ContainerRuntimeState state, IReadOnlyList<EngineEvent> events, Durability durability, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<EngineEvent>> SaveStateAsync(string id, ContainerRuntimeState state, IReadOnlyList<EngineEvent> events, CancellationToken cancellationToken = default)
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
         await db.Database.OpenConnectionAsync(cancellationToken);
         var connection = (SqliteConnection)db.Database.GetDbConnection();
-        var deferred = durability == Durability.Deferred;
-        if (deferred)
+        await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        await using (var update = connection.CreateCommand())
         {
-            await ExecuteAsync(connection, "PRAGMA synchronous=NORMAL", cancellationToken);
-        }
-
-        try
-        {
-            await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
-            await using (var update = connection.CreateCommand())
+            update.Transaction = tx;
+            update.CommandText = UpdateStateSql;
+            update.Parameters.AddWithValue("$status", state.Status.ToApiString());
+            update.Parameters.AddWithValue("$pid", state.Pid);
+            update.Parameters.AddWithValue("$shimPid", state.ShimPid);
+            update.Parameters.AddWithValue("$exitCode", state.ExitCode);
+            update.Parameters.AddWithValue("$oom", state.OomKilled);
+            update.Parameters.AddWithValue("$error", state.Error);
+            update.Parameters.AddWithValue("$started", (object?)ToNano(state.StartedAt) ?? DBNull.Value);
+            update.Parameters.AddWithValue("$finished", (object?)ToNano(state.FinishedAt) ?? DBNull.Value);
+            update.Parameters.AddWithValue("$restarts", state.RestartCount);
+            update.Parameters.AddWithValue("$id", id);
+            if (await update.ExecuteNonQueryAsync(cancellationToken) == 0)
             {
-                update.Transaction = tx;
-                update.CommandText = UpdateStateSql;
-                update.Parameters.AddWithValue("$status", state.Status.ToApiString());
-                update.Parameters.AddWithValue("$pid", state.Pid);
-                update.Parameters.AddWithValue("$shimPid", state.ShimPid);
-                update.Parameters.AddWithValue("$exitCode", state.ExitCode);
-                update.Parameters.AddWithValue("$oom", state.OomKilled);
-                update.Parameters.AddWithValue("$error", state.Error);
-                update.Parameters.AddWithValue("$started", (object?)ToNano(state.StartedAt) ?? DBNull.Value);
-                update.Parameters.AddWithValue("$finished", (object?)ToNano(state.FinishedAt) ?? DBNull.Value);
-                update.Parameters.AddWithValue("$restarts", state.RestartCount);
-                update.Parameters.AddWithValue("$id", id);
-                if (await update.ExecuteNonQueryAsync(cancellationToken) == 0)
-                {
-                    throw EngineException.NoSuchContainer(id);
-                }
-            }
-
-            var stored = events.Count == 0 ? [] : await InsertEventsAsync(connection, tx, events, cancellationToken);
-            await tx.CommitAsync(cancellationToken);
-            return stored;
-        }
-        finally
-        {
-            if (deferred)
-            {
-                await ExecuteAsync(connection, "PRAGMA synchronous=FULL", CancellationToken.None);
+                throw EngineException.NoSuchContainer(id);
             }
         }
+
+        var stored = events.Count == 0 ? [] : await InsertEventsAsync(connection, tx, events, cancellationToken);
+        await tx.CommitAsync(cancellationToken);
+        return stored;
     }
 
     private static async Task<IReadOnlyList<EngineEvent>> InsertEventsAsync(SqliteConnection connection, SqliteTransaction tx, IReadOnlyList<EngineEvent> events, CancellationToken cancellationToken)
@@ -100,12 +77,5 @@ public sealed partial class SqliteContainerStore
         }
 
         return stored;
-    }
-
-    private static async Task ExecuteAsync(SqliteConnection connection, string sql, CancellationToken cancellationToken)
-    {
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 }

@@ -140,7 +140,7 @@ public sealed partial class SqliteContainerStore(IDbContextFactory<EngineDbConte
     }
 
     public Task SaveStateAsync(string id, ContainerRuntimeState state, CancellationToken cancellationToken = default) =>
-        SaveStateAsync(id, state, [], Durability.Durable, cancellationToken);
+        SaveStateAsync(id, state, [], cancellationToken);
 
     public async Task RenameContainerAsync(string id, string newName, CancellationToken cancellationToken = default)
     {

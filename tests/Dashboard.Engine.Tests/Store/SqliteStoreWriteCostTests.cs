@@ -71,15 +71,12 @@ public sealed class SqliteStoreWriteCostTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task SaveStateDeferred_PooledConnectionStaysSynchronousFull()
+    public async Task SaveStateWithEvents_SynchronousFullConnection_OneCommit()
     {
         await _store.AddContainerAsync(Container(Id('a'), "a", ContainerPhase.Created, 0), Ct);
-        await _store.SaveStateAsync(Id('a'), new ContainerRuntimeState { Status = ContainerPhase.Running, Pid = 5 }, [], Durability.Deferred, Ct);
+        var stored = await _store.SaveStateAsync(Id('a'), new ContainerRuntimeState { Status = ContainerPhase.Running, Pid = 5 }, [new EngineEvent("container", "start", Id('a'), new Dictionary<string, string>(), 1)], Ct);
         Assert.Equal(2L, await ScalarAsync("PRAGMA synchronous"));
-
-        // A failed deferred write (no such container) restores FULL as well.
-        await Assert.ThrowsAsync<EngineException>(() => _store.SaveStateAsync(Id('z'), new ContainerRuntimeState(), [], Durability.Deferred, Ct));
-        Assert.Equal(2L, await ScalarAsync("PRAGMA synchronous"));
+        Assert.Equal(stored[0].Seq, Assert.Single(await _store.ListEventsAsync(null, null, Ct)).Seq);
         Assert.Equal(5, (await _store.GetContainerAsync(Id('a'), Ct))!.State.Pid);
     }
 
