@@ -134,10 +134,9 @@ public sealed partial class ContainerManager : IAsyncDisposable
                 BundleDir = dir,
                 LogPath = Path.Combine(dir, "container.log"),
             };
-            await _store.AddContainerAsync(record, cancellationToken);
+            var created = await _store.AddContainerAsync(record, ContainerEvent(record, "create"), cancellationToken);
             timer?.Mark("store");
-            await PublishAsync(record, "create");
-            timer?.Mark("event");
+            _events.Deliver(created);
             timer?.Log(_log);
             return new ContainerCreateResponse(id, []);
         }
@@ -215,14 +214,33 @@ public sealed partial class ContainerManager : IAsyncDisposable
     private async Task StartAsync(string reference, bool restart, CancellationToken cancellationToken)
     {
         var timer = PhaseTimer.Start("start");
-        var container = await GetAsync(reference, cancellationToken);
-        using (await LockAsync(container.Id, cancellationToken))
+
+        // A full id needs no lookup of its own (the read under the lock is the one that counts); a name that looks like one falls back.
+        if (!IsFullId(reference) || !await StartLockedAsync(reference, restart, timer, cancellationToken))
         {
-            container = await _store.GetContainerAsync(container.Id, cancellationToken) ?? throw EngineException.NoSuchContainer(reference);
+            var id = (await GetAsync(reference, cancellationToken)).Id;
+            if (!await StartLockedAsync(id, restart, timer, cancellationToken))
+            {
+                throw EngineException.NoSuchContainer(reference);
+            }
+        }
+    }
+
+    /// <summary>Starts container <paramref name="id"/> under its lock; false when there is no such container.</summary>
+    private async Task<bool> StartLockedAsync(string id, bool restart, PhaseTimer? timer, CancellationToken cancellationToken)
+    {
+        using (await LockAsync(id, cancellationToken))
+        {
+            var container = await _store.GetContainerAsync(id, cancellationToken);
+            if (container is null)
+            {
+                return false;
+            }
+
             timer?.Mark("lookup");
             if (restart && container.State.Status != ContainerPhase.Restarting)
             {
-                return;
+                return true;
             }
 
             switch (container.State.Status)
@@ -242,20 +260,23 @@ public sealed partial class ContainerManager : IAsyncDisposable
                 container = PrepareManualStart(container);
             }
 
-            await _images.EnsureRootfsAsync(container.BundleDir, cancellationToken);
-            timer?.Mark("rootfs");
-
-            // A restart reuses the bundle: the runtime's state of the previous run and its exit file go first.
-            await _runtime.DeleteAsync(container.Id, force: true, cancellationToken);
-            File.Delete(ExitFile(container.BundleDir));
-            // A `wait?condition=next-exit` armed before this start (docker run) holds the pending completion: keep it.
-            var exit = _exits.AddOrUpdate(
-                container.Id,
-                _ => new TaskCompletionSource<ContainerExit>(TaskCreationOptions.RunContinuationsAsynchronously),
-                (_, old) => old.Task.IsCompleted ? new TaskCompletionSource<ContainerExit>(TaskCreationOptions.RunContinuationsAsynchronously) : old);
+            // Taken before the runtime starts the container: a quick exit's FinishedAt (the shim's clock) is never earlier.
+            var startedAt = _time.GetUtcNow();
+            TaskCompletionSource<ContainerExit>? exit = null;
             ShimStarted started;
             try
             {
+                await _images.EnsureRootfsAsync(container.BundleDir, cancellationToken);
+                timer?.Mark("rootfs");
+
+                // A restart reuses the bundle: the runtime's state of the previous run and its exit file go first.
+                await _runtime.DeleteAsync(container.Id, force: true, cancellationToken);
+                File.Delete(ExitFile(container.BundleDir));
+                // A `wait?condition=next-exit` armed before this start (docker run) holds the pending completion: keep it.
+                exit = _exits.AddOrUpdate(
+                    container.Id,
+                    _ => new TaskCompletionSource<ContainerExit>(TaskCreationOptions.RunContinuationsAsynchronously),
+                    (_, old) => old.Task.IsCompleted ? new TaskCompletionSource<ContainerExit>(TaskCreationOptions.RunContinuationsAsynchronously) : old);
                 Directory.CreateDirectory(Path.GetDirectoryName(ControlSocket(container.Id))!);
                 await _networking.SetupAsync(container, cancellationToken);
                 timer?.Mark("network");
@@ -264,7 +285,7 @@ public sealed partial class ContainerManager : IAsyncDisposable
                         ControlSocket(container.Id), _options.LogMaxSize, _options.LogMaxFiles, container.Config.OpenStdin && !container.Config.Tty),
                     cancellationToken);
             }
-            catch (EngineException e)
+            catch (EngineException e) when (exit is not null)
             {
                 await _networking.TeardownAsync(container, CancellationToken.None);
                 var failed = container.State with
@@ -281,6 +302,7 @@ public sealed partial class ContainerManager : IAsyncDisposable
                 throw;
             }
 
+            timer?.Mark("runtime");
             var state = container.State with
             {
                 Status = ContainerPhase.Running,
@@ -289,18 +311,22 @@ public sealed partial class ContainerManager : IAsyncDisposable
                 ExitCode = 0,
                 OomKilled = false,
                 Error = "",
-                StartedAt = _time.GetUtcNow(),
+                StartedAt = startedAt,
                 FinishedAt = null,
             };
-            timer?.Mark("runtime");
-            await _store.SaveStateAsync(container.Id, state, CancellationToken.None);
+
+            // Durable, with its event in the same commit. A durable start intent overlapping the runtime start, with this
+            // write left without an fsync of its own, was measured and dropped: the engine's README, "Storage and durability".
+            var events = await _store.SaveStateAsync(container.Id, state, [ContainerEvent(container, "start")], CancellationToken.None);
             timer?.Mark("store");
             Monitor(container.Id, container.BundleDir, started.ShimPid, exit);
-            await PublishAsync(container, "start");
-            timer?.Mark("event");
+            _events.Deliver(events);
             timer?.Log(_log);
+            return true;
         }
     }
+
+    private static bool IsFullId(string reference) => reference.Length == 64 && reference.All(char.IsAsciiHexDigitLower);
 
     private void Monitor(string id, string bundleDir, int shimPid, TaskCompletionSource<ContainerExit> exit)
     {
@@ -310,6 +336,12 @@ public sealed partial class ContainerManager : IAsyncDisposable
             {
                 var result = await _runtime.WaitAsync(id, ExitFile(bundleDir), shimPid, _shutdown.Token);
                 var timer = PhaseTimer.Start("exit");
+                if (timer is not null)
+                {
+                    // From the shim's clock reading at the exit to the engine seeing it (exit file written, shim reaped).
+                    _log.LogInformation("timing {Operation}: total={Total:F2}", "notify", (_time.GetUtcNow() - result.FinishedAt).TotalMilliseconds);
+                }
+
                 await RecordExitAsync(id, result);
                 timer?.Mark("record");
                 exit.TrySetResult(result);
@@ -335,6 +367,7 @@ public sealed partial class ContainerManager : IAsyncDisposable
     private async Task RecordExitAsync(string id, ContainerExit result)
     {
         ContainerRecord? container;
+        IReadOnlyList<EngineEvent> stored;
         using (await LockAsync(id, CancellationToken.None))
         {
             container = await _store.GetContainerAsync(id, CancellationToken.None);
@@ -355,16 +388,19 @@ public sealed partial class ContainerManager : IAsyncDisposable
                 Error = result.Error,
                 FinishedAt = result.FinishedAt,
             };
-            await _store.SaveStateAsync(id, state, CancellationToken.None);
+            // Durable before any waiter is told the code; its events go in the same commit.
+            var events = new List<EngineEvent>(2);
+            if (result.OomKilled)
+            {
+                events.Add(ContainerEvent(container, "oom"));
+            }
+
+            events.Add(ContainerEvent(container, "die", new() { ["exitCode"] = result.ExitCode.ToString(System.Globalization.CultureInfo.InvariantCulture) }));
+            stored = await _store.SaveStateAsync(id, state, events, CancellationToken.None);
         }
 
         _log.LogInformation("container {ContainerId} exited with code {ExitCode}", id, result.ExitCode);
-        if (result.OomKilled)
-        {
-            await PublishAsync(container, "oom");
-        }
-
-        await PublishAsync(container, "die", new() { ["exitCode"] = result.ExitCode.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        _events.Deliver(stored);
         await AfterExitAsync(container, result);
         if (container.HostConfig.AutoRemove)
         {
@@ -754,6 +790,14 @@ public sealed partial class ContainerManager : IAsyncDisposable
             var exit = new TaskCompletionSource<ContainerExit>(TaskCreationOptions.RunContinuationsAsynchronously);
             _exits[container.Id] = exit;
             var state = await _runtime.StateAsync(container.Id, cancellationToken);
+            if (container.State.ShimPid <= 0 && state is { Status: "running" or "paused" or "created" or "creating" })
+            {
+                // A restart by the policy cut short before its shim was recorded: undone, as an unrecorded start is.
+                _log.LogWarning("container {ContainerId}: its restart was not recorded; stopping it", container.Id);
+                await _runtime.DeleteAsync(container.Id, force: true, cancellationToken);
+                state = null;
+            }
+
             if (state is not null && state.Status is "running" or "paused" or "created" || File.Exists(ExitFile(container.BundleDir)))
             {
                 if (state?.Status is "paused" && container.State.Status != ContainerPhase.Paused)
@@ -773,7 +817,14 @@ public sealed partial class ContainerManager : IAsyncDisposable
         }
     }
 
-    private async Task PublishAsync(ContainerRecord container, string action, Dictionary<string, string>? extra = null)
+    private Task<EngineEvent> PublishAsync(ContainerRecord container, string action, Dictionary<string, string>? extra = null) =>
+        _events.PublishAsync("container", action, container.Id, EventAttributes(container, extra));
+
+    /// <summary>An event for a store write that persists it with the state it reports (then <see cref="EventBus.Deliver(EngineEvent)"/>).</summary>
+    private EngineEvent ContainerEvent(ContainerRecord container, string action, Dictionary<string, string>? extra = null) =>
+        _events.Create("container", action, container.Id, EventAttributes(container, extra));
+
+    private static Dictionary<string, string> EventAttributes(ContainerRecord container, Dictionary<string, string>? extra)
     {
         var attributes = new Dictionary<string, string>(StringComparer.Ordinal)
         {
@@ -790,7 +841,7 @@ public sealed partial class ContainerManager : IAsyncDisposable
             attributes[k] = v;
         }
 
-        await _events.PublishAsync("container", action, container.Id, attributes);
+        return attributes;
     }
 
     private async Task<IDisposable> LockAsync(string id, CancellationToken cancellationToken)

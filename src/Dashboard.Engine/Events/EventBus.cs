@@ -25,19 +25,34 @@ public sealed class EventBus(IContainerStore store, TimeProvider time)
 
     public async Task<EngineEvent> PublishAsync(string type, string action, string actorId, IReadOnlyDictionary<string, string> attributes)
     {
-        var now = time.GetUtcNow();
-        var nano = (now.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) * 100;
-        var stored = await store.AppendEventAsync(new EngineEvent(type, action, actorId, attributes, nano), CancellationToken.None);
-        lock (_lock)
-        {
-            foreach (var subscriber in _subscribers)
-            {
-                subscriber.Writer.TryWrite(stored);
-            }
-        }
-
+        var stored = await store.AppendEventAsync(Create(type, action, actorId, attributes), CancellationToken.None);
+        Deliver(stored);
         return stored;
     }
+
+    /// <summary>An event stamped now, for a store write that persists it in the same transaction as the state it reports; then <see cref="Deliver"/>.</summary>
+    public EngineEvent Create(string type, string action, string actorId, IReadOnlyDictionary<string, string> attributes)
+    {
+        var now = time.GetUtcNow();
+        return new EngineEvent(type, action, actorId, attributes, (now.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) * 100);
+    }
+
+    /// <summary>Hands events the store has persisted to live subscribers.</summary>
+    public void Deliver(IEnumerable<EngineEvent> stored)
+    {
+        lock (_lock)
+        {
+            foreach (var e in stored)
+            {
+                foreach (var subscriber in _subscribers)
+                {
+                    subscriber.Writer.TryWrite(e);
+                }
+            }
+        }
+    }
+
+    public void Deliver(EngineEvent stored) => Deliver([stored]);
 
     /// <summary>A live feed of events published from now on; dispose it to unsubscribe.</summary>
     public Subscription Subscribe()

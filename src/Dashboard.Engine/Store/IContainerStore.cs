@@ -12,6 +12,9 @@ public interface IContainerStore
     /// <summary>Adds a container; AlreadyExists when its id or name is taken.</summary>
     Task AddContainerAsync(ContainerRecord container, CancellationToken cancellationToken = default);
 
+    /// <summary>Adds a container and appends its create event in the same transaction; returns the event with its sequence number.</summary>
+    Task<EngineEvent> AddContainerAsync(ContainerRecord container, EngineEvent created, CancellationToken cancellationToken = default);
+
     Task<ContainerRecord?> GetContainerAsync(string id, CancellationToken cancellationToken = default);
 
     /// <summary>Docker's lookup order: full id, name (with or without the leading slash), unique id prefix. NotFound or InvalidArgument (ambiguous).</summary>
@@ -25,8 +28,14 @@ public interface IContainerStore
     /// <summary>True when a container has exactly this name.</summary>
     Task<bool> ContainerNameExistsAsync(string name, CancellationToken cancellationToken = default);
 
-    /// <summary>Replaces the mutable state of a container; NotFound when it is gone.</summary>
+    /// <summary>Replaces the mutable state of a container, durably; NotFound when it is gone.</summary>
     Task SaveStateAsync(string id, ContainerRuntimeState state, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Replaces the mutable state and appends the events that report it, in one durable transaction; returns the events
+    /// with their sequence numbers. NotFound (and nothing written) when the container is gone.
+    /// </summary>
+    Task<IReadOnlyList<EngineEvent>> SaveStateAsync(string id, ContainerRuntimeState state, IReadOnlyList<EngineEvent> events, CancellationToken cancellationToken = default);
 
     /// <summary>Renames; AlreadyExists when the name is taken, NotFound when the container is gone.</summary>
     Task RenameContainerAsync(string id, string newName, CancellationToken cancellationToken = default);

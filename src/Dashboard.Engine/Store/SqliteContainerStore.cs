@@ -10,7 +10,7 @@ namespace Dashboard.Engine.Store;
 /// <see cref="IContainerStore"/> on SQLite through EF Core. One short-lived context per operation
 /// (SqliteConnection is not thread-safe; the pool makes this cheap).
 /// </summary>
-public sealed class SqliteContainerStore(IDbContextFactory<EngineDbContext> factory) : IContainerStore
+public sealed partial class SqliteContainerStore(IDbContextFactory<EngineDbContext> factory) : IContainerStore
 {
     private const int SqliteConstraint = 19;
 
@@ -30,6 +30,22 @@ public sealed class SqliteContainerStore(IDbContextFactory<EngineDbContext> fact
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
         db.Containers.Add(ToEntity(container));
+        await SaveContainerOrConflictAsync(db, container, cancellationToken);
+    }
+
+    /// <summary>The row and its create event go in one transaction (SaveChanges wraps both inserts): one commit, one fsync.</summary>
+    public async Task<EngineEvent> AddContainerAsync(ContainerRecord container, EngineEvent created, CancellationToken cancellationToken = default)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        db.Containers.Add(ToEntity(container));
+        var entity = ToEntity(created);
+        db.Events.Add(entity);
+        await SaveContainerOrConflictAsync(db, container, cancellationToken);
+        return created with { Seq = entity.Seq };
+    }
+
+    private static async Task SaveContainerOrConflictAsync(EngineDbContext db, ContainerRecord container, CancellationToken cancellationToken)
+    {
         try
         {
             await db.SaveChangesAsync(cancellationToken);
@@ -123,25 +139,8 @@ public sealed class SqliteContainerStore(IDbContextFactory<EngineDbContext> fact
         return await db.Containers.AsNoTracking().AnyAsync(c => c.Name == name, cancellationToken);
     }
 
-    public async Task SaveStateAsync(string id, ContainerRuntimeState state, CancellationToken cancellationToken = default)
-    {
-        await using var db = await factory.CreateDbContextAsync(cancellationToken);
-        var rows = await db.Containers.Where(c => c.Id == id).ExecuteUpdateAsync(
-            s => s.SetProperty(c => c.Status, state.Status.ToApiString())
-                .SetProperty(c => c.Pid, state.Pid)
-                .SetProperty(c => c.ShimPid, state.ShimPid)
-                .SetProperty(c => c.ExitCode, state.ExitCode)
-                .SetProperty(c => c.OomKilled, state.OomKilled)
-                .SetProperty(c => c.Error, state.Error)
-                .SetProperty(c => c.StartedAtNano, ToNano(state.StartedAt))
-                .SetProperty(c => c.FinishedAtNano, ToNano(state.FinishedAt))
-                .SetProperty(c => c.RestartCount, state.RestartCount),
-            cancellationToken);
-        if (rows == 0)
-        {
-            throw EngineException.NoSuchContainer(id);
-        }
-    }
+    public Task SaveStateAsync(string id, ContainerRuntimeState state, CancellationToken cancellationToken = default) =>
+        SaveStateAsync(id, state, [], cancellationToken);
 
     public async Task RenameContainerAsync(string id, string newName, CancellationToken cancellationToken = default)
     {
@@ -180,14 +179,7 @@ public sealed class SqliteContainerStore(IDbContextFactory<EngineDbContext> fact
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
         await db.Database.OpenConnectionAsync(cancellationToken);
         await db.Database.ExecuteSqlRawAsync("PRAGMA synchronous=NORMAL", cancellationToken);
-        var entity = new EventEntity
-        {
-            TimeNano = engineEvent.TimeNano,
-            Type = engineEvent.Type,
-            Action = engineEvent.Action,
-            ActorId = engineEvent.ActorId,
-            AttributesJson = JsonSerializer.Serialize(engineEvent.Attributes, DockerJson.Storage),
-        };
+        var entity = ToEntity(engineEvent);
         db.Events.Add(entity);
         try
         {
@@ -482,6 +474,15 @@ public sealed class SqliteContainerStore(IDbContextFactory<EngineDbContext> fact
 
     private static Dictionary<string, string> ParseMap(string json) =>
         JsonSerializer.Deserialize<Dictionary<string, string>>(json, DockerJson.Storage) ?? [];
+
+    private static EventEntity ToEntity(EngineEvent e) => new()
+    {
+        TimeNano = e.TimeNano,
+        Type = e.Type,
+        Action = e.Action,
+        ActorId = e.ActorId,
+        AttributesJson = JsonSerializer.Serialize(e.Attributes, DockerJson.Storage),
+    };
 
     private static ContainerEntity ToEntity(ContainerRecord c) => new()
     {

@@ -102,6 +102,36 @@ public abstract class ContainerStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SaveStateWithEvents_StateAndEventsTogether_MissingContainerWritesNeither()
+    {
+        var created = await Store.AddContainerAsync(Container(Id('a'), "a"), new EngineEvent("container", "create", Id('a'), new Dictionary<string, string> { ["name"] = "a" }, 1_000), Ct);
+        Assert.True(created.Seq > 0);
+        var running = new ContainerRuntimeState { Status = ContainerPhase.Running, Pid = 10, ShimPid = 9, StartedAt = DateTimeOffset.UnixEpoch.AddSeconds(5) };
+        var stored = await Store.SaveStateAsync(Id('a'), running, [new EngineEvent("container", "start", Id('a'), new Dictionary<string, string>(), 2_000)], Ct);
+        Assert.True(Assert.Single(stored).Seq > created.Seq);
+        Assert.Equal(running, (await Store.GetContainerAsync(Id('a'), Ct))!.State);
+
+        var exited = running with { Status = ContainerPhase.Exited, Pid = 0, ShimPid = 0, ExitCode = 137, OomKilled = true, FinishedAt = DateTimeOffset.UnixEpoch.AddSeconds(6) };
+        stored = await Store.SaveStateAsync(Id('a'), exited, [new EngineEvent("container", "oom", Id('a'), new Dictionary<string, string>(), 3_000), new EngineEvent("container", "die", Id('a'), new Dictionary<string, string> { ["exitCode"] = "137" }, 3_000)], Ct);
+        Assert.Equal(["oom", "die"], stored.Select(e => e.Action));
+        Assert.Equal(exited, (await Store.GetContainerAsync(Id('a'), Ct))!.State);
+
+        var e = await Assert.ThrowsAsync<EngineException>(() => Store.SaveStateAsync(Id('z'), exited, [new EngineEvent("container", "die", Id('z'), new Dictionary<string, string>(), 4_000)], Ct));
+        Assert.Equal(ErrorKind.NotFound, e.Kind);
+        Assert.Equal(["create", "start", "oom", "die"], (await Store.ListEventsAsync(null, null, Ct)).Select(x => x.Action));
+    }
+
+    [Fact]
+    public async Task AddContainerWithEvent_NameTaken_NeitherRowNorEvent()
+    {
+        await Store.AddContainerAsync(Container(Id('a'), "web"), new EngineEvent("container", "create", Id('a'), new Dictionary<string, string>(), 1), Ct);
+        var e = await Assert.ThrowsAsync<EngineException>(() => Store.AddContainerAsync(Container(Id('b'), "web"), new EngineEvent("container", "create", Id('b'), new Dictionary<string, string>(), 2), Ct));
+        Assert.Equal(ErrorKind.AlreadyExists, e.Kind);
+        Assert.Null(await Store.GetContainerAsync(Id('b'), Ct));
+        Assert.Equal([Id('a')], (await Store.ListEventsAsync(null, null, Ct)).Select(x => x.ActorId));
+    }
+
+    [Fact]
     public async Task Rename_ConflictAndSuccess()
     {
         await Store.AddContainerAsync(Container(Id('a'), "one"), Ct);

@@ -71,6 +71,16 @@ public sealed class SqliteStoreWriteCostTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SaveStateWithEvents_SynchronousFullConnection_OneCommit()
+    {
+        await _store.AddContainerAsync(Container(Id('a'), "a", ContainerPhase.Created, 0), Ct);
+        var stored = await _store.SaveStateAsync(Id('a'), new ContainerRuntimeState { Status = ContainerPhase.Running, Pid = 5 }, [new EngineEvent("container", "start", Id('a'), new Dictionary<string, string>(), 1)], Ct);
+        Assert.Equal(2L, await ScalarAsync("PRAGMA synchronous"));
+        Assert.Equal(stored[0].Seq, Assert.Single(await _store.ListEventsAsync(null, null, Ct)).Seq);
+        Assert.Equal(5, (await _store.GetContainerAsync(Id('a'), Ct))!.State.Pid);
+    }
+
+    [Fact]
     public async Task AddStats_SampleOfRemovedContainer_SkippedOthersKept()
     {
         await _store.AddContainerAsync(Container(Id('a'), "a", ContainerPhase.Running, 10), Ct);
