@@ -11,6 +11,7 @@ using Dashboard.Linux;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 
 namespace Dashboard.Engine.Hosting;
@@ -21,7 +22,12 @@ public static class EngineHost
     /// <summary>Builds the app. <paramref name="configure"/> runs after the defaults, so tests can replace seams (runtime, store).</summary>
     public static WebApplication Build(EngineOptions options, Action<IServiceCollection>? configure = null, Action<ILoggingBuilder>? logging = null)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            // No watcher (an inotify thread and FileSystemWatcher) on appsettings files the engine does not use.
+            Args = ["--hostBuilder:reloadConfigOnChange=false"],
+            ContentRootPath = AppContext.BaseDirectory,
+        });
         builder.Host.UseSystemd();
         builder.Logging.ClearProviders();
         if (logging is not null)
@@ -52,7 +58,7 @@ public static class EngineHost
         services.AddSingleton(options);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<PendingRestore>();
-        services.AddSingleton<IDbContextFactory<EngineDbContext>>(new PooledDbContextFactory<EngineDbContext>(EngineDbContext.CreateOptions(options.DatabasePath)));
+        services.AddSingleton<IDbContextFactory<EngineDbContext>>(new PooledDbContextFactory<EngineDbContext>(DatabaseOptions(options.DatabasePath)));
         services.AddSingleton<IContainerStore, SqliteContainerStore>();
         services.AddSingleton<IOciRuntime>(sp => new RuntimeCliOciRuntime(options.ResolveRuntimePath(), options.StateRoot, sp.GetRequiredService<ILogger<RuntimeCliOciRuntime>>()));
         services.AddSingleton<SqliteImageRecordStore>();
@@ -72,7 +78,14 @@ public static class EngineHost
         services.AddSingleton(new PeerPolicy((uint)Tmds.Linux.LibC.geteuid(), PeerPolicy.LookupGroup(options.SocketGroup)));
         configure?.Invoke(services);
 
-        builder.WebHost.UseKestrel(kestrel =>
+        // The slim builder's Kestrel core: UseKestrel would add the QUIC transport and HTTPS configuration loading,
+        // assemblies an idle engine then keeps mapped (issue 4 bench d). HTTPS is only for the optional TLS listener.
+        if (options.TlsListen is not null)
+        {
+            builder.WebHost.UseKestrelHttpsConfiguration();
+        }
+
+        builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
             kestrel.ListenUnixSocket(options.Socket, listen => listen.Use(next => connection => CheckPeerAsync(connection, next, kestrel.ApplicationServices)).Use(Hijack.Middleware));
@@ -100,6 +113,17 @@ public static class EngineHost
             DockerJson.Json(new ErrorResponse("page not found"), StatusCodes.Status404NotFound));
         return app;
     }
+
+    /// <summary>
+    /// The store's options, without EF Core's check for model changes that no migration captured: at every start
+    /// it builds a second (design-time) model and the migrations' snapshot model and diffs them, types and code an
+    /// idle engine then keeps (about 1 MB, issue 4 bench d); MigrationTests fails instead when the model and the
+    /// migrations disagree.
+    /// </summary>
+    internal static DbContextOptions<EngineDbContext> DatabaseOptions(string path) =>
+        new DbContextOptionsBuilder<EngineDbContext>(EngineDbContext.CreateOptions(path))
+            .ConfigureWarnings(w => w.Ignore(RelationalEventId.PendingModelChangesWarning))
+            .Options;
 
     /// <summary>Prepares directories and the database, reconciles containers, then starts listening and locks the socket down.</summary>
     public static async Task StartAsync(WebApplication app, CancellationToken cancellationToken = default)

@@ -26,4 +26,8 @@ public sealed class MemoryTrimmerTests
         Assert.True(trimmer.ExecuteTask!.IsCompleted);
         Assert.False(trimmer.ExecuteTask.IsFaulted);
     }
+
+    [Fact]
+    public void TrimNativeHeap_Glibc_ReturnsFreePages() =>
+        Assert.True(MemoryTrimmer.TrimNativeHeap(), "malloc_trim not found in libc");
 }
