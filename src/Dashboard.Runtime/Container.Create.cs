@@ -88,6 +88,7 @@ public sealed partial class Container
         ContainerId.Validate(options.Id);
         var cgroupHost = CgroupHost.Current();
         var primer = CgroupMigrationPrimer.Start(cgroupHost);
+        PhaseTimer.Mark("create: cgroup host read, primer started");
         var bundle = System.IO.Path.GetFullPath(options.Bundle);
         var spec = LoadBundleSpec(bundle);
         var rootfs = SpecValidator.Validate(spec, bundle);
