@@ -524,8 +524,32 @@ public sealed partial class ContainerManager : IAsyncDisposable
         {
             return;
         }
+        catch (EngineException e) when (e.Kind == ErrorKind.InvalidState)
+        {
+            // The runtime already sees it stopped while its exit is still on the way to us (the shim reports
+            // it moments later): the signal has nothing left to do once that exit arrives.
+            if (!await ExitArrivesAsync(container.Id, cancellationToken))
+            {
+                throw;
+            }
+
+            return;
+        }
 
         await PublishAsync(container, "kill", new() { ["signal"] = signal.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+    }
+
+    private async Task<bool> ExitArrivesAsync(string id, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await ExitTask(id).WaitAsync(TimeSpan.FromSeconds(5), _time, cancellationToken);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
     }
 
     public async Task KillAsync(string reference, string? signal, CancellationToken cancellationToken)

@@ -170,6 +170,21 @@ public sealed class ContainerApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ForceRemove_ExitedButNotYetReported_RemovedOnceTheExitArrives()
+    {
+        var c = await CreateAsync("just-exited", "sleep", "1000");
+        await _engine.Client.Containers.StartContainerAsync(c.ID, new ContainerStartParameters(), Ct);
+        var report = _engine.Runtime.StopUnreported(c.ID, 0);
+        var remove = _engine.Client.Containers.RemoveContainerAsync(c.ID, new ContainerRemoveParameters { Force = true }, Ct);
+        await Task.Delay(300, Ct);
+        Assert.False(remove.IsCompleted);
+        report();
+        await remove;
+        var list = await _engine.Client.Containers.ListContainersAsync(new ContainersListParameters { All = true }, Ct);
+        Assert.DoesNotContain(list, x => x.ID == c.ID);
+    }
+
+    [Fact]
     public async Task Restart_StoppedContainer_RunsAgain()
     {
         var c = await CreateAsync("restarter", "sleep", "1000");

@@ -74,6 +74,21 @@ public sealed class FakeOciRuntime : IOciRuntime
     /// <summary>Makes a running container exit on its own.</summary>
     public void ExitNow(string id, int code) => Finish(_containers[id], code, 0);
 
+    /// <summary>
+    /// Makes a running container stop as the runtime sees it (kill now fails: not running) while its exit
+    /// has not reached the engine yet; the returned action reports it, as the shim does moments later.
+    /// </summary>
+    public Action StopUnreported(string id, int code)
+    {
+        var c = _containers[id];
+        c.Status = "stopping-unreported";
+        return () =>
+        {
+            c.Status = "running";
+            Finish(c, code, 0);
+        };
+    }
+
     private static void Finish(FakeContainer container, int code, int signal)
     {
         if (container.Status == "stopped")
@@ -114,7 +129,7 @@ public sealed class FakeOciRuntime : IOciRuntime
 
     public Task<State?> StateAsync(string id, CancellationToken cancellationToken) =>
         Task.FromResult(_containers.TryGetValue(id, out var c)
-            ? new State { Id = id, Status = c.Status, Pid = c.Status == "stopped" ? null : Environment.ProcessId, Bundle = c.Request.BundleDir }
+            ? new State { Id = id, Status = c.Status == "stopping-unreported" ? "stopped" : c.Status, Pid = c.Status == "running" ? Environment.ProcessId : null, Bundle = c.Request.BundleDir }
             : null);
 
     public Task KillAsync(string id, int signal, CancellationToken cancellationToken)
@@ -174,7 +189,7 @@ public sealed class FakeOciRuntime : IOciRuntime
     }
 
     private FakeContainer Running(string id) =>
-        _containers.TryGetValue(id, out var c) && c.Status != "stopped"
+        _containers.TryGetValue(id, out var c) && c.Status is not ("stopped" or "stopping-unreported")
             ? c
             : throw new EngineException(ErrorKind.InvalidState, $"container {id} is not running");
 }
