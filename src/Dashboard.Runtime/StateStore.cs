@@ -35,6 +35,8 @@ public sealed class ContainerRecord
 /// </summary>
 public static class ContainerRecordJson
 {
+    private const string Doc = "state.json";
+
     public static byte[] Write(ContainerRecord record)
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(512);
@@ -122,54 +124,18 @@ public static class ContainerRecordJson
         return r.Read() ? throw new JsonException("state.json: unexpected data after the document") : value;
     }
 
-    private static void Next(ref Utf8JsonReader r)
-    {
-        if (!r.Read())
-        {
-            throw new JsonException("state.json: unexpected end of data");
-        }
-    }
+    private static void Next(ref Utf8JsonReader r) => JsonFields.Next(ref r, Doc);
 
-    private static void Expect(ref Utf8JsonReader r, JsonTokenType token, string field)
-    {
-        if (r.TokenType != token)
-        {
-            throw new JsonException($"state.json: {field}: unexpected {r.TokenType}");
-        }
-    }
+    private static void Expect(ref Utf8JsonReader r, JsonTokenType token, string field) => JsonFields.Expect(ref r, token, Doc, field);
 
     private static string ReadString(ref Utf8JsonReader r, string field) =>
         ReadNullableString(ref r, field) ?? throw new JsonException($"state.json: {field}: expected a string, found null");
 
-    private static string? ReadNullableString(ref Utf8JsonReader r, string field)
-    {
-        Next(ref r);
-        return r.TokenType switch
-        {
-            JsonTokenType.Null => null,
-            JsonTokenType.String => r.GetString(),
-            _ => throw new JsonException($"state.json: {field}: expected a string, found {r.TokenType}"),
-        };
-    }
+    private static string? ReadNullableString(ref Utf8JsonReader r, string field) => JsonFields.NullableString(ref r, Doc, field);
 
-    private static bool ReadBool(ref Utf8JsonReader r, string field)
-    {
-        Next(ref r);
-        return r.TokenType switch
-        {
-            JsonTokenType.True => true,
-            JsonTokenType.False => false,
-            _ => throw new JsonException($"state.json: {field}: expected true or false, found {r.TokenType}"),
-        };
-    }
+    private static bool ReadBool(ref Utf8JsonReader r, string field) => JsonFields.Bool(ref r, Doc, field);
 
-    private static int ReadInt32(ref Utf8JsonReader r, string field)
-    {
-        Next(ref r);
-        return r.TokenType == JsonTokenType.Number && r.TryGetInt32(out var value)
-            ? value
-            : throw new JsonException($"state.json: {field}: expected a 32-bit integer");
-    }
+    private static int ReadInt32(ref Utf8JsonReader r, string field) => JsonFields.Int32(ref r, Doc, field);
 
     private static ulong ReadUInt64(ref Utf8JsonReader r, string field)
     {

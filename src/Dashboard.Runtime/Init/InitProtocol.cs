@@ -146,6 +146,8 @@ public static class InitChannel
 /// </summary>
 public static class InitMessageJson
 {
+    private const string Doc = "init message";
+
     public static byte[] Write(InitMessage message)
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(8192);
@@ -275,57 +277,17 @@ public static class InitMessageJson
         return SpecReader.ReadSpec(utf8[start..(int)r.BytesConsumed]);
     }
 
-    private static bool Property(ref Utf8JsonReader r)
-    {
-        Next(ref r);
-        return r.TokenType != JsonTokenType.EndObject;
-    }
+    private static bool Property(ref Utf8JsonReader r) => JsonFields.Property(ref r, Doc);
 
-    private static void Next(ref Utf8JsonReader r)
-    {
-        if (!r.Read())
-        {
-            throw new JsonException("init message: unexpected end of data");
-        }
-    }
+    private static void Next(ref Utf8JsonReader r) => JsonFields.Next(ref r, Doc);
 
-    private static void Expect(ref Utf8JsonReader r, JsonTokenType token, string field)
-    {
-        if (r.TokenType != token)
-        {
-            throw new JsonException($"init message: {field}: unexpected {r.TokenType}");
-        }
-    }
+    private static void Expect(ref Utf8JsonReader r, JsonTokenType token, string field) => JsonFields.Expect(ref r, token, Doc, field);
 
-    private static string? String(ref Utf8JsonReader r, string field)
-    {
-        Next(ref r);
-        return r.TokenType switch
-        {
-            JsonTokenType.Null => null,
-            JsonTokenType.String => r.GetString(),
-            _ => throw new JsonException($"init message: {field}: expected a string, found {r.TokenType}"),
-        };
-    }
+    private static string? String(ref Utf8JsonReader r, string field) => JsonFields.NullableString(ref r, Doc, field);
 
-    private static bool Bool(ref Utf8JsonReader r, string field)
-    {
-        Next(ref r);
-        return r.TokenType switch
-        {
-            JsonTokenType.True => true,
-            JsonTokenType.False => false,
-            _ => throw new JsonException($"init message: {field}: expected true or false, found {r.TokenType}"),
-        };
-    }
+    private static bool Bool(ref Utf8JsonReader r, string field) => JsonFields.Bool(ref r, Doc, field);
 
-    private static int Int32(ref Utf8JsonReader r, string field)
-    {
-        Next(ref r);
-        return r.TokenType == JsonTokenType.Number && r.TryGetInt32(out var value)
-            ? value
-            : throw new JsonException($"init message: {field}: expected a 32-bit integer");
-    }
+    private static int Int32(ref Utf8JsonReader r, string field) => JsonFields.Int32(ref r, Doc, field);
 
     private static Dictionary<string, string> StringMap(ref Utf8JsonReader r)
     {
