@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-
 namespace Dashboard.Engine.Hosting;
 
 /// <summary>
@@ -11,7 +9,7 @@ namespace Dashboard.Engine.Hosting;
 /// in its arenas, so the same quiet period also hands those free pages back (malloc_trim: about 4.5 MB after an
 /// image load); memory in use, mapped files and code are left alone.
 /// </summary>
-public sealed partial class MemoryTrimmer(TimeProvider time, ILogger<MemoryTrimmer> log) : BackgroundService
+public sealed class MemoryTrimmer(TimeProvider time, ILogger<MemoryTrimmer> log) : BackgroundService
 {
     internal static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);
 
@@ -25,21 +23,7 @@ public sealed partial class MemoryTrimmer(TimeProvider time, ILogger<MemoryTrimm
         allocatedLastInterval < QuietBytes && allocatedSinceTrim >= MinGrowthBytes;
 
     /// <summary>Returns the free pages of every malloc arena to the system; false where the C library has no malloc_trim (musl).</summary>
-    internal static bool TrimNativeHeap()
-    {
-        try
-        {
-            _ = malloc_trim(0);
-            return true;
-        }
-        catch (EntryPointNotFoundException)
-        {
-            return false;
-        }
-    }
-
-    [LibraryImport("libc", EntryPoint = "malloc_trim")]
-    private static partial int malloc_trim(nuint pad);
+    internal static bool TrimNativeHeap() => Dashboard.Linux.Native.NativeHeap.TryTrim();
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
