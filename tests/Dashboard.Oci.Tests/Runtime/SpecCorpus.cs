@@ -126,14 +126,15 @@ internal static class SpecCorpus
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
-            var candidate = Path.Combine(dir.FullName, "shared", "reference", "oci-runtime-spec-schema");
+            // The repository's own copy of the spec's test documents.
+            var candidate = Path.Combine(dir.FullName, "tests", "Dashboard.Oci.Tests", "Runtime", "oci-runtime-spec-schema");
             if (Directory.Exists(candidate))
             {
                 return candidate;
             }
         }
 
-        Requires.Unmet("needs ../shared/reference/oci-runtime-spec-schema (the runtime-spec schema and its test documents)");
+        Requires.Unmet("needs tests/Dashboard.Oci.Tests/Runtime/oci-runtime-spec-schema (the runtime-spec's test documents)");
         throw new InvalidOperationException("unreachable");
     }
 
