@@ -31,9 +31,16 @@ bench_cleanup() {
   { grep -o " $work[^ ]*" /proc/mounts || true; } | sort -r | while read -r m; do umount -l "$m"; done
   # The engine keeps its default bridge up (as docker0); it lists the bridges it made.
   for b in "$work"/state/bridges/dbr-*; do [[ -e $b ]] && ip link delete "${b##*/}" 2>/dev/null; done
+  chattr -i "$work/bin/dashboard-runtime" 2>/dev/null
   rm -rf "$work"
 }
 trap bench_cleanup EXIT
+
+# The engine runs the runtime as installed: an immutable copy (chattr +i, as the install script leaves it),
+# where init runs in the clone child instead of re-executing a sealed memfd copy; the shim sits beside it.
+mkdir -p "$work/bin"
+cp "$bin/dashboard-runtime" "$bin/dashboard-shim" "$work/bin/"
+chattr +i "$work/bin/dashboard-runtime"
 
 # api METHOD PATH [JSON]: one Docker Engine API call on the private socket; prints the body.
 api() {
@@ -48,7 +55,7 @@ api() {
 # Starts the engine; extra flags (e.g. --log-max-size) are passed on.
 start_engine() {
   DOTNET_EnableDiagnostics=0 "$bin/dashboard-engine" --data-root "$work/data" --state-root "$work/state" --socket "$sock" \
-    --runtime "$bin/dashboard-runtime" --cgroup-parent "$cgparent" --socket-group root "$@" >"$work/engine.log" 2>&1 &
+    --runtime "$work/bin/dashboard-runtime" --cgroup-parent "$cgparent" --socket-group root "$@" >"$work/engine.log" 2>&1 &
   engine_pid=$!
   for _ in $(seq 600); do
     [[ -S $sock ]] && curl -s --unix-socket "$sock" http://engine/_ping >/dev/null 2>&1 && return 0
