@@ -199,6 +199,21 @@ internal sealed class LayerTarStream : Stream
     /// <summary>Chunks this stream's reader hashed itself because it had been waiting for the producer.</summary>
     internal long ChunksHashedByConsumer { get; private set; }
 
+    /// <summary>
+    /// Whether the reader is blocked in <see cref="Read(Span{byte})"/> with nothing queued for it; a chunk added
+    /// while it holds cannot be taken before the producer decides whether to hash it (tests gate the producer on it).
+    /// </summary>
+    internal bool IsConsumerWaiting
+    {
+        get
+        {
+            lock (_chunks)
+            {
+                return _consumerWaiting && _chunks.Count == 0;
+            }
+        }
+    }
+
     public override bool CanRead => true;
 
     public override bool CanSeek => false;

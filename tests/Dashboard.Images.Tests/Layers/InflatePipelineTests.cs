@@ -26,27 +26,43 @@ public sealed class InflatePipelineTests
     [Fact]
     public void Hash_SlowSourceThenSlowReader_BothSidesHashInOrderAndTheDigestMatches()
     {
-        // The first half trickles in (the reader waits, so it hashes those chunks itself); in the
-        // second half the reader is the slow side and the producer hashes ahead.
+        // The source serves each chunk only when a condition holds, so a loaded machine cannot
+        // change who hashes what. First half: a chunk is served once the reader is blocked waiting
+        // for it, so the reader hashes those itself. Second half: chunks are served only while the
+        // reader is parked outside Read (it waits for the source to drain), so the producer is the
+        // idle side and hashes ahead.
         const int chunks = 12;
         var data = Bytes(chunks * InflatePipeline.ChunkSize, 9);
-        using var pipeline = new InflatePipeline(1, _ => new ThrottledStream(data, slowUntil: data.Length / 2), _ => IncrementalHash.CreateHash(HashAlgorithmName.SHA256));
-        var layer = pipeline[0];
+        var half = data.Length / 2;
+        LayerTarStream? layer = null;
+        using var readerParked = new ManualResetEventSlim();
+        using var drained = new ManualResetEventSlim();
+        var source = new GatedStream(
+            data,
+            gate: position => position < half ? layer?.IsConsumerWaiting == true : position == half || readerParked.IsSet,
+            drained);
+        using var pipeline = new InflatePipeline(1, _ => source, _ => IncrementalHash.CreateHash(HashAlgorithmName.SHA256));
+        layer = pipeline[0];
         var read = new MemoryStream();
         var buffer = new byte[InflatePipeline.ChunkSize];
         int n;
         while ((n = layer.Read(buffer)) > 0)
         {
             read.Write(buffer, 0, n);
-            if (read.Length > data.Length / 2)
+            if (read.Length > half)
             {
-                Thread.Sleep(50);
+                readerParked.Set();
+                Assert.True(drained.Wait(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken), "the producer never drained the source");
             }
         }
 
         Assert.Equal(data, read.ToArray());
         Assert.Equal(SHA256.HashData(data), layer.Hash.GetHashAndReset());
-        Assert.InRange(layer.ChunksHashedByConsumer, 1, chunks - 1);
+
+        // The six gated chunks are the reader's. Of the rest, only the one served as the gate
+        // opened and the last one (the reader may be waiting again when it arrives) can be, so
+        // chunks 8 to 11 are the producer's.
+        Assert.InRange(layer.ChunksHashedByConsumer, chunks / 2, chunks - 4);
     }
 
     [Fact]
@@ -129,7 +145,11 @@ public sealed class InflatePipelineTests
     }
 
     /// <summary>Serves bytes in small reads, sleeping on each read before <c>slowUntil</c>.</summary>
-    private sealed class ThrottledStream(byte[] data, int slowUntil) : Stream
+    /// <summary>
+    /// Serves <paramref name="data"/> 64 KiB per read; each chunk is served only once <paramref name="gate"/>
+    /// holds for its start position (bounded at 30 s); <paramref name="drained"/> is set when the end is read.
+    /// </summary>
+    private sealed class GatedStream(byte[] data, Func<int, bool> gate, ManualResetEventSlim drained) : Stream
     {
         private int _position;
 
@@ -149,14 +169,19 @@ public sealed class InflatePipelineTests
 
         public override int Read(byte[] buffer, int offset, int count)
         {
-            if (_position < slowUntil)
+            if (_position % InflatePipeline.ChunkSize == 0 && _position < data.Length && !SpinWait.SpinUntil(() => gate(_position), TimeSpan.FromSeconds(30)))
             {
-                Thread.Sleep(2);
+                throw new TimeoutException($"the gate for the chunk at {_position} never opened");
             }
 
             var n = Math.Min(Math.Min(count, 1 << 16), data.Length - _position);
             data.AsSpan(_position, n).CopyTo(buffer.AsSpan(offset));
             _position += n;
+            if (_position == data.Length)
+            {
+                drained.Set();
+            }
+
             return n;
         }
 
