@@ -87,11 +87,7 @@ public static class BackupCommand
     }
 
     /// <summary>The migrations this binary carries, oldest first.</summary>
-    public static IReadOnlyList<string> KnownMigrations()
-    {
-        using var db = new EngineDbContext(EngineDbContext.CreateOptions(Path.Combine(Path.GetTempPath(), "dashboard-engine-migrations.db")));
-        return [.. db.Database.GetMigrations()];
-    }
+    public static IReadOnlyList<string> KnownMigrations() => StoreMigrations.Known;
 
     private static bool IsEngineListening(string socketPath)
     {

@@ -126,8 +126,16 @@ public static class EngineHost
             .Options;
 
     /// <summary>Prepares directories and the database, reconciles containers, then starts listening and locks the socket down.</summary>
-    public static async Task StartAsync(WebApplication app, CancellationToken cancellationToken = default)
+    public static Task StartAsync(WebApplication app, CancellationToken cancellationToken = default) => StartAsync(app, migrate: null, cancellationToken);
+
+    /// <summary>Prepares directories and the database, reconciles containers, then starts listening and locks the socket down.</summary>
+    /// <param name="migrate">
+    /// Applies pending migrations before the store opens; <c>dashboard-engine</c> runs them in a child process
+    /// (<see cref="StoreMigrations.ApplyInChildAsync"/>). Whatever is still pending afterwards is applied in process.
+    /// </param>
+    public static async Task StartAsync(WebApplication app, Func<CancellationToken, Task>? migrate, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(app);
         var options = app.Services.GetRequiredService<EngineOptions>();
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Dashboard.Engine");
         CreatePrivateDirectory(options.DataRoot, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
@@ -135,6 +143,11 @@ public static class EngineHost
         CreatePrivateDirectory(options.StateRoot, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         Directory.CreateDirectory(Path.GetDirectoryName(options.Socket)!);
         RemoveStaleSocket(options.Socket);
+
+        if (migrate is not null)
+        {
+            await migrate(cancellationToken);
+        }
 
         await SqliteContainerStore.InitializeAsync(app.Services.GetRequiredService<IDbContextFactory<EngineDbContext>>(), cancellationToken);
         await app.Services.GetRequiredService<ContainerManager>().ReconcileAsync(cancellationToken);

@@ -14,16 +14,31 @@ public sealed partial class SqliteContainerStore(IDbContextFactory<EngineDbConte
 {
     private const int SqliteConstraint = 19;
 
-    /// <summary>Applies pending migrations (EF runs them in one transaction, with its migration lock) and checks the file.</summary>
-    public static async Task InitializeAsync(IDbContextFactory<EngineDbContext> factory, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Applies pending migrations (EF runs them in one transaction, with its migration lock) and checks the file; returns
+    /// the migrations it applied. With none pending (as after <c>dashboard-engine migrate</c>) EF's migrator is not loaded.
+    /// </summary>
+    public static async Task<IReadOnlyList<string>> InitializeAsync(IDbContextFactory<EngineDbContext> factory, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(factory);
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
-        await db.Database.MigrateAsync(cancellationToken);
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        var pending = await StoreMigrations.PendingAsync((SqliteConnection)db.Database.GetDbConnection(), cancellationToken);
+        if (pending.Count > 0)
+        {
+            await db.Database.MigrateAsync(cancellationToken);
+        }
 
         // WAL (persistent in the file): a commit is one append and one fsync of the log under synchronous=FULL,
         // instead of the rollback journal's journal write, fsyncs and unlink per transaction; readers (the
         // sampler, list, inspect) no longer wait for writers. The busy timeout covers checkpoints.
-        await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL", cancellationToken);
+        await using (var wal = db.Database.GetDbConnection().CreateCommand())
+        {
+            wal.CommandText = "PRAGMA journal_mode=WAL";
+            await wal.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        return pending;
     }
 
     public async Task AddContainerAsync(ContainerRecord container, CancellationToken cancellationToken = default)

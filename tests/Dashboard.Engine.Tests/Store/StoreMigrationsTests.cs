@@ -1,0 +1,250 @@
+using System.Diagnostics;
+using System.Text;
+using Dashboard.Engine.Store;
+using Dashboard.Engine.Store.CompiledModel;
+using Dashboard.Engine.Tests.Lifecycle;
+using Dashboard.Testing;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Metadata;
+
+namespace Dashboard.Engine.Tests.Store;
+
+/// <summary>
+/// The pending-migration check that keeps EF's migrator out of the engine process, the <c>migrate</c> verb its child
+/// runs, and the compiled model the engine uses instead of building its model by convention at start.
+/// </summary>
+public sealed class StoreMigrationsTests : IDisposable
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private readonly string _dir = Directory.CreateTempSubdirectory("dem-").FullName;
+
+    private string DatabasePath => Path.Combine(_dir, "engine.db");
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    [Fact]
+    public void Known_MatchesEfMigrationsOfTheAssembly()
+    {
+        using var db = new EngineDbContext(EngineDbContext.CreateOptions(DatabasePath));
+        Assert.Equal(db.Database.GetMigrations().ToList(), StoreMigrations.Known);
+    }
+
+    [Fact]
+    public async Task Pending_NoFileOrEmptyFile_ListsEveryMigration()
+    {
+        Assert.Equal(StoreMigrations.Known, await StoreMigrations.PendingAsync(DatabasePath, Ct));
+        await using (var connection = new SqliteConnection($"Data Source={DatabasePath}"))
+        {
+            await connection.OpenAsync(Ct);
+            Assert.Equal(StoreMigrations.Known, await StoreMigrations.PendingAsync(connection, Ct));
+        }
+
+        Assert.Equal(StoreMigrations.Known, await StoreMigrations.PendingAsync(DatabasePath, Ct));
+    }
+
+    [Fact]
+    public async Task Pending_AfterInitialize_NoneAndPartialHistoryListsTheMissingOne()
+    {
+        var factory = new PooledDbContextFactory<EngineDbContext>(EngineDbContext.CreateOptions(DatabasePath));
+        Assert.Equal(StoreMigrations.Known, await SqliteContainerStore.InitializeAsync(factory, Ct));
+        Assert.Empty(await StoreMigrations.PendingAsync(DatabasePath, Ct));
+        Assert.Empty(await SqliteContainerStore.InitializeAsync(factory, Ct));
+
+        await using (var connection = new SqliteConnection($"Data Source={DatabasePath};Pooling=False"))
+        {
+            await connection.OpenAsync(Ct);
+            await using var command = connection.CreateCommand();
+            command.CommandText = "DELETE FROM __EFMigrationsHistory WHERE MigrationId = $id";
+            command.Parameters.AddWithValue("$id", StoreMigrations.Known[^1]);
+            Assert.Equal(1, await command.ExecuteNonQueryAsync(Ct));
+        }
+
+        Assert.Equal([StoreMigrations.Known[^1]], await StoreMigrations.PendingAsync(DatabasePath, Ct));
+    }
+
+    [Fact]
+    public async Task Pending_NotADatabase_IoErrorNamingTheFile()
+    {
+        await File.WriteAllTextAsync(DatabasePath, new string('x', 4096), Ct);
+        var e = await Assert.ThrowsAsync<EngineException>(() => StoreMigrations.PendingAsync(DatabasePath, Ct));
+        Assert.Equal(ErrorKind.Io, e.Kind);
+        Assert.Contains(DatabasePath, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task MigrateVerb_FreshDataRoot_AppliesAllThenReportsUpToDate()
+    {
+        var (code, stdout, stderr) = await RunVerbAsync("migrate", "--data-root", _dir);
+        Assert.True(code == 0, stderr);
+        Assert.Contains($"applied {string.Join(", ", StoreMigrations.Known)}", stdout, StringComparison.Ordinal);
+        Assert.Empty(await StoreMigrations.PendingAsync(DatabasePath, Ct));
+        await using (var connection = new SqliteConnection($"Data Source={DatabasePath};Pooling=False"))
+        {
+            await connection.OpenAsync(Ct);
+            await using var command = connection.CreateCommand();
+            command.CommandText = "PRAGMA journal_mode";
+            Assert.Equal("wal", await command.ExecuteScalarAsync(Ct));
+        }
+
+        (code, stdout, stderr) = await RunVerbAsync("migrate", "--data-root", _dir);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("up to date", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task MigrateVerb_MissingDataRootOrNotADatabase_FailsWithTheReason()
+    {
+        var (code, _, stderr) = await RunVerbAsync("migrate", "--data-root", Path.Combine(_dir, "missing"));
+        Assert.Equal(1, code);
+        Assert.Contains("dashboard-engine migrate: data root", stderr, StringComparison.Ordinal);
+
+        await File.WriteAllTextAsync(DatabasePath, new string('x', 4096), Ct);
+        (code, _, stderr) = await RunVerbAsync("migrate", "--data-root", _dir);
+        Assert.Equal(1, code);
+        Assert.Contains("dashboard-engine migrate:", stderr, StringComparison.Ordinal);
+        Assert.Contains("not a database", stderr, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// The published engine applies migrations in its <c>migrate</c> child before listening: a migration the child cannot
+    /// apply (its columns already exist) stops the start with the child's reason, and its transaction leaves the history
+    /// as it was; a file that is no database stops it too. Neither leaves an engine listening on a half-known schema.
+    /// </summary>
+    [Fact]
+    public async Task Engine_MigrationFailsInChild_ExitsWithTheChildsReason()
+    {
+        Requires.Root();
+        var binary = EngineProcess.Binary();
+        var data = Path.Combine(_dir, "data");
+        Directory.CreateDirectory(data);
+        var database = Path.Combine(data, "engine.db");
+        Assert.Equal(StoreMigrations.Known, await SqliteContainerStore.InitializeAsync(new PooledDbContextFactory<EngineDbContext>(EngineDbContext.CreateOptions(database)), Ct));
+        await using (var connection = new SqliteConnection($"Data Source={database};Pooling=False"))
+        {
+            await connection.OpenAsync(Ct);
+            await using var command = connection.CreateCommand();
+            command.CommandText = "DELETE FROM __EFMigrationsHistory WHERE MigrationId = $id";
+            command.Parameters.AddWithValue("$id", StoreMigrations.Known[^1]);
+            await command.ExecuteNonQueryAsync(Ct);
+        }
+
+        SqliteConnection.ClearAllPools();
+        var (code, output) = await RunEngineAsync(binary, data);
+        Assert.Equal(1, code);
+        Assert.Contains($"applying database migrations ({StoreMigrations.Known[^1]})", output, StringComparison.Ordinal);
+        Assert.Contains("dashboard-engine migrate: SQLite Error 1: 'duplicate column name", output, StringComparison.Ordinal);
+        Assert.Equal([StoreMigrations.Known[^1]], await StoreMigrations.PendingAsync(database, Ct));
+        Assert.False(File.Exists(Path.Combine(_dir, "engine.sock")), "the engine must not listen on a database it could not migrate");
+
+        await File.WriteAllTextAsync(database, new string('x', 4096), Ct);
+        (code, output) = await RunEngineAsync(binary, data);
+        Assert.Equal(1, code);
+        Assert.Contains($"dashboard-engine: database {database}: ", output, StringComparison.Ordinal);
+        Assert.Contains("file is not a database", output, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_dir, "engine.sock")));
+    }
+
+    private async Task<(int Code, string Output)> RunEngineAsync(string binary, string data)
+    {
+        var psi = new ProcessStartInfo(binary)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in (string[])["--data-root", data, "--state-root", Path.Combine(_dir, "state"), "--socket", Path.Combine(_dir, "engine.sock"),
+            "--socket-group", "dashboard-test-no-such-group", "--cgroup-parent", "/dashboard-test/migrate-" + Path.GetFileName(_dir),
+            "--policy-file", Path.Combine(_dir, "no-policy.json")])
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        psi.Environment["DOTNET_EnableDiagnostics"] = "0";
+        using var engine = Process.Start(psi)!;
+        var stderr = engine.StandardError.ReadToEndAsync(Ct);
+        var stdout = engine.StandardOutput.ReadToEndAsync(Ct);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        timeout.CancelAfter(TimeSpan.FromSeconds(60));
+        try
+        {
+            await engine.WaitForExitAsync(timeout.Token);
+        }
+        finally
+        {
+            if (!engine.HasExited)
+            {
+                engine.Kill();
+            }
+        }
+
+        return (engine.ExitCode, await stderr + await stdout);
+    }
+
+    /// <summary>The generated compiled model (Store/CompiledModel) is the one the context uses.</summary>
+    [Fact]
+    public void CompiledModel_IsTheRuntimeModel()
+    {
+        using var db = new EngineDbContext(EngineDbContext.CreateOptions(DatabasePath));
+        Assert.IsType<EngineDbContextModel>(db.Model);
+    }
+
+    /// <summary>
+    /// Store/CompiledModel still describes what OnModelCreating builds (which MigrationTests compares with the
+    /// migrations). When this fails, regenerate it: <c>dotnet ef dbcontext optimize -p src/Dashboard.Engine
+    /// -o Store/CompiledModel -n Dashboard.Engine.Store.CompiledModel</c>.
+    /// </summary>
+    [Fact]
+    public void CompiledModel_MatchesOnModelCreating()
+    {
+        using var db = new EngineDbContext(EngineDbContext.CreateOptions(DatabasePath));
+        var designed = db.GetService<IDesignTimeModel>().Model;
+        Assert.NotSame(designed, db.Model);
+        Assert.Equal(Describe(designed), Describe(db.Model));
+    }
+
+    private static string Describe(IModel model)
+    {
+        var text = new StringBuilder();
+        foreach (var entity in model.GetEntityTypes().OrderBy(e => e.Name, StringComparer.Ordinal))
+        {
+            text.Append(entity.Name).Append(" -> ").Append(entity.GetTableName()).Append('\n');
+            foreach (var p in entity.GetProperties().OrderBy(p => p.Name, StringComparer.Ordinal))
+            {
+                text.Append($"  {p.Name} {p.ClrType} column={p.GetColumnName()} nullable={p.IsNullable} max={p.GetMaxLength()} generated={p.ValueGenerated}\n");
+            }
+
+            foreach (var key in entity.GetKeys())
+            {
+                text.Append($"  key {string.Join(",", key.Properties.Select(p => p.Name))} primary={key.IsPrimaryKey()}\n");
+            }
+
+            foreach (var index in entity.GetIndexes().OrderBy(i => string.Join(",", i.Properties.Select(p => p.Name)), StringComparer.Ordinal))
+            {
+                text.Append($"  index {string.Join(",", index.Properties.Select(p => p.Name))} unique={index.IsUnique} name={index.GetDatabaseName()}\n");
+            }
+
+            foreach (var fk in entity.GetForeignKeys().OrderBy(f => string.Join(",", f.Properties.Select(p => p.Name)), StringComparer.Ordinal))
+            {
+                text.Append($"  fk {string.Join(",", fk.Properties.Select(p => p.Name))} -> {fk.PrincipalEntityType.Name}({string.Join(",", fk.PrincipalKey.Properties.Select(p => p.Name))}) delete={fk.DeleteBehavior} required={fk.IsRequired}\n");
+            }
+        }
+
+        return text.ToString();
+    }
+
+    private static async Task<(int Code, string Stdout, string Stderr)> RunVerbAsync(params string[] args)
+    {
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        var code = await StoreMigrations.RunAsync(args, stdout, stderr);
+        SqliteConnection.ClearAllPools();
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+}
