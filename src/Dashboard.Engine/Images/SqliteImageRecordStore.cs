@@ -1,6 +1,7 @@
 using Dashboard.Engine.Store;
 using Dashboard.Images.Records;
 using Dashboard.Oci;
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using ImageRecord = Dashboard.Images.Records.ImageRecord;
 
@@ -17,14 +18,41 @@ public sealed class SqliteImageRecordStore(IDbContextFactory<EngineDbContext> fa
     public async Task<ImageRecord?> GetAsync(Digest id, CancellationToken cancellationToken = default)
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        var connection = await OpenAsync(db, cancellationToken);
         var key = id.ToString();
-        var entity = await db.Images.AsNoTracking().FirstOrDefaultAsync(i => i.Id == key, cancellationToken);
-        if (entity is null)
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT Id, CreatedNano, Size, ManifestDigest, ManifestMediaType, Os, Architecture FROM images WHERE Id = $id";
+        command.Parameters.AddWithValue("$id", key);
+        ImageEntity entity;
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
-            return null;
+            if (!await reader.ReadAsync(cancellationToken))
+            {
+                return null;
+            }
+
+            entity = new ImageEntity
+            {
+                Id = reader.GetString(0),
+                CreatedNano = reader.GetInt64(1),
+                Size = reader.GetInt64(2),
+                ManifestDigest = reader.GetString(3),
+                ManifestMediaType = reader.GetString(4),
+                Os = reader.GetString(5),
+                Architecture = reader.GetString(6),
+            };
         }
 
-        var names = await db.ImageReferences.AsNoTracking().Where(r => r.ImageId == key).Select(r => r.Reference).ToListAsync(cancellationToken);
+        command.CommandText = "SELECT Reference FROM image_references WHERE ImageId = $id";
+        var names = new List<string>();
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                names.Add(reader.GetString(0));
+            }
+        }
+
         return ToRecord(entity, names);
     }
 
@@ -36,31 +64,50 @@ public sealed class SqliteImageRecordStore(IDbContextFactory<EngineDbContext> fa
         return images.Select(i => ToRecord(i, names[i.Id])).OrderBy(r => r.Id.ToString(), StringComparer.Ordinal).ToList();
     }
 
+    /// <summary>The row (its config JSON, written elsewhere, left as it is) and exactly these names, in one transaction.</summary>
     public async Task PutAsync(ImageRecord record, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(record);
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
-        await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
+        var connection = await OpenAsync(db, cancellationToken);
+        await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
         var key = record.Id.ToString();
-        var entity = await db.Images.FirstOrDefaultAsync(i => i.Id == key, cancellationToken);
-        if (entity is null)
+        await using (var upsert = connection.CreateCommand())
         {
-            entity = new ImageEntity { Id = key };
-            db.Images.Add(entity);
+            upsert.Transaction = tx;
+            upsert.CommandText = """
+                INSERT INTO images (Id, CreatedNano, Size, ConfigJson, ManifestDigest, ManifestMediaType, Os, Architecture)
+                VALUES ($id, $created, $size, '{}', $manifest, $mediaType, $os, $arch)
+                ON CONFLICT (Id) DO UPDATE SET CreatedNano = excluded.CreatedNano, Size = excluded.Size, ManifestDigest = excluded.ManifestDigest,
+                    ManifestMediaType = excluded.ManifestMediaType, Os = excluded.Os, Architecture = excluded.Architecture
+                """;
+            upsert.Parameters.AddWithValue("$id", key);
+            upsert.Parameters.AddWithValue("$created", SqliteContainerStore.ToNano(record.Created)!.Value);
+            upsert.Parameters.AddWithValue("$size", record.Size);
+            upsert.Parameters.AddWithValue("$manifest", record.ManifestDigest.ToString());
+            upsert.Parameters.AddWithValue("$mediaType", record.ManifestMediaType);
+            upsert.Parameters.AddWithValue("$os", record.Os);
+            upsert.Parameters.AddWithValue("$arch", record.Architecture);
+            await upsert.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        entity.CreatedNano = SqliteContainerStore.ToNano(record.Created)!.Value;
-        entity.Size = record.Size;
-        entity.ManifestDigest = record.ManifestDigest.ToString();
-        entity.ManifestMediaType = record.ManifestMediaType;
-        entity.Os = record.Os;
-        entity.Architecture = record.Architecture;
-        await db.SaveChangesAsync(cancellationToken);
+        await using (var names = connection.CreateCommand())
+        {
+            names.Transaction = tx;
+            names.CommandText = "DELETE FROM image_references WHERE ImageId = $id";
+            names.Parameters.AddWithValue("$id", key);
+            await names.ExecuteNonQueryAsync(cancellationToken);
+            var name = names.Parameters.Add("$name", SqliteType.Text);
+            foreach (var n in record.Names.Distinct(StringComparer.Ordinal))
+            {
+                name.Value = n;
+                names.CommandText = "DELETE FROM image_references WHERE Reference = $name";
+                await names.ExecuteNonQueryAsync(cancellationToken);
+                names.CommandText = "INSERT INTO image_references (Reference, ImageId) VALUES ($name, $id)";
+                await names.ExecuteNonQueryAsync(cancellationToken);
+            }
+        }
 
-        var names = record.Names.Distinct(StringComparer.Ordinal).ToList();
-        await db.ImageReferences.Where(r => r.ImageId == key && !names.Contains(r.Reference)).ExecuteDeleteAsync(cancellationToken);
-        await db.ImageReferences.Where(r => names.Contains(r.Reference)).ExecuteDeleteAsync(cancellationToken);
-        db.ImageReferences.AddRange(names.Select(n => new ImageReferenceEntity { Reference = n, ImageId = key }));
-        await db.SaveChangesAsync(cancellationToken);
         await tx.CommitAsync(cancellationToken);
     }
 
@@ -75,8 +122,21 @@ public sealed class SqliteImageRecordStore(IDbContextFactory<EngineDbContext> fa
     public async Task<Digest?> FindByNameAsync(string normalizedName, CancellationToken cancellationToken = default)
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
-        var id = await db.ImageReferences.AsNoTracking().Where(r => r.Reference == normalizedName).Select(r => r.ImageId).FirstOrDefaultAsync(cancellationToken);
-        return id is null ? null : Digest.Parse(id);
+        var connection = await OpenAsync(db, cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT ImageId FROM image_references WHERE Reference = $name LIMIT 1";
+        command.Parameters.AddWithValue("$name", normalizedName);
+        return await command.ExecuteScalarAsync(cancellationToken) is string id ? Digest.Parse(id) : null;
+    }
+
+    /// <summary>
+    /// Reads and writes on the paths an idle engine and an image load take are plain SQL on the context's pooled
+    /// connection: a LINQ query or SaveChanges would load EF's query and update pipelines for good (issue 4 bench d).
+    /// </summary>
+    private static async Task<SqliteConnection> OpenAsync(EngineDbContext db, CancellationToken cancellationToken)
+    {
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        return (SqliteConnection)db.Database.GetDbConnection();
     }
 
     private static ImageRecord ToRecord(ImageEntity e, IEnumerable<string> names) => new()

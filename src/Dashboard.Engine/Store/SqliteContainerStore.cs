@@ -77,13 +77,6 @@ public sealed partial class SqliteContainerStore(IDbContextFactory<EngineDbConte
     public static EngineException NameConflict(string name, string holderId) =>
         new(ErrorKind.AlreadyExists, $"Conflict. The container name \"/{name}\" is already in use by container \"{holderId}\". You have to remove (or rename) that container to be able to reuse that name.");
 
-    public async Task<ContainerRecord?> GetContainerAsync(string id, CancellationToken cancellationToken = default)
-    {
-        await using var db = await factory.CreateDbContextAsync(cancellationToken);
-        var entity = await db.Containers.AsNoTracking().FirstOrDefaultAsync(c => c.Id == id, cancellationToken);
-        return entity is null ? null : FromEntity(entity);
-    }
-
     public async Task<ContainerRecord> LookupContainerAsync(string reference, CancellationToken cancellationToken = default)
     {
         if (string.IsNullOrEmpty(reference))
@@ -128,26 +121,6 @@ public sealed partial class SqliteContainerStore(IDbContextFactory<EngineDbConte
         throw EngineException.NoSuchContainer(reference);
     }
 
-    public async Task<IReadOnlyList<ContainerRecord>> ListContainersAsync(CancellationToken cancellationToken = default)
-    {
-        await using var db = await factory.CreateDbContextAsync(cancellationToken);
-        var entities = await db.Containers.AsNoTracking().OrderByDescending(c => c.CreatedNano).ThenBy(c => c.Id).ToListAsync(cancellationToken);
-        return entities.Select(FromEntity).ToList();
-    }
-
-    /// <summary>Id and pid of running and paused containers, without deserialising their configs (the sampler asks every second).</summary>
-    public async Task<IReadOnlyList<(string Id, int Pid)>> ListActiveAsync(CancellationToken cancellationToken = default)
-    {
-        var running = ContainerPhase.Running.ToApiString();
-        var paused = ContainerPhase.Paused.ToApiString();
-        await using var db = await factory.CreateDbContextAsync(cancellationToken);
-        var rows = await db.Containers.AsNoTracking()
-            .Where(c => c.Status == running || c.Status == paused)
-            .Select(c => new { c.Id, c.Pid })
-            .ToListAsync(cancellationToken);
-        return rows.Select(r => (r.Id, r.Pid)).ToList();
-    }
-
     public async Task<bool> ContainerNameExistsAsync(string name, CancellationToken cancellationToken = default)
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
@@ -181,32 +154,6 @@ public sealed partial class SqliteContainerStore(IDbContextFactory<EngineDbConte
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
         return await db.Containers.Where(c => c.Id == id).ExecuteDeleteAsync(cancellationToken) > 0;
-    }
-
-    /// <summary>
-    /// Appends without its own fsync (synchronous=NORMAL for this commit): in WAL mode the frames reach the disk with
-    /// the next synchronous=FULL commit, which every state change is, or a checkpoint. The state an event reports is
-    /// always written (FULL) before it, so a power cut can lose at most the newest events, never acknowledged state;
-    /// an engine crash (SIGKILL) loses nothing. This halves the fsyncs of create, start and exit.
-    /// </summary>
-    public async Task<EngineEvent> AppendEventAsync(EngineEvent engineEvent, CancellationToken cancellationToken = default)
-    {
-        await using var db = await factory.CreateDbContextAsync(cancellationToken);
-        await db.Database.OpenConnectionAsync(cancellationToken);
-        await db.Database.ExecuteSqlRawAsync("PRAGMA synchronous=NORMAL", cancellationToken);
-        var entity = ToEntity(engineEvent);
-        db.Events.Add(entity);
-        try
-        {
-            await db.SaveChangesAsync(cancellationToken);
-        }
-        finally
-        {
-            // The pooled connection goes back with FULL (the interceptor sets it again on every open as well).
-            await db.Database.ExecuteSqlRawAsync("PRAGMA synchronous=FULL", CancellationToken.None);
-        }
-
-        return engineEvent with { Seq = entity.Seq };
     }
 
     public async Task<IReadOnlyList<EngineEvent>> ListEventsAsync(long? sinceNano, long? untilNano, CancellationToken cancellationToken = default)
@@ -259,36 +206,6 @@ public sealed partial class SqliteContainerStore(IDbContextFactory<EngineDbConte
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
         return await db.Volumes.Where(v => v.Name == name).ExecuteDeleteAsync(cancellationToken) > 0;
-    }
-
-    public async Task AddNetworkAsync(NetworkRecord network, CancellationToken cancellationToken = default)
-    {
-        await using var db = await factory.CreateDbContextAsync(cancellationToken);
-        db.Networks.Add(new NetworkEntity
-        {
-            Id = network.Id,
-            Name = network.Name,
-            Driver = network.Driver,
-            Subnet = network.Subnet,
-            Gateway = network.Gateway,
-            CreatedNano = ToNano(network.Created)!.Value,
-            LabelsJson = JsonSerializer.Serialize(network.Labels, DockerJson.Storage),
-        });
-        await SaveOrConflictAsync(db, $"network with name {network.Name} already exists", cancellationToken);
-    }
-
-    public async Task<NetworkRecord?> GetNetworkAsync(string idOrName, CancellationToken cancellationToken = default)
-    {
-        await using var db = await factory.CreateDbContextAsync(cancellationToken);
-        var n = await db.Networks.AsNoTracking().FirstOrDefaultAsync(x => x.Id == idOrName, cancellationToken)
-            ?? await db.Networks.AsNoTracking().FirstOrDefaultAsync(x => x.Name == idOrName, cancellationToken);
-        return n is null ? null : FromEntity(n);
-    }
-
-    public async Task<IReadOnlyList<NetworkRecord>> ListNetworksAsync(CancellationToken cancellationToken = default)
-    {
-        await using var db = await factory.CreateDbContextAsync(cancellationToken);
-        return (await db.Networks.AsNoTracking().OrderBy(n => n.Name).ToListAsync(cancellationToken)).Select(FromEntity).ToList();
     }
 
     public async Task<bool> RemoveNetworkAsync(string id, CancellationToken cancellationToken = default)
@@ -453,12 +370,6 @@ public sealed partial class SqliteContainerStore(IDbContextFactory<EngineDbConte
             .ToListAsync(cancellationToken);
         return rows.Select(s => new StatsSample(s.ContainerId, s.Resolution, s.TimeSeconds, s.CpuUsageNanos, s.CpuThrottledNanos,
             s.MemoryUsage, s.MemoryLimit, s.MemoryCache, s.Pids, s.BlockRead, s.BlockWrite, s.NetRx, s.NetTx)).ToList();
-    }
-
-    public async Task<int> PruneStatsAsync(int resolution, long beforeSeconds, CancellationToken cancellationToken = default)
-    {
-        await using var db = await factory.CreateDbContextAsync(cancellationToken);
-        return await db.StatsSamples.Where(s => s.Resolution == resolution && s.TimeSeconds < beforeSeconds).ExecuteDeleteAsync(cancellationToken);
     }
 
     public static long? ToNano(DateTimeOffset? time) =>
