@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using Dashboard.Linux.Native;
 using Dashboard.Oci.Runtime;
 
 namespace Dashboard.Engine.Runtime;
@@ -31,6 +32,7 @@ public sealed class RuntimeCliOciRuntime : IOciRuntime, IDisposable
     private readonly ConcurrentDictionary<string, System.Diagnostics.Process> _shims = new(StringComparer.Ordinal);
     private readonly bool _standbyEnabled;
     private System.Diagnostics.Process? _standby;
+    private readonly PidfdWatcher _exits = new();
     private volatile bool _disposed;
 
     public RuntimeCliOciRuntime(string binary, string stateRoot, ILogger<RuntimeCliOciRuntime> log)
@@ -54,6 +56,7 @@ public sealed class RuntimeCliOciRuntime : IOciRuntime, IDisposable
     {
         _disposed = true;
         DisposeStandby(Interlocked.Exchange(ref _standby, null));
+        _exits.Dispose();
     }
 
     public async Task<ShimStarted> StartAsync(ShimStartRequest request, CancellationToken cancellationToken)
@@ -272,8 +275,22 @@ public sealed class RuntimeCliOciRuntime : IOciRuntime, IDisposable
                 await shim.WaitForExitAsync(cancellationToken);
             }
         }
+        else if (shimPid > 0 && Sys.TryPidfdOpen(shimPid) is var pidfd and >= 0)
+        {
+            // A shim of an earlier engine process (no SIGCHLD reaches us): its pidfd turns readable when it exits. The
+            // pid is checked after the pidfd is open, so a pid reused before the open is never mistaken for the shim.
+            if (ShimAlive(shimPid, id))
+            {
+                await _exits.WaitAsync(pidfd).WaitAsync(cancellationToken);
+            }
+            else
+            {
+                Sys.Close(pidfd);
+            }
+        }
         else
         {
+            // No pidfd_open (kernel before 5.3), or no such process.
             while (!File.Exists(exitFile) && ShimAlive(shimPid, id))
             {
                 await Task.Delay(s_pollInterval, cancellationToken);
