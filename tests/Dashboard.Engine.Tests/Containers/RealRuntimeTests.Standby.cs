@@ -59,7 +59,7 @@ public sealed partial class RealRuntimeTests
             }
             finally
             {
-                RemoveCgroups(parent);
+                RealEngine.RemoveCgroups(parent);
             }
         }
 

@@ -56,36 +56,7 @@ public sealed partial class RealRuntimeTests
         }
         finally
         {
-            RemoveCgroups(parent);
-        }
-    }
-
-    /// <summary>Removes the test's cgroup parent (and any container cgroup left under it) in every hierarchy.</summary>
-    private static void RemoveCgroups(string parent)
-    {
-        foreach (var controller in Directory.Exists("/sys/fs/cgroup") ? Directory.GetDirectories("/sys/fs/cgroup") : [])
-        {
-            var dir = controller + parent;
-            if (Directory.Exists(dir))
-            {
-                foreach (var child in Directory.GetDirectories(dir))
-                {
-                    TryRemove(child);
-                }
-
-                TryRemove(dir);
-            }
-        }
-    }
-
-    private static void TryRemove(string cgroupDir)
-    {
-        try
-        {
-            Directory.Delete(cgroupDir);
-        }
-        catch (IOException)
-        {
+            RealEngine.RemoveCgroups(parent);
         }
     }
 }
