@@ -224,7 +224,8 @@ public sealed partial class Container
             PhaseTimer.Mark("create: state saved");
             var pidfd = child.PidFd;
             child = null;
-            return (new Container(store, record, spec), pidfd);
+            // The manager made here already knows the paths: a later verb of this process need not read mountinfo again.
+            return (new Container(store, record, spec) { _cgroup = cgroup }, pidfd);
         }
         catch (Exception e)
         {
