@@ -87,6 +87,7 @@ public sealed partial class Container
         PhaseTimer.Mark("create: begin");
         ContainerId.Validate(options.Id);
         var cgroupHost = CgroupHost.Current();
+        PhaseTimer.Mark("create: cgroup host read");
         var primer = CgroupMigrationPrimer.Start(cgroupHost);
         PhaseTimer.Mark("create: cgroup host read, primer started");
         var bundle = System.IO.Path.GetFullPath(options.Bundle);
@@ -116,7 +117,6 @@ public sealed partial class Container
             }
 
             PhaseTimer.Mark("create: cgroup created");
-            store.SaveConfig(options.Id, spec);
             var fifoPath = store.FifoPath(options.Id);
             var oldUmask = Sys.Umask(0);
             try
@@ -146,6 +146,7 @@ public sealed partial class Container
                 UidMappings = spec.Linux?.UidMappings,
                 GidMappings = spec.Linux?.GidMappings,
             };
+            PhaseTimer.Mark("create: fifo made");
             primer?.Wait();
             PhaseTimer.Mark("create: launching init");
             var (clone, sync) = launch.Start(l => new InitConfig
@@ -173,6 +174,11 @@ public sealed partial class Container
             child = clone;
             fds.Add(sync);
             PhaseTimer.Mark("create: init released");
+
+            // Written while init sets up its mounts: only later verbs read it, and the state that lets
+            // them find this container is saved after it, once init is ready.
+            store.SaveConfig(options.Id, spec);
+            PhaseTimer.Mark("create: config saved");
             while (true)
             {
                 var message = InitChannel.Receive(sync) ?? throw new RuntimeException(ErrorKind.Internal, "container init exited before it was ready");
@@ -408,6 +414,7 @@ public sealed partial class Container
                 };
 
                 ClonedChild child;
+                PhaseTimer.Mark("create: cloning");
                 try
                 {
                     child = CloneExec.Start(request);

@@ -17,7 +17,7 @@ public static class RunCommand
         {
             try
             {
-                container.Start(context.Log.Warn);
+                container.StartCreated(pidfd, context.Log.Warn);
             }
             catch
             {
