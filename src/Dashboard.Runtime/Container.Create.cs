@@ -108,10 +108,23 @@ public sealed partial class Container
         var fds = new List<int>();
         try
         {
-            cgroup = CgroupManagerFactory.Create(options.Id, spec.Linux?.CgroupsPath, cgroupHost);
+            var manager = CgroupManagerFactory.Create(options.Id, spec.Linux?.CgroupsPath, cgroupHost);
             var resources = spec.Linux?.Resources ?? new Resources();
             resources.Devices = CgroupDeviceRules.Effective(spec.Linux);
-            foreach (var warning in cgroup.Create(resources))
+            IReadOnlyList<string> warnings;
+            try
+            {
+                warnings = manager.Create(resources);
+            }
+            catch (CgroupException e) when (e.Kind == CgroupErrorKind.InvalidState)
+            {
+                // The cgroup holds processes that are not ours (another container given the same
+                // cgroupsPath): the clean-up below must neither kill them nor remove their cgroup.
+                throw RuntimeException.Wrap("create container", e);
+            }
+
+            cgroup = manager;
+            foreach (var warning in warnings)
             {
                 options.Warn?.Invoke(warning);
             }

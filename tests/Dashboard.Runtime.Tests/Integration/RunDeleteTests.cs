@@ -59,6 +59,42 @@ public sealed class RunDeleteTests : IDisposable
         Assert.False(Directory.Exists(Path.Combine(_rt.StateRoot, id)));
     }
 
+    [Fact]
+    public void Run_CgroupsPathOfALiveContainer_FailsAndLeavesThatContainerAlone()
+    {
+        Requires.Root();
+        string? cgroupsPath = null;
+        var first = _rt.Bundle(s =>
+        {
+            s.Process!.Args = ["sleep", "60"];
+            cgroupsPath = s.Linux!.CgroupsPath;
+        });
+        var second = _rt.Bundle(s =>
+        {
+            s.Process!.Args = ["true"];
+            s.Linux!.CgroupsPath = cgroupsPath;
+        });
+        var id = RuntimeHarness.NewId();
+        Assert.Equal(0, _rt.Run("run", "-d", "--bundle", first, id).ExitCode);
+        try
+        {
+            var other = RuntimeHarness.NewId();
+            var result = _rt.RunContainer(second, other);
+
+            Assert.NotEqual(0, result.ExitCode);
+            Assert.Contains("not empty", result.Stderr, StringComparison.Ordinal);
+            Assert.Equal("running", Oci.Runtime.RuntimeJson.ParseState(_rt.Run("state", id).Stdout).Status);
+            Assert.True(Directory.Exists(RuntimeHarness.HostCgroupDir("memory", cgroupsPath!)));
+            Assert.False(Directory.Exists(Path.Combine(_rt.StateRoot, other)));
+        }
+        finally
+        {
+            Assert.Equal(0, _rt.Run("delete", "--force", id).ExitCode);
+        }
+
+        Assert.False(Directory.Exists(RuntimeHarness.HostCgroupDir("memory", cgroupsPath!)));
+    }
+
     private static List<int> SleepersWith(string marker)
     {
         var found = new List<int>();
