@@ -87,6 +87,7 @@ public sealed partial class Container
         PhaseTimer.Mark("create: begin");
         ContainerId.Validate(options.Id);
         var cgroupHost = CgroupHost.Current();
+        PhaseTimer.Mark("create: cgroup host read");
         var primer = CgroupMigrationPrimer.Start(cgroupHost);
         PhaseTimer.Mark("create: cgroup host read, primer started");
         var bundle = System.IO.Path.GetFullPath(options.Bundle);
@@ -107,16 +108,28 @@ public sealed partial class Container
         var fds = new List<int>();
         try
         {
-            cgroup = CgroupManagerFactory.Create(options.Id, spec.Linux?.CgroupsPath, cgroupHost);
+            var manager = CgroupManagerFactory.Create(options.Id, spec.Linux?.CgroupsPath, cgroupHost);
             var resources = spec.Linux?.Resources ?? new Resources();
             resources.Devices = CgroupDeviceRules.Effective(spec.Linux);
-            foreach (var warning in cgroup.Create(resources))
+            IReadOnlyList<string> warnings;
+            try
+            {
+                warnings = manager.Create(resources);
+            }
+            catch (CgroupException e) when (e.Kind == CgroupErrorKind.InvalidState)
+            {
+                // The cgroup holds processes that are not ours (another container given the same
+                // cgroupsPath): the clean-up below must neither kill them nor remove their cgroup.
+                throw RuntimeException.Wrap("create container", e);
+            }
+
+            cgroup = manager;
+            foreach (var warning in warnings)
             {
                 options.Warn?.Invoke(warning);
             }
 
             PhaseTimer.Mark("create: cgroup created");
-            store.SaveConfig(options.Id, spec);
             var fifoPath = store.FifoPath(options.Id);
             var oldUmask = Sys.Umask(0);
             try
@@ -146,6 +159,7 @@ public sealed partial class Container
                 UidMappings = spec.Linux?.UidMappings,
                 GidMappings = spec.Linux?.GidMappings,
             };
+            PhaseTimer.Mark("create: fifo made");
             primer?.Wait();
             PhaseTimer.Mark("create: launching init");
             var (clone, sync) = launch.Start(l => new InitConfig
@@ -173,6 +187,11 @@ public sealed partial class Container
             child = clone;
             fds.Add(sync);
             PhaseTimer.Mark("create: init released");
+
+            // Written while init sets up its mounts: only later verbs read it, and the state that lets
+            // them find this container is saved after it, once init is ready.
+            store.SaveConfig(options.Id, spec);
+            PhaseTimer.Mark("create: config saved");
             while (true)
             {
                 var message = InitChannel.Receive(sync) ?? throw new RuntimeException(ErrorKind.Internal, "container init exited before it was ready");
@@ -224,7 +243,8 @@ public sealed partial class Container
             PhaseTimer.Mark("create: state saved");
             var pidfd = child.PidFd;
             child = null;
-            return (new Container(store, record, spec), pidfd);
+            // The manager made here already knows the paths: a later verb of this process need not read mountinfo again.
+            return (new Container(store, record, spec) { _cgroup = cgroup }, pidfd);
         }
         catch (Exception e)
         {
@@ -407,6 +427,7 @@ public sealed partial class Container
                 };
 
                 ClonedChild child;
+                PhaseTimer.Mark("create: cloning");
                 try
                 {
                     child = CloneExec.Start(request);

@@ -23,11 +23,24 @@ public sealed partial class Container
             KillAndWait();
         }
 
+        RemoveStopped(warn);
+    }
+
+    /// <summary>
+    /// <see cref="Delete"/> for a caller that has reaped the init itself (<c>run</c>): the container is
+    /// stopped, so the status lookup in /proc is skipped; the cgroup is still emptied and removed as
+    /// <see cref="Delete"/> does (processes outside the init's pid namespace can outlive it).
+    /// </summary>
+    public void DeleteAfterInitReaped(Action<string>? warn = null) => RemoveStopped(warn);
+
+    private void RemoveStopped(Action<string>? warn)
+    {
         var spec = TryLoadConfig();
         var state = new State { Id = Id, Status = ContainerStatus.Stopped.ToSpecString(), Pid = 0, Bundle = Record.Bundle, Annotations = spec?.Annotations };
         try
         {
-            if (Cgroup.Exists)
+            // An empty cgroup is removed by rmdir alone, which the kernel refuses while anything is left in it.
+            if (!Cgroup.TryRemoveEmpty())
             {
                 Cgroup.Kill();
                 Cgroup.Destroy();

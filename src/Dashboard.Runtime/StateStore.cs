@@ -185,6 +185,8 @@ public sealed class StateStore
 {
     public const string DefaultRoot = "/run/dashboard/runtime";
 
+    private static readonly string[] s_files = ["state.json", "config.json", "exec.fifo", ".state.json.tmp"];
+
     public StateStore(string root)
     {
         Root = System.IO.Path.GetFullPath(root);
@@ -255,6 +257,19 @@ public sealed class StateStore
     public void Remove(string id)
     {
         var dir = DirectoryOf(id);
+        // The files this store writes, by name (a recursive delete lists and stats the directory first);
+        // anything else found there falls back to the recursive delete.
+        foreach (var name in s_files)
+        {
+            _ = Sys.TryUnlinkAt(OpenFlags.AT_FDCWD, System.IO.Path.Combine(dir, name), 0);
+        }
+
+        var errno = Sys.TryUnlinkAt(OpenFlags.AT_FDCWD, dir, OpenFlags.AT_REMOVEDIR);
+        if (errno is 0 or Errno.ENOENT)
+        {
+            return;
+        }
+
         if (Directory.Exists(dir))
         {
             Directory.Delete(dir, recursive: true);

@@ -2,9 +2,10 @@
 # Issue 4 bench (a): Docker API create + start + wait of /bin/true from a present busybox image, N runs
 # (one keep-alive connection, the container removed after each run, untimed), interleaved with
 # `runc run` of a busybox bundle with the same rootfs and command; prints medians and the ratio.
-# Usage (root): DASHBOARD_BIN=<prefix>/bin tests/bench/engine-api.sh [RUNS=50] [NETWORK=none]
+# Usage (root): DASHBOARD_BIN=<prefix>/bin tests/bench/engine-api.sh [RUNS=50] [NETWORK=none] [WARMUP=2]
 runs="${1:-50}"
 network="${2:-none}"
+warmup="${3:-2}"
 source "$(dirname "$0")/engine-lib.sh"
 start_engine
 load_busybox
@@ -54,8 +55,8 @@ for line in sys.stdin:
 EOF
 coproc CLIENT { python3 "$work/client.py" "$sock" "$network" "$work/split"; }
 ours="" theirs=""
-# Two warm-up runs each (first image use, page cache).
-for ((i = -2; i < runs; i++)); do
+# WARMUP untimed runs each first (first image use, page cache; the engine's JIT tiering up its hot paths).
+for ((i = -warmup; i < runs; i++)); do
   echo run >&"${CLIENT[1]}"
   read -r us <&"${CLIENT[0]}" || { echo "client failed" >&2; exit 1; }
   start=$(date +%s%N)
@@ -69,10 +70,10 @@ done
 exec {CLIENT[1]}>&-
 m_ours=$(median <<<"$ours")
 m_runc=$(median <<<"$theirs")
-printf '%-34s %12s\n' "what (runs=$runs, network=$network)" "median(ms)"
+printf '%-34s %12s\n' "what (runs=$runs, warmup=$warmup, network=$network)" "median(ms)"
 printf '%-34s %12.2f\n' "engine API create+start+wait" "$(echo "$m_ours / 1000" | bc -l)"
 printf '%-34s %12.2f\n' "runc run (same rootfs, /bin/true)" "$(echo "$m_runc / 1000" | bc -l)"
-split_median() { awk -v c="$1" 'NR > 2 {print $c}' "$work/split" | median; }
+split_median() { awk -v c="$1" -v w="$warmup" 'NR > w {print $c}' "$work/split" | median; }
 printf '%-34s %12.2f\n' "  of which create" "$(echo "$(split_median 1) / 1000" | bc -l)"
 printf '%-34s %12.2f\n' "  of which start" "$(echo "$(split_median 2) / 1000" | bc -l)"
 printf '%-34s %12.2f\n' "  of which wait" "$(echo "$(split_median 3) / 1000" | bc -l)"

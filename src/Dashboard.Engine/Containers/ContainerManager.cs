@@ -95,6 +95,7 @@ public sealed partial class ContainerManager : IAsyncDisposable
         }
 
         var timer = PhaseTimer.Start("create");
+        _runtime.PrepareStart();
         CreateDefaults.EmptyAsUnset(body);
         var image = await _images.ResolveAsync(body.Image, cancellationToken);
         timer?.Mark("resolve");

@@ -26,6 +26,14 @@ public sealed record ContainerExit(int ExitCode, bool OomKilled, DateTimeOffset 
 /// </summary>
 public interface IOciRuntime
 {
+    /// <summary>
+    /// A start is likely soon (a container was just created): get ready off the start's path. The runtime CLI spawns
+    /// its standby shim here, while the create waits on its disk writes, rather than during a start or an exit.
+    /// </summary>
+    void PrepareStart()
+    {
+    }
+
     /// <summary>Starts a shim that creates and starts the container; returns once it runs.</summary>
     Task<ShimStarted> StartAsync(ShimStartRequest request, CancellationToken cancellationToken);
 

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using Dashboard.Linux.Native;
 using Dashboard.Oci.Runtime;
 
 namespace Dashboard.Engine.Runtime;
@@ -12,7 +13,15 @@ namespace Dashboard.Engine.Runtime;
 /// and puts <c>--</c>-free positional ids last after validated flags (ids are 64 hex characters,
 /// never user text: security.md D10).
 /// </summary>
-public sealed class RuntimeCliOciRuntime : IOciRuntime
+/// <remarks>
+/// One <c>shim --standby</c> process is spawned ahead of need when a container is created (<see cref="PrepareStart"/>):
+/// a start hands it its flags on stdin instead of spawning the runtime from this large process and waiting for it to
+/// initialise. Spawned then, it overlaps the create's disk writes; spawned after a start, it was measured to compete
+/// with the container's exit for the CPU. Only with the lean <c>dashboard-shim</c> beside the
+/// runtime, which the shim execs with the container id in its arguments: <see cref="ShimAlive"/> relies on that
+/// after an engine restart. A standby left over gets EOF on stdin (engine stopped, or killed) and exits.
+/// </remarks>
+public sealed class RuntimeCliOciRuntime : IOciRuntime, IDisposable
 {
     private static readonly TimeSpan s_startTimeout = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan s_pollInterval = TimeSpan.FromMilliseconds(100);
@@ -21,47 +30,58 @@ public sealed class RuntimeCliOciRuntime : IOciRuntime
     private readonly string _stateRoot;
     private readonly ILogger<RuntimeCliOciRuntime> _log;
     private readonly ConcurrentDictionary<string, System.Diagnostics.Process> _shims = new(StringComparer.Ordinal);
+    private readonly bool _standbyEnabled;
+    private System.Diagnostics.Process? _standby;
+    private readonly PidfdWatcher _exits = new();
+    private volatile bool _disposed;
 
     public RuntimeCliOciRuntime(string binary, string stateRoot, ILogger<RuntimeCliOciRuntime> log)
     {
         _binary = binary;
         _stateRoot = stateRoot;
         _log = log;
+        _standbyEnabled = Environment.GetEnvironmentVariable("DASHBOARD_SHIM_LEAN") != "0"
+            && File.Exists(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(binary))!, "dashboard-shim"));
+    }
+
+    private int _standbyStarts;
+
+    /// <summary>Starts served by a standby shim (tests).</summary>
+    internal int StandbyStarts => Volatile.Read(ref _standbyStarts);
+
+    /// <summary>The pid of the standby shim waiting for a start, if any (tests).</summary>
+    internal int? StandbyPid => Volatile.Read(ref _standby)?.Id;
+
+    public void Dispose()
+    {
+        _disposed = true;
+        DisposeStandby(Interlocked.Exchange(ref _standby, null));
+        _exits.Dispose();
     }
 
     public async Task<ShimStarted> StartAsync(ShimStartRequest request, CancellationToken cancellationToken)
     {
         CheckId(request.Id);
-        var psi = NewStartInfo();
-        foreach (var a in new[]
+        var args = new List<string>
         {
-            "shim", "--bundle", request.BundleDir, "--log-path", request.LogPath, "--exit-file", request.ExitFile,
+            "--bundle", request.BundleDir, "--log-path", request.LogPath, "--exit-file", request.ExitFile,
             "--control-socket", request.ControlSocket,
             "--log-max-size", request.LogMaxSize.ToString(CultureInfo.InvariantCulture),
             "--log-max-files", request.LogMaxFiles.ToString(CultureInfo.InvariantCulture),
-        })
-        {
-            psi.ArgumentList.Add(a);
-        }
-
+        };
         if (request.Stdin)
         {
-            psi.ArgumentList.Add("--stdin");
+            args.Add("--stdin");
         }
 
-        psi.ArgumentList.Add(request.Id);
-
-        System.Diagnostics.Process shim;
-        try
+        args.Add(request.Id);
+        var shim = TakeStandby(args);
+        if (shim is null)
         {
-            shim = System.Diagnostics.Process.Start(psi) ?? throw new EngineException(ErrorKind.Internal, $"start shim for container {request.Id}: no process");
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            throw new EngineException(ErrorKind.Internal, $"start shim {_binary}: {e.Message}", e);
+            shim = SpawnShim(["shim", .. args], request.Id);
+            shim.StandardInput.Close();
         }
 
-        shim.StandardInput.Close();
         var stderr = new System.Text.StringBuilder();
         shim.ErrorDataReceived += (_, e) =>
         {
@@ -127,6 +147,114 @@ public sealed class RuntimeCliOciRuntime : IOciRuntime
         throw StartError(ErrorText(text.Length > 0 ? text : first ?? "the shim exited without reporting a pid"), request.Id);
     }
 
+    /// <summary>Spawns the runtime with <paramref name="args"/> (after the global flags), stdout and stderr piped to us, stdin open.</summary>
+    private System.Diagnostics.Process SpawnShim(IEnumerable<string> args, string? id)
+    {
+        var psi = NewStartInfo();
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        try
+        {
+            return System.Diagnostics.Process.Start(psi) ?? throw new EngineException(ErrorKind.Internal, $"start shim for container {id}: no process");
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new EngineException(ErrorKind.Internal, $"start shim {_binary}: {e.Message}", e);
+        }
+    }
+
+    /// <summary>
+    /// The standby shim with <paramref name="args"/> written to its stdin (and stdin closed), or null when there is
+    /// none alive (the caller spawns one the usual way; its stdin is closed here too).
+    /// </summary>
+    private System.Diagnostics.Process? TakeStandby(List<string> args)
+    {
+        var standby = Interlocked.Exchange(ref _standby, null);
+        if (standby is not null)
+        {
+            try
+            {
+                if (!standby.HasExited)
+                {
+                    var request = System.Text.Encoding.UTF8.GetBytes(string.Join('\0', args));
+                    standby.StandardInput.BaseStream.Write(request);
+                    standby.StandardInput.Close();
+                    Interlocked.Increment(ref _standbyStarts);
+                    return standby;
+                }
+            }
+            catch (IOException e)
+            {
+                _log.LogDebug(e, "standby shim {Pid} is gone", standby.Id);
+            }
+
+            DisposeStandby(standby);
+        }
+
+        return null;
+    }
+
+    /// <summary>Spawns the standby in the background unless there is one.</summary>
+    public void PrepareStart()
+    {
+        if (!_standbyEnabled || _disposed || Volatile.Read(ref _standby) is not null)
+        {
+            return;
+        }
+
+        _ = Task.Run(() =>
+        {
+            System.Diagnostics.Process standby;
+            try
+            {
+                standby = SpawnShim(["shim", "--standby"], null);
+            }
+            catch (EngineException e)
+            {
+                _log.LogWarning("standby shim: {Message}", e.Message);
+                return;
+            }
+
+            // Its stdout stays unread until it is taken: nothing is written there before its request.
+            if (_disposed || Interlocked.CompareExchange(ref _standby, standby, null) is not null)
+            {
+                DisposeStandby(standby);
+            }
+            else if (_disposed)
+            {
+                DisposeStandby(Interlocked.Exchange(ref _standby, null));
+            }
+        });
+    }
+
+    /// <summary>Closing its stdin with nothing written makes a standby exit; it is waited for (killed if it lingers) and reaped.</summary>
+    private static void DisposeStandby(System.Diagnostics.Process? standby)
+    {
+        if (standby is null)
+        {
+            return;
+        }
+
+        using (standby)
+        {
+            try
+            {
+                standby.StandardInput.Close();
+                if (!standby.WaitForExit(TimeSpan.FromSeconds(2)))
+                {
+                    standby.Kill();
+                    standby.WaitForExit(TimeSpan.FromSeconds(2));
+                }
+            }
+            catch (Exception e) when (e is IOException or InvalidOperationException or System.ComponentModel.Win32Exception)
+            {
+            }
+        }
+    }
+
     private static async Task WaitBrieflyAsync(System.Diagnostics.Process process)
     {
         try
@@ -147,8 +275,22 @@ public sealed class RuntimeCliOciRuntime : IOciRuntime
                 await shim.WaitForExitAsync(cancellationToken);
             }
         }
+        else if (shimPid > 0 && Sys.TryPidfdOpen(shimPid) is var pidfd and >= 0)
+        {
+            // A shim of an earlier engine process (no SIGCHLD reaches us): its pidfd turns readable when it exits. The
+            // pid is checked after the pidfd is open, so a pid reused before the open is never mistaken for the shim.
+            if (ShimAlive(shimPid, id))
+            {
+                await _exits.WaitAsync(pidfd).WaitAsync(cancellationToken);
+            }
+            else
+            {
+                Sys.Close(pidfd);
+            }
+        }
         else
         {
+            // No pidfd_open (kernel before 5.3), or no such process.
             while (!File.Exists(exitFile) && ShimAlive(shimPid, id))
             {
                 await Task.Delay(s_pollInterval, cancellationToken);

@@ -17,7 +17,7 @@ public static class RunCommand
         {
             try
             {
-                container.Start(context.Log.Warn);
+                container.StartCreated(pidfd, context.Log.Warn);
             }
             catch
             {
@@ -35,7 +35,7 @@ public static class RunCommand
             PhaseTimer.Mark("run: container exited");
             if (!cmd.Flag("keep"))
             {
-                container.Delete(force: true, context.Log.Warn);
+                container.DeleteAfterInitReaped(context.Log.Warn);
                 PhaseTimer.Mark("run: deleted");
             }
 

@@ -40,7 +40,17 @@ internal abstract class CgroupManagerBase : ICgroupManager
     {
         // A leftover cgroup that still holds processes (a crashed runtime, a reused id) would make them part
         // of the new container: its limits, its kill, its delete (runc refuses this too).
-        var leftovers = GetPids();
+        // Only a directory that already exists can hold processes: a stat each, where reading a missing
+        // cgroup.procs would cost a failed open and an exception per hierarchy on every create.
+        var leftovers = new SortedSet<int>();
+        foreach (var dir in Directories)
+        {
+            if (Fs.Exists(dir))
+            {
+                CollectPids(dir, leftovers);
+            }
+        }
+
         if (leftovers.Count > 0)
         {
             throw new CgroupException(CgroupErrorKind.InvalidState, $"cgroup {CgroupPath} is not empty: {leftovers.Count} process(es) found");
@@ -230,6 +240,26 @@ internal abstract class CgroupManagerBase : ICgroupManager
         {
             throw new CgroupException(CgroupErrorKind.Io, $"remove cgroup {CgroupPath}: {string.Join("; ", failures)}");
         }
+    }
+
+    public bool TryRemoveEmpty()
+    {
+        // The freezer and cgroup2 directories go last: while any directory is left, Kill still has them to
+        // stop forks (security.md A13).
+        var freezer = Paths.GetValueOrDefault("freezer");
+        var unified = UnifiedDirectory;
+        foreach (var dir in Directories.OrderBy(d => d == freezer || d == unified))
+        {
+            var errno = Fs.TryRemoveDirectory(dir);
+            if (errno is not (0 or Errno.ENOENT))
+            {
+                // EBUSY: a task or a sub-cgroup is left (or the kernel refuses for another reason): the caller
+                // kills and removes the rest the long way.
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>Writes FROZEN/1 without waiting; the kill loop repeats anyway.</summary>

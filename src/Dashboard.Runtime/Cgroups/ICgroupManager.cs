@@ -81,6 +81,17 @@ public interface ICgroupManager
     /// <summary>Removes the cgroup directories bottom-up, sub-cgroups made inside the container included.</summary>
     void Destroy();
 
+    /// <summary>
+    /// Removes the cgroup if the kernel finds it empty in every hierarchy; false (with the directories it
+    /// could not remove left in place) otherwise, and then the caller must <see cref="Kill"/> and
+    /// <see cref="Destroy"/>. rmdir of a cgroup directory fails with EBUSY while any task is attached to it
+    /// or it has a child cgroup (cgroup_destroy_locked), in v1 and v2 alike, so success in every hierarchy
+    /// proves what listing each <c>cgroup.procs</c> would, atomically with the removal: no process that
+    /// stayed in any of the container's cgroups is left, whatever a privileged container did to one of them.
+    /// A missing directory counts as removed.
+    /// </summary>
+    bool TryRemoveEmpty();
+
     /// <summary>Usage counters in the shape of runc's <c>events --stats</c> data.</summary>
     CgroupStats GetStats();
 

@@ -368,13 +368,28 @@ internal sealed class RootfsSetup
         // cgroup v1: a tmpfs with one read-only bind of the container's own cgroup per hierarchy,
         // so the container sees its limits but cannot write the host's tree (CVE-2023-25809).
         Sys.Mount("tmpfs", FdPath(target), "tmpfs", baseFlags, "mode=755", mount.Destination);
-        var cgroupDest = "/" + dest;
+
+        // The tmpfs was mounted this moment in a mount namespace where only init runs: nothing of the
+        // container's can have put a symlink in it, so its directories are made and opened relative to
+        // its root without an in-root walk per hierarchy.
+        using var tmpfs = root.Open(dest, FileCalls.O_PATH | FileCalls.O_DIRECTORY);
+        var made = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (controller, hostPath) in _config.CgroupPaths.OrderBy(p => p.Key, StringComparer.Ordinal))
         {
             var name = controller.Length == 0 ? "unified" : controller.StartsWith("name=", StringComparison.Ordinal) ? controller[5..] : controller;
-            using var sub = root.MkdirAll($"{cgroupDest}/{name}", 0x1ED);
+            if (name.Length == 0 || name.Contains('/', StringComparison.Ordinal) || name is "." or "..")
+            {
+                throw new RuntimeException(ErrorKind.Internal, $"cgroup hierarchy name \"{name}\" is not a directory name");
+            }
+
+            if (made.Add(name))
+            {
+                FileCalls.MkdirAt(tmpfs, name, 0x1ED);
+            }
+
+            using var sub = FileCalls.OpenAt(tmpfs, name, FileCalls.O_PATH | FileCalls.O_DIRECTORY | FileCalls.O_NOFOLLOW);
             BindPath(hostPath, sub, baseFlags | MountFlags.MS_RDONLY | MountFlags.MS_NOSUID | MountFlags.MS_NODEV | MountFlags.MS_NOEXEC, $"{mount.Destination}/{name}",
-                () => root.Open($"{cgroupDest}/{name}", FileCalls.O_PATH | FileCalls.O_DIRECTORY));
+                () => FileCalls.OpenAt(tmpfs, name, FileCalls.O_PATH | FileCalls.O_DIRECTORY | FileCalls.O_NOFOLLOW));
         }
 
         if (readOnly)

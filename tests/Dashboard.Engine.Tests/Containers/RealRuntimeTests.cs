@@ -5,7 +5,7 @@ using Docker.DotNet.Models;
 namespace Dashboard.Engine.Tests.Containers;
 
 /// <summary>The engine driving the published <c>dashboard-runtime</c> (DASHBOARD_BIN) on a busybox image loaded into the store (overlay rootfs), as root.</summary>
-public sealed class RealRuntimeTests
+public sealed partial class RealRuntimeTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -56,30 +56,7 @@ public sealed class RealRuntimeTests
         }
         finally
         {
-            foreach (var controller in Directory.Exists("/sys/fs/cgroup") ? Directory.GetDirectories("/sys/fs/cgroup") : [])
-            {
-                var dir = controller + parent;
-                if (Directory.Exists(dir))
-                {
-                    foreach (var child in Directory.GetDirectories(dir))
-                    {
-                        TryRemove(child);
-                    }
-
-                    TryRemove(dir);
-                }
-            }
-        }
-    }
-
-    private static void TryRemove(string cgroupDir)
-    {
-        try
-        {
-            Directory.Delete(cgroupDir);
-        }
-        catch (IOException)
-        {
+            RealEngine.RemoveCgroups(parent);
         }
     }
 }

@@ -165,6 +165,70 @@ public abstract class CgroupManagerContractTests : IDisposable
     }
 
     [Fact]
+    public void TryRemoveEmpty_EmptyCgroup_RemovesEveryDirectory()
+    {
+        var manager = Manager("c1", null);
+        manager.Create(null);
+
+        Assert.True(manager.TryRemoveEmpty());
+
+        Assert.False(manager.Exists);
+        Assert.Equal(manager.Paths.Values.Distinct().Order(StringComparer.Ordinal), Fs.Removed.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void TryRemoveEmpty_Missing_IsTrue()
+    {
+        Assert.True(Manager("never-created", null).TryRemoveEmpty());
+    }
+
+    [Fact]
+    public void TryRemoveEmpty_ProcessLeft_IsFalseAndKeepsThatCgroupAndTheKillHandles()
+    {
+        var manager = Manager("c1", null);
+        manager.Create(null);
+        Fs.Seed(Dir("pids") + "/cgroup.procs", "77\n");
+
+        Assert.False(manager.TryRemoveEmpty());
+
+        Assert.True(Directory.Exists(Fs.Map(Dir("pids"))));
+        Assert.Equal([77], manager.GetPids());
+        if (manager.Paths.TryGetValue("freezer", out var freezer))
+        {
+            Assert.True(Directory.Exists(Fs.Map(freezer)), "the freezer is removed last, so a kill can still freeze");
+        }
+
+        if (manager.Paths.TryGetValue("", out var unified))
+        {
+            Assert.True(Directory.Exists(Fs.Map(unified)), "cgroup.kill's directory is removed last");
+        }
+    }
+
+    [Fact]
+    public void TryRemoveEmpty_SubCgroupLeft_IsFalseThenDestroyRemovesAll()
+    {
+        var manager = Manager("c1", null);
+        manager.Create(null);
+        Fs.Seed(Dir("memory") + "/inner/cgroup.procs", "");
+
+        Assert.False(manager.TryRemoveEmpty());
+        manager.Destroy();
+
+        Assert.False(manager.Exists);
+    }
+
+    [Fact]
+    public void Create_LeftoverEmptyCgroup_IsReused()
+    {
+        Manager("c1", null).Create(null);
+
+        var manager = Manager("c1", null);
+        manager.Create(new Resources { Pids = new PidsResources { Limit = 5 } });
+
+        Assert.Equal("5", Fs.ReadHost(Dir("pids") + "/pids.max"));
+    }
+
+    [Fact]
     public void Create_LeftoverCgroupWithProcesses_IsInvalidState()
     {
         var manager = Manager("c1", null);

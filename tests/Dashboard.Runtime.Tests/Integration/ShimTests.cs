@@ -14,7 +14,7 @@ namespace Dashboard.Runtime.Tests.Integration;
 /// <c>dashboard-shim</c> beside it once the container runs (issue 2: resident shim ≤ 4 MB).
 /// </summary>
 [Trait("Requires", "root")]
-public sealed class ShimTests : IDisposable
+public sealed partial class ShimTests : IDisposable
 {
     private readonly RuntimeHarness _rt = new(LeanPair());
 
