@@ -55,8 +55,7 @@ public static class HealthEndpoints
         try
         {
             await using var db = await services.GetRequiredService<IDbContextFactory<EngineDbContext>>().CreateDbContextAsync(timeout.Token);
-            await db.Database.OpenConnectionAsync(timeout.Token);
-            var pending = await StoreMigrations.PendingAsync((Microsoft.Data.Sqlite.SqliteConnection)db.Database.GetDbConnection(), timeout.Token);
+            var pending = await StoreMigrations.PendingAsync(await db.OpenSqliteConnectionAsync(timeout.Token), timeout.Token);
             checks["database"] = pending.Count == 0 ? "ok" : $"{pending.Count} migrations not applied";
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)

@@ -11,14 +11,16 @@ namespace Dashboard.Engine.Images;
 /// Dashboard.Images' <see cref="IImageRecordStore"/> in the engine's SQLite: one <c>images</c> row per
 /// image (id = config digest) and one <c>image_references</c> row per name. Names are compared
 /// exactly (primary key, no LIKE: security.md E5 c); a name moves between images inside one
-/// transaction, so a tag never names two images.
+/// transaction, so a tag never names two images. Get, put and find-by-name (the paths an idle engine and an
+/// image load take) are plain SQL on the context's pooled connection: a LINQ query or SaveChanges would load EF's
+/// query and update pipelines for good (issue 4 bench d).
 /// </summary>
 public sealed class SqliteImageRecordStore(IDbContextFactory<EngineDbContext> factory) : IImageRecordStore
 {
     public async Task<ImageRecord?> GetAsync(Digest id, CancellationToken cancellationToken = default)
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
-        var connection = await OpenAsync(db, cancellationToken);
+        var connection = await db.OpenSqliteConnectionAsync(cancellationToken);
         var key = id.ToString();
         await using var command = connection.CreateCommand();
         command.CommandText = "SELECT Id, CreatedNano, Size, ManifestDigest, ManifestMediaType, Os, Architecture FROM images WHERE Id = $id";
@@ -69,7 +71,7 @@ public sealed class SqliteImageRecordStore(IDbContextFactory<EngineDbContext> fa
     {
         ArgumentNullException.ThrowIfNull(record);
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
-        var connection = await OpenAsync(db, cancellationToken);
+        var connection = await db.OpenSqliteConnectionAsync(cancellationToken);
         await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
         var key = record.Id.ToString();
         await using (var upsert = connection.CreateCommand())
@@ -122,21 +124,11 @@ public sealed class SqliteImageRecordStore(IDbContextFactory<EngineDbContext> fa
     public async Task<Digest?> FindByNameAsync(string normalizedName, CancellationToken cancellationToken = default)
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
-        var connection = await OpenAsync(db, cancellationToken);
+        var connection = await db.OpenSqliteConnectionAsync(cancellationToken);
         await using var command = connection.CreateCommand();
         command.CommandText = "SELECT ImageId FROM image_references WHERE Reference = $name LIMIT 1";
         command.Parameters.AddWithValue("$name", normalizedName);
         return await command.ExecuteScalarAsync(cancellationToken) is string id ? Digest.Parse(id) : null;
-    }
-
-    /// <summary>
-    /// Reads and writes on the paths an idle engine and an image load take are plain SQL on the context's pooled
-    /// connection: a LINQ query or SaveChanges would load EF's query and update pipelines for good (issue 4 bench d).
-    /// </summary>
-    private static async Task<SqliteConnection> OpenAsync(EngineDbContext db, CancellationToken cancellationToken)
-    {
-        await db.Database.OpenConnectionAsync(cancellationToken);
-        return (SqliteConnection)db.Database.GetDbConnection();
     }
 
     private static ImageRecord ToRecord(ImageEntity e, IEnumerable<string> names) => new()

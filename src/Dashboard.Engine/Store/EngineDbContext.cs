@@ -17,6 +17,16 @@ public sealed class EngineDbContext(DbContextOptions<EngineDbContext> options) :
     public DbSet<ExecSessionEntity> ExecSessions => Set<ExecSessionEntity>();
     public DbSet<StatsSampleEntity> StatsSamples => Set<StatsSampleEntity>();
 
+    /// <summary>
+    /// The context's pooled connection, opened (with the interceptor's pragmas), for plain SQL on the paths that must not
+    /// load EF's query and update pipelines; it is closed with the context.
+    /// </summary>
+    public async Task<SqliteConnection> OpenSqliteConnectionAsync(CancellationToken cancellationToken)
+    {
+        await Database.OpenConnectionAsync(cancellationToken);
+        return (SqliteConnection)Database.GetDbConnection();
+    }
+
     /// <summary>Options for a database file: busy timeout and synchronous=FULL on every connection (security.md E5).</summary>
     public static DbContextOptions<EngineDbContext> CreateOptions(string databasePath)
     {

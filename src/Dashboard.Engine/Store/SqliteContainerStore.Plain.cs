@@ -27,8 +27,7 @@ public sealed partial class SqliteContainerStore
         var db = await factory.CreateDbContextAsync(cancellationToken);
         try
         {
-            await db.Database.OpenConnectionAsync(cancellationToken);
-            return (db, (SqliteConnection)db.Database.GetDbConnection());
+            return (db, await db.OpenSqliteConnectionAsync(cancellationToken));
         }
         catch
         {

@@ -22,8 +22,8 @@ public sealed partial class SqliteContainerStore(IDbContextFactory<EngineDbConte
     {
         ArgumentNullException.ThrowIfNull(factory);
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
-        await db.Database.OpenConnectionAsync(cancellationToken);
-        var pending = await StoreMigrations.PendingAsync((SqliteConnection)db.Database.GetDbConnection(), cancellationToken);
+        var connection = await db.OpenSqliteConnectionAsync(cancellationToken);
+        var pending = await StoreMigrations.PendingAsync(connection, cancellationToken);
         if (pending.Count > 0)
         {
             await db.Database.MigrateAsync(cancellationToken);
@@ -32,7 +32,7 @@ public sealed partial class SqliteContainerStore(IDbContextFactory<EngineDbConte
         // WAL (persistent in the file): a commit is one append and one fsync of the log under synchronous=FULL,
         // instead of the rollback journal's journal write, fsyncs and unlink per transaction; readers (the
         // sampler, list, inspect) no longer wait for writers. The busy timeout covers checkpoints.
-        await using (var wal = db.Database.GetDbConnection().CreateCommand())
+        await using (var wal = connection.CreateCommand())
         {
             wal.CommandText = "PRAGMA journal_mode=WAL";
             await wal.ExecuteNonQueryAsync(cancellationToken);
@@ -327,8 +327,7 @@ public sealed partial class SqliteContainerStore(IDbContextFactory<EngineDbConte
         }
 
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
-        await db.Database.OpenConnectionAsync(cancellationToken);
-        var connection = (SqliteConnection)db.Database.GetDbConnection();
+        var connection = await db.OpenSqliteConnectionAsync(cancellationToken);
         await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
         await using var command = connection.CreateCommand();
         command.Transaction = tx;
