@@ -185,7 +185,13 @@ public sealed class StateStore
 {
     public const string DefaultRoot = "/run/dashboard/runtime";
 
-    private static readonly string[] s_files = ["state.json", "config.json", "exec.fifo", ".state.json.tmp"];
+    private const string StateFile = "state.json";
+    private const string StateTempFile = ".state.json.tmp";
+    private const string ConfigFile = "config.json";
+    private const string FifoFile = "exec.fifo";
+
+    /// <summary>Every file this store writes in a container's directory (<see cref="Remove"/> unlinks them by name).</summary>
+    private static readonly string[] s_files = [StateFile, ConfigFile, FifoFile, StateTempFile];
 
     public StateStore(string root)
     {
@@ -200,9 +206,9 @@ public sealed class StateStore
         return System.IO.Path.Combine(Root, id);
     }
 
-    public string FifoPath(string id) => System.IO.Path.Combine(DirectoryOf(id), "exec.fifo");
+    public string FifoPath(string id) => System.IO.Path.Combine(DirectoryOf(id), FifoFile);
 
-    public string ConfigPath(string id) => System.IO.Path.Combine(DirectoryOf(id), "config.json");
+    public string ConfigPath(string id) => System.IO.Path.Combine(DirectoryOf(id), ConfigFile);
 
     /// <summary>Reserves the id with mkdir(2), which fails when another create holds it.</summary>
     public string Reserve(string id)
@@ -218,11 +224,11 @@ public sealed class StateStore
         return errno != 0 ? throw RuntimeException.Wrap("create state directory", new SyscallException("mkdir", errno, dir)) : dir;
     }
 
-    public bool Exists(string id) => File.Exists(System.IO.Path.Combine(DirectoryOf(id), "state.json"));
+    public bool Exists(string id) => File.Exists(System.IO.Path.Combine(DirectoryOf(id), StateFile));
 
     public ContainerRecord Load(string id)
     {
-        var path = System.IO.Path.Combine(DirectoryOf(id), "state.json");
+        var path = System.IO.Path.Combine(DirectoryOf(id), StateFile);
         try
         {
             return ContainerRecordJson.Read(File.ReadAllBytes(path)) ?? throw RuntimeException.NotFound(id);
@@ -247,9 +253,9 @@ public sealed class StateStore
     public void Save(ContainerRecord record)
     {
         var dir = DirectoryOf(record.Id);
-        var tmp = System.IO.Path.Combine(dir, ".state.json.tmp");
+        var tmp = System.IO.Path.Combine(dir, StateTempFile);
         File.WriteAllBytes(tmp, ContainerRecordJson.Write(record));
-        File.Move(tmp, System.IO.Path.Combine(dir, "state.json"), overwrite: true);
+        File.Move(tmp, System.IO.Path.Combine(dir, StateFile), overwrite: true);
     }
 
     public void SaveConfig(string id, Spec spec) => File.WriteAllBytes(ConfigPath(id), RuntimeJson.SerializeToUtf8(spec));
@@ -286,7 +292,7 @@ public sealed class StateStore
         foreach (var dir in Directory.EnumerateDirectories(Root).Order(StringComparer.Ordinal))
         {
             var id = System.IO.Path.GetFileName(dir);
-            if (File.Exists(System.IO.Path.Combine(dir, "state.json")))
+            if (File.Exists(System.IO.Path.Combine(dir, StateFile)))
             {
                 yield return id;
             }

@@ -40,17 +40,7 @@ internal abstract class CgroupManagerBase : ICgroupManager
     {
         // A leftover cgroup that still holds processes (a crashed runtime, a reused id) would make them part
         // of the new container: its limits, its kill, its delete (runc refuses this too).
-        // Only a directory that already exists can hold processes: a stat each, where reading a missing
-        // cgroup.procs would cost a failed open and an exception per hierarchy on every create.
-        var leftovers = new SortedSet<int>();
-        foreach (var dir in Directories)
-        {
-            if (Fs.Exists(dir))
-            {
-                CollectPids(dir, leftovers);
-            }
-        }
-
+        var leftovers = GetPids();
         if (leftovers.Count > 0)
         {
             throw new CgroupException(CgroupErrorKind.InvalidState, $"cgroup {CgroupPath} is not empty: {leftovers.Count} process(es) found");
@@ -150,7 +140,12 @@ internal abstract class CgroupManagerBase : ICgroupManager
         var pids = new SortedSet<int>();
         foreach (var dir in Directories)
         {
-            CollectPids(dir, pids);
+            // Only a directory that exists can hold processes: a stat each, where reading a missing cgroup.procs
+            // costs a failed open and an exception (every hierarchy on each create, which checks for leftovers).
+            if (Fs.Exists(dir))
+            {
+                CollectPids(dir, pids);
+            }
         }
 
         return [.. pids];
