@@ -32,6 +32,7 @@ public sealed class RuntimeCliOciRuntime : IOciRuntime, IDisposable
     private readonly ConcurrentDictionary<string, System.Diagnostics.Process> _shims = new(StringComparer.Ordinal);
     private readonly bool _standbyEnabled;
     private System.Diagnostics.Process? _standby;
+    private int _spawningStandby;
     private readonly PidfdWatcher _exits = new();
     private volatile bool _disposed;
 
@@ -197,35 +198,37 @@ public sealed class RuntimeCliOciRuntime : IOciRuntime, IDisposable
         return null;
     }
 
-    /// <summary>Spawns the standby in the background unless there is one.</summary>
+    /// <summary>Spawns the standby in the background unless there is one, or one is being spawned (a burst of creates spawns one).</summary>
     public void PrepareStart()
     {
-        if (!_standbyEnabled || _disposed || Volatile.Read(ref _standby) is not null)
+        if (!_standbyEnabled || _disposed || Volatile.Read(ref _standby) is not null || Interlocked.CompareExchange(ref _spawningStandby, 1, 0) != 0)
         {
             return;
         }
 
         _ = Task.Run(() =>
         {
-            System.Diagnostics.Process standby;
             try
             {
-                standby = SpawnShim(["shim", "--standby"], null);
+                // Its stdout stays unread until it is taken: nothing is written there before its request.
+                var standby = SpawnShim(["shim", "--standby"], null);
+                if (_disposed || Interlocked.CompareExchange(ref _standby, standby, null) is not null)
+                {
+                    DisposeStandby(standby);
+                }
+                else if (_disposed)
+                {
+                    // Dispose ran between the check and the exchange.
+                    DisposeStandby(Interlocked.Exchange(ref _standby, null));
+                }
             }
             catch (EngineException e)
             {
                 _log.LogWarning("standby shim: {Message}", e.Message);
-                return;
             }
-
-            // Its stdout stays unread until it is taken: nothing is written there before its request.
-            if (_disposed || Interlocked.CompareExchange(ref _standby, standby, null) is not null)
+            finally
             {
-                DisposeStandby(standby);
-            }
-            else if (_disposed)
-            {
-                DisposeStandby(Interlocked.Exchange(ref _standby, null));
+                Volatile.Write(ref _spawningStandby, 0);
             }
         });
     }
