@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 
 namespace Dashboard.Engine.Api;
 
@@ -74,6 +75,16 @@ public static class DockerJson
         }
 
         return buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
+    }
+
+    /// <summary>
+    /// <typeparamref name="T"/>'s contract in <paramref name="options"/>: every (de)serialization goes through one, so the
+    /// options' resolver decides how a type is read and written, and no call needs reflection over <typeparamref name="T"/>.
+    /// </summary>
+    public static JsonTypeInfo<T> Info<T>(JsonSerializerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return (JsonTypeInfo<T>)options.GetTypeInfo(typeof(T));
     }
 
     public static IResult Json<T>(T value, int statusCode = StatusCodes.Status200OK) =>
