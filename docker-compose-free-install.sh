@@ -204,11 +204,11 @@ publish_into() {
   log "publishing dashboard-shim (NativeAOT)"
   dotnet publish "$repo/src/Dashboard.Shim/Dashboard.Shim.csproj" -c Release -r linux-x64 \
     -o "$out/runtime" -v quiet -nologo
-  local app
-  for app in Engine Web; do
-    log "publishing dashboard-${app,,}"
-    dotnet publish "$repo/src/Dashboard.$app/Dashboard.$app.csproj" -c Release -o "$out/${app,,}" -v quiet -nologo
-  done
+  log "publishing dashboard-engine (NativeAOT)"
+  dotnet publish "$repo/src/Dashboard.Engine/Dashboard.Engine.csproj" -c Release -r linux-x64 \
+    -o "$out/engine" -v quiet -nologo
+  log "publishing dashboard-web"
+  dotnet publish "$repo/src/Dashboard.Web/Dashboard.Web.csproj" -c Release -o "$out/web" -v quiet -nologo
 }
 
 build_only() {
