@@ -92,7 +92,7 @@ public static partial class ApiPipeline
             return;
         }
 
-        await context.Response.WriteAsJsonAsync(new ErrorResponse(message), DockerJson.Options);
+        await context.Response.WriteAsJsonAsync(new ErrorResponse(message), DockerJson.Info<ErrorResponse>(DockerJson.Options));
     }
 
     public static bool QueryBool(this HttpRequest request, string name, bool defaultValue = false)

@@ -230,7 +230,7 @@ public static class ContainerEndpoints
         }
 
         // The headers are sent already: write the body directly (WriteAsJsonAsync would try to set Content-Type).
-        await System.Text.Json.JsonSerializer.SerializeAsync(context.Response.Body, result, DockerJson.Options, ct);
+        await System.Text.Json.JsonSerializer.SerializeAsync(context.Response.Body, result, DockerJson.Info<ContainerWaitResponse>(DockerJson.Options), ct);
     }
 
     private static async Task LogsAsync(string id, HttpContext context, ContainerManager manager, CancellationToken ct)

@@ -25,12 +25,23 @@ public static class DockerJson
         NumberHandling = JsonNumberHandling.Strict,
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
         MaxDepth = 64,
+        TypeInfoResolver = EngineJsonContext.Default,
     };
 
     /// <summary>Options for persisted documents: same parser rules, nulls left out.</summary>
     public static readonly JsonSerializerOptions Storage = new(Options)
     {
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    /// <summary>
+    /// System.Text.Json's default rules (case-sensitive names, a repeated key's last value wins) over the engine's
+    /// contracts: for documents that never followed the Docker API rules (shim control lines, the archive stat header,
+    /// the runtime's ps output), so their text and parsing stay as they were.
+    /// </summary>
+    public static readonly JsonSerializerOptions Plain = new()
+    {
+        TypeInfoResolver = EngineJsonContext.Default,
     };
 
     /// <summary>Reads and parses a JSON body; an empty body yields null. Throws InvalidArgument on anything malformed or too big.</summary>
@@ -45,7 +56,7 @@ public static class DockerJson
 
         try
         {
-            return JsonSerializer.Deserialize<T>(body.Span, Options);
+            return JsonSerializer.Deserialize(body.Span, Info<T>(Options));
         }
         catch (JsonException e)
         {
@@ -88,7 +99,7 @@ public static class DockerJson
     }
 
     public static IResult Json<T>(T value, int statusCode = StatusCodes.Status200OK) =>
-        Results.Json(value, Options, "application/json", statusCode);
+        Results.Json(value, Info<T>(Options), "application/json", statusCode);
 }
 
 /// <summary>Docker's strslice: a JSON string or an array of strings (Cmd, Entrypoint, Healthcheck.Test, Shell).</summary>

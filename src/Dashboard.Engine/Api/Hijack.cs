@@ -268,7 +268,7 @@ public static class Hijack
 
         try
         {
-            return System.Text.Json.JsonSerializer.Deserialize<T>(bytes, DockerJson.Options);
+            return System.Text.Json.JsonSerializer.Deserialize(bytes, DockerJson.Info<T>(DockerJson.Options));
         }
         catch (System.Text.Json.JsonException e)
         {

@@ -145,7 +145,7 @@ public static class ImageEndpoints
 
     public static async Task WriteMessageAsync(Stream body, ProgressMessage message, CancellationToken ct)
     {
-        await JsonSerializer.SerializeAsync(body, message, DockerJson.Options, ct);
+        await JsonSerializer.SerializeAsync(body, message, DockerJson.Info<ProgressMessage>(DockerJson.Options), ct);
         await body.WriteAsync("\r\n"u8.ToArray(), ct);
         await body.FlushAsync(ct);
     }

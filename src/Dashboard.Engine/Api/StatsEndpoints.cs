@@ -74,7 +74,7 @@ public static class StatsEndpoints
 
     private static async Task WriteAsync(Stream body, StatsView view, CancellationToken ct)
     {
-        await JsonSerializer.SerializeAsync(body, view, s_line, ct);
+        await JsonSerializer.SerializeAsync(body, view, DockerJson.Info<StatsView>(s_line), ct);
         await body.WriteAsync("\n"u8.ToArray(), ct);
         await body.FlushAsync(ct);
     }

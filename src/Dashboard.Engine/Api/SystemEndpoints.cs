@@ -240,7 +240,7 @@ public static class SystemEndpoints
             Time = e.TimeNano / 1_000_000_000,
             TimeNano = e.TimeNano,
         };
-        await System.Text.Json.JsonSerializer.SerializeAsync(body, message, DockerJson.Storage, ct);
+        await System.Text.Json.JsonSerializer.SerializeAsync(body, message, DockerJson.Info<EventMessage>(DockerJson.Storage), ct);
         await body.WriteAsync("\n"u8.ToArray(), ct);
     }
 

@@ -2,6 +2,7 @@ using System.Formats.Tar;
 using System.IO.Compression;
 using System.Text;
 using System.Text.Json;
+using Dashboard.Engine.Api;
 using Dashboard.Linux;
 using Dashboard.Linux.Fs;
 using Microsoft.Win32.SafeHandles;
@@ -40,7 +41,7 @@ public static class ContainerArchive
         _ => 0u,
     } | ((st.Permissions & 0x800) != 0 ? 1u << 23 : 0) | ((st.Permissions & 0x400) != 0 ? 1u << 22 : 0) | ((st.Permissions & 0x200) != 0 ? 1u << 20 : 0);
 
-    public static string EncodeStat(PathStat stat) => Convert.ToBase64String(JsonSerializer.SerializeToUtf8Bytes(stat));
+    public static string EncodeStat(PathStat stat) => Convert.ToBase64String(JsonSerializer.SerializeToUtf8Bytes(stat, DockerJson.Info<PathStat>(DockerJson.Plain)));
 
     /// <summary>Stats <paramref name="path"/> inside the root (following symlinks in-root); NotFound when absent.</summary>
     public static PathStat Stat(string rootfs, string path)

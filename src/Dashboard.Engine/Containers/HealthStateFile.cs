@@ -22,7 +22,7 @@ public sealed class HealthStateFile
     {
         try
         {
-            var file = JsonSerializer.Deserialize<HealthStateFile>(File.ReadAllBytes(Path.Combine(bundleDir, FileName)), DockerJson.Storage);
+            var file = JsonSerializer.Deserialize(File.ReadAllBytes(Path.Combine(bundleDir, FileName)), DockerJson.Info<HealthStateFile>(DockerJson.Storage));
             return file is { Status: HealthMonitor.Starting or HealthMonitor.Healthy or HealthMonitor.Unhealthy } ? file : null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
@@ -38,7 +38,7 @@ public sealed class HealthStateFile
         var temp = path + ".tmp";
         using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
         {
-            JsonSerializer.Serialize(stream, this, DockerJson.Storage);
+            JsonSerializer.Serialize(stream, this, DockerJson.Info<HealthStateFile>(DockerJson.Storage));
             stream.Flush(flushToDisk: true);
         }
 

@@ -41,7 +41,7 @@ public sealed class SeccompProfile
         SeccompProfile? profile;
         try
         {
-            profile = JsonSerializer.Deserialize<SeccompProfile>(json, DockerJson.Options);
+            profile = JsonSerializer.Deserialize(json, DockerJson.Info<SeccompProfile>(DockerJson.Options));
         }
         catch (JsonException e)
         {

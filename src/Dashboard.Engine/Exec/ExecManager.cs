@@ -70,7 +70,7 @@ public sealed class ExecManager : IAsyncDisposable
         }
 
         var id = ContainerManager.NewId();
-        await Store.AddExecAsync(new ExecRecord(id, container.Id, JsonSerializer.Serialize(body, DockerJson.Storage), false, null, 0, _time.GetUtcNow()), cancellationToken);
+        await Store.AddExecAsync(new ExecRecord(id, container.Id, JsonSerializer.Serialize(body, DockerJson.Info<ExecCreateBody>(DockerJson.Storage)), false, null, 0, _time.GetUtcNow()), cancellationToken);
         return new ExecCreateResponse(id);
     }
 
@@ -90,7 +90,7 @@ public sealed class ExecManager : IAsyncDisposable
     private async Task<(ExecRecord Record, ExecCreateBody Body)> LoadAsync(string id, CancellationToken cancellationToken)
     {
         var record = await Store.GetExecAsync(id, cancellationToken) ?? throw new EngineException(ErrorKind.NotFound, $"No such exec instance: {id}");
-        var body = JsonSerializer.Deserialize<ExecCreateBody>(record.ProcessJson, DockerJson.Options) ?? new ExecCreateBody();
+        var body = JsonSerializer.Deserialize(record.ProcessJson, DockerJson.Info<ExecCreateBody>(DockerJson.Options)) ?? new ExecCreateBody();
         return (record, body);
     }
 

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using Dashboard.Engine.Api;
 
 namespace Dashboard.Engine.Exec;
 
@@ -51,7 +52,7 @@ public static class ShimControl
             request["replay"] = replay;
         }
 
-        return Encoding.UTF8.GetBytes(JsonSerializer.Serialize(request) + "\n");
+        return Encoding.UTF8.GetBytes(JsonSerializer.Serialize(request, DockerJson.Info<Dictionary<string, object>>(DockerJson.Plain)) + "\n");
     }
 
     /// <summary>
@@ -104,7 +105,7 @@ public static class ShimControl
     {
         await using var stream = await ConnectAsync(socketPath, cancellationToken)
             ?? throw new EngineException(ErrorKind.InvalidState, "the container is not running");
-        var line = JsonSerializer.Serialize(new Dictionary<string, object> { ["op"] = "resize", ["height"] = height, ["width"] = width }) + "\n";
+        var line = JsonSerializer.Serialize(new Dictionary<string, object> { ["op"] = "resize", ["height"] = height, ["width"] = width }, DockerJson.Info<Dictionary<string, object>>(DockerJson.Plain)) + "\n";
         await stream.WriteAsync(Encoding.UTF8.GetBytes(line), cancellationToken);
         await stream.FlushAsync(cancellationToken);
     }

@@ -40,7 +40,7 @@ public sealed class ContainerNetworkState
         try
         {
             var path = PathIn(bundleDir);
-            return File.Exists(path) ? JsonSerializer.Deserialize<ContainerNetworkState>(File.ReadAllBytes(path), DockerJson.Storage) : null;
+            return File.Exists(path) ? JsonSerializer.Deserialize(File.ReadAllBytes(path), DockerJson.Info<ContainerNetworkState>(DockerJson.Storage)) : null;
         }
         catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException)
         {
@@ -52,7 +52,7 @@ public sealed class ContainerNetworkState
     {
         var path = PathIn(bundleDir);
         var tmp = path + ".tmp";
-        File.WriteAllBytes(tmp, JsonSerializer.SerializeToUtf8Bytes(this, DockerJson.Storage));
+        File.WriteAllBytes(tmp, JsonSerializer.SerializeToUtf8Bytes(this, DockerJson.Info<ContainerNetworkState>(DockerJson.Storage)));
         File.Move(tmp, path, overwrite: true);
     }
 }

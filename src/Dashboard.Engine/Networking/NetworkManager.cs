@@ -279,7 +279,7 @@ public sealed partial class NetworkManager : IContainerNetworking
             return new Dictionary<string, EndpointSettings>(StringComparer.Ordinal);
         }
 
-        return JsonSerializer.Deserialize<Dictionary<string, EndpointSettings>>(endpoints.GetRawText(), DockerJson.Options) ?? [];
+        return JsonSerializer.Deserialize(endpoints.GetRawText(), DockerJson.Info<Dictionary<string, EndpointSettings>>(DockerJson.Options)) ?? [];
     }
 
     /// <summary><paramref name="path"/>: null = the host's namespace, "" = a new one the runtime makes, else that file.</summary>

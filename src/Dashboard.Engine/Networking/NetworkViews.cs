@@ -180,7 +180,7 @@ public static class NetworkViews
             }
         }
 
-        view.Ports = ports.Select(p => JsonSerializer.SerializeToElement(p, DockerJson.Storage)).ToList();
+        view.Ports = ports.Select(p => JsonSerializer.SerializeToElement(p, DockerJson.Info<PortView>(DockerJson.Storage))).ToList();
         if (state is not null)
         {
             view.NetworkSettings.Networks = Endpoints(state, c);
@@ -214,7 +214,7 @@ public static class NetworkViews
         var result = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
         if (state.Mode is "host" or "none")
         {
-            result[state.Mode] = JsonSerializer.SerializeToElement(new EndpointView(), DockerJson.Options);
+            result[state.Mode] = JsonSerializer.SerializeToElement(new EndpointView(), DockerJson.Info<EndpointView>(DockerJson.Options));
             return result;
         }
 
@@ -232,7 +232,7 @@ public static class NetworkViews
                 IPPrefixLen = a?.PrefixLen ?? 0,
                 MacAddress = a?.MacAddress ?? "",
                 DNSNames = e.NetworkName == NetworkManager.DefaultNetwork ? null : [c.Name, c.Id[..12], .. e.Aliases],
-            }, DockerJson.Options);
+            }, DockerJson.Info<EndpointView>(DockerJson.Options));
         }
 
         return result;

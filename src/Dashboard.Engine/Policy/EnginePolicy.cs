@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Dashboard.Engine.Api;
 using Dashboard.Oci.Runtime;
 
 namespace Dashboard.Engine.Policy;
@@ -55,7 +56,11 @@ public sealed class EnginePolicy
         PropertyNameCaseInsensitive = false,
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
         ReadCommentHandling = JsonCommentHandling.Skip,
+        TypeInfoResolver = EngineJsonContext.Default,
     };
+
+    /// <summary>The policy file's JSON rules (for the contract tests).</summary>
+    internal static JsonSerializerOptions JsonOptions => s_json;
 
     private static readonly string[] s_namespaceTypes = ["pid", "ipc", "uts", "network", "user", "cgroup"];
 
@@ -65,7 +70,7 @@ public sealed class EnginePolicy
         EnginePolicy policy;
         try
         {
-            policy = JsonSerializer.Deserialize<EnginePolicy>(json, s_json) ?? throw new JsonException("null document");
+            policy = JsonSerializer.Deserialize(json, DockerJson.Info<EnginePolicy>(s_json)) ?? throw new JsonException("null document");
         }
         catch (JsonException e)
         {
@@ -209,7 +214,7 @@ public sealed class EnginePolicy
         if (!privileged && !SeccompProfiles)
         {
             var expected = Containers.SeccompOptions.ForContainer(null, false, spec.Process?.Capabilities?.Bounding ?? []);
-            if (JsonSerializer.Serialize(linux.Seccomp, s_json) != JsonSerializer.Serialize(expected, s_json))
+            if (JsonSerializer.Serialize(linux.Seccomp, DockerJson.Info<Seccomp?>(s_json)) != JsonSerializer.Serialize(expected, DockerJson.Info<Seccomp?>(s_json)))
             {
                 violations.Add("seccomp profiles other than the default are not allowed");
             }

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Dashboard.Linux.Native;
+using Dashboard.Engine.Api;
 using Dashboard.Oci.Runtime;
 
 namespace Dashboard.Engine.Runtime;
@@ -415,7 +416,7 @@ public sealed class RuntimeCliOciRuntime : IOciRuntime, IDisposable
 
         try
         {
-            return JsonSerializer.Deserialize<List<int>>(stdout.Trim().Length == 0 ? "[]" : stdout) ?? [];
+            return JsonSerializer.Deserialize(stdout.Trim().Length == 0 ? "[]" : stdout, DockerJson.Info<List<int>>(DockerJson.Plain)) ?? [];
         }
         catch (JsonException e)
         {

@@ -16,7 +16,7 @@ public sealed partial class VolumeService
     /// </summary>
     public async Task<HostConfig> PrepareAsync(string containerDirectory, HostConfig host, ImageRunConfig image, string rootfs, CancellationToken cancellationToken)
     {
-        var spec = JsonSerializer.Deserialize<HostConfig>(JsonSerializer.SerializeToUtf8Bytes(host, DockerJson.Storage), DockerJson.Storage)!;
+        var spec = JsonSerializer.Deserialize(JsonSerializer.SerializeToUtf8Bytes(host, DockerJson.Info<HostConfig>(DockerJson.Storage)), DockerJson.Info<HostConfig>(DockerJson.Storage))!;
         spec.Binds = [];
         spec.Mounts = [];
         var mounts = new List<ContainerMount>();
@@ -96,7 +96,7 @@ public sealed partial class VolumeService
                 mounts.Add(new ContainerMount { Type = "volume", Name = volume.Name, Source = volume.Mountpoint, Destination = path, Anonymous = true });
             }
 
-            await File.WriteAllBytesAsync(Path.Combine(containerDirectory, MountsFile), JsonSerializer.SerializeToUtf8Bytes(mounts, DockerJson.Storage), cancellationToken);
+            await File.WriteAllBytesAsync(Path.Combine(containerDirectory, MountsFile), JsonSerializer.SerializeToUtf8Bytes(mounts, DockerJson.Info<List<ContainerMount>>(DockerJson.Storage)), cancellationToken);
             return spec;
         }
         catch

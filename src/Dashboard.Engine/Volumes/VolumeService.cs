@@ -208,7 +208,7 @@ public sealed partial class VolumeService(EngineOptions options, IContainerStore
         var path = Path.Combine(containerDirectory, MountsFile);
         try
         {
-            return File.Exists(path) ? JsonSerializer.Deserialize<List<ContainerMount>>(File.ReadAllBytes(path), DockerJson.Storage) : null;
+            return File.Exists(path) ? JsonSerializer.Deserialize(File.ReadAllBytes(path), DockerJson.Info<List<ContainerMount>>(DockerJson.Storage)) : null;
         }
         catch (Exception e) when (e is IOException or JsonException)
         {
