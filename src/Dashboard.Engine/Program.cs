@@ -1,18 +1,15 @@
 using Dashboard.Engine;
 using Dashboard.Engine.Hosting;
-using Dashboard.Engine.Store;
 
 if (BackupCommand.IsCommand(args))
 {
     return await BackupCommand.RunAsync(args);
 }
 
-// `migrate` is the child that start-up runs when the database needs migrations (StoreMigrations); it takes the engine's flags.
-var migrateOnly = StoreMigrations.IsCommand(args);
 EngineOptions options;
 try
 {
-    options = EngineOptions.Parse(migrateOnly ? args[1..] : args);
+    options = EngineOptions.Parse(args);
 }
 catch (EngineException e)
 {
@@ -36,17 +33,12 @@ if (diagnostics != "0" && Environment.IsPrivilegedProcess && !options.AllowDiagn
     return 1;
 }
 
-if (migrateOnly)
-{
-    return await StoreMigrations.RunAsync(args, Console.Out, Console.Error);
-}
-
 try
 {
     PendingRestore restore;
     await using (var app = EngineHost.Build(options))
     {
-        await EngineHost.StartAsync(app, ct => StoreMigrations.ApplyInChildAsync(options, args, ct));
+        await EngineHost.StartAsync(app);
         await app.WaitForShutdownAsync();
         await app.StopAsync();
         restore = app.Services.GetRequiredService<PendingRestore>();

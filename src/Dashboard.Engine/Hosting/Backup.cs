@@ -1,7 +1,6 @@
 using System.Net.Sockets;
 using Dashboard.Engine.Store;
 using Microsoft.Data.Sqlite;
-using Microsoft.EntityFrameworkCore;
 
 namespace Dashboard.Engine.Hosting;
 

@@ -10,9 +10,6 @@ using Dashboard.Engine.Volumes;
 using Dashboard.Linux;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Diagnostics;
-using Microsoft.EntityFrameworkCore.Infrastructure;
 
 namespace Dashboard.Engine.Hosting;
 
@@ -51,14 +48,13 @@ public static class EngineHost
             });
         }
 
-        builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
 
         var services = builder.Services;
         services.AddSingleton(options);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<PendingRestore>();
-        services.AddSingleton<IDbContextFactory<EngineDbContext>>(new PooledDbContextFactory<EngineDbContext>(DatabaseOptions(options.DatabasePath)));
+        services.AddSingleton(new EngineDatabase(options.DatabasePath));
         services.AddSingleton<IContainerStore, SqliteContainerStore>();
         services.AddSingleton<IOciRuntime>(sp => new RuntimeCliOciRuntime(options.ResolveRuntimePath(), options.StateRoot, sp.GetRequiredService<ILogger<RuntimeCliOciRuntime>>()));
         services.AddSingleton<SqliteImageRecordStore>();
@@ -114,26 +110,12 @@ public static class EngineHost
         return app;
     }
 
-    /// <summary>
-    /// The store's options, without EF Core's check for model changes that no migration captured: at every start
-    /// it builds a second (design-time) model and the migrations' snapshot model and diffs them, types and code an
-    /// idle engine then keeps (about 1 MB, issue 4 bench d); MigrationTests fails instead when the model and the
-    /// migrations disagree.
-    /// </summary>
-    internal static DbContextOptions<EngineDbContext> DatabaseOptions(string path) =>
-        new DbContextOptionsBuilder<EngineDbContext>(EngineDbContext.CreateOptions(path))
-            .ConfigureWarnings(w => w.Ignore(RelationalEventId.PendingModelChangesWarning))
-            .Options;
-
     /// <summary>Prepares directories and the database, reconciles containers, then starts listening and locks the socket down.</summary>
-    public static Task StartAsync(WebApplication app, CancellationToken cancellationToken = default) => StartAsync(app, migrate: null, cancellationToken);
-
-    /// <summary>Prepares directories and the database, reconciles containers, then starts listening and locks the socket down.</summary>
-    /// <param name="migrate">
-    /// Applies pending migrations before the store opens; <c>dashboard-engine</c> runs them in a child process
-    /// (<see cref="StoreMigrations.ApplyInChildAsync"/>). Whatever is still pending afterwards is applied in process.
-    /// </param>
-    public static async Task StartAsync(WebApplication app, Func<CancellationToken, Task>? migrate, CancellationToken cancellationToken = default)
+    /// <remarks>
+    /// Pending migrations are applied here, in this process, from the embedded db/engine scripts in one transaction
+    /// (<see cref="SqliteContainerStore.InitializeAsync"/>); a failure throws EngineException with the database unchanged.
+    /// </remarks>
+    public static async Task StartAsync(WebApplication app, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(app);
         var options = app.Services.GetRequiredService<EngineOptions>();
@@ -144,12 +126,7 @@ public static class EngineHost
         Directory.CreateDirectory(Path.GetDirectoryName(options.Socket)!);
         RemoveStaleSocket(options.Socket);
 
-        if (migrate is not null)
-        {
-            await migrate(cancellationToken);
-        }
-
-        await SqliteContainerStore.InitializeAsync(app.Services.GetRequiredService<IDbContextFactory<EngineDbContext>>(), cancellationToken);
+        await SqliteContainerStore.InitializeAsync(app.Services.GetRequiredService<EngineDatabase>(), cancellationToken);
         await app.Services.GetRequiredService<ContainerManager>().ReconcileAsync(cancellationToken);
         await app.Services.GetRequiredService<Exec.ExecManager>().ReconcileAsync(cancellationToken);
         await app.StartAsync(cancellationToken);

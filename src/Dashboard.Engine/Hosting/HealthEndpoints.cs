@@ -3,7 +3,6 @@ using System.Text.Json;
 using Dashboard.Engine.Api;
 using Dashboard.Engine.Containers;
 using Dashboard.Engine.Store;
-using Microsoft.EntityFrameworkCore;
 
 namespace Dashboard.Engine.Hosting;
 
@@ -54,8 +53,8 @@ public static class HealthEndpoints
         timeout.CancelAfter(s_checkTimeout);
         try
         {
-            await using var db = await services.GetRequiredService<IDbContextFactory<EngineDbContext>>().CreateDbContextAsync(timeout.Token);
-            var pending = await StoreMigrations.PendingAsync(await db.OpenSqliteConnectionAsync(timeout.Token), timeout.Token);
+            await using var connection = await services.GetRequiredService<EngineDatabase>().OpenAsync(timeout.Token);
+            var pending = await StoreMigrations.PendingAsync(connection, timeout.Token);
             checks["database"] = pending.Count == 0 ? "ok" : $"{pending.Count} migrations not applied";
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)

@@ -2,7 +2,6 @@ using Dashboard.Engine.Store;
 using Dashboard.Images.Records;
 using Dashboard.Oci;
 using Microsoft.Data.Sqlite;
-using Microsoft.EntityFrameworkCore;
 using ImageRecord = Dashboard.Images.Records.ImageRecord;
 
 namespace Dashboard.Engine.Images;
@@ -11,19 +10,19 @@ namespace Dashboard.Engine.Images;
 /// Dashboard.Images' <see cref="IImageRecordStore"/> in the engine's SQLite: one <c>images</c> row per
 /// image (id = config digest) and one <c>image_references</c> row per name. Names are compared
 /// exactly (primary key, no LIKE: security.md E5 c); a name moves between images inside one
-/// transaction, so a tag never names two images. Get, put and find-by-name (the paths an idle engine and an
-/// image load take) are plain SQL on the context's pooled connection: a LINQ query or SaveChanges would load EF's
-/// query and update pipelines for good (issue 4 bench d).
+/// transaction, so a tag never names two images. Plain SQL on <see cref="EngineDatabase"/>'s pooled connections:
+/// EF Core defines the tables but never runs in the engine (issue 4 bench d).
 /// </summary>
-public sealed class SqliteImageRecordStore(IDbContextFactory<EngineDbContext> factory) : IImageRecordStore
+public sealed class SqliteImageRecordStore(EngineDatabase database) : IImageRecordStore
 {
+    private const string Columns = "Id, CreatedNano, Size, ManifestDigest, ManifestMediaType, Os, Architecture";
+
     public async Task<ImageRecord?> GetAsync(Digest id, CancellationToken cancellationToken = default)
     {
-        await using var db = await factory.CreateDbContextAsync(cancellationToken);
-        var connection = await db.OpenSqliteConnectionAsync(cancellationToken);
+        await using var connection = await database.OpenAsync(cancellationToken);
         var key = id.ToString();
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT Id, CreatedNano, Size, ManifestDigest, ManifestMediaType, Os, Architecture FROM images WHERE Id = $id";
+        command.CommandText = $"SELECT {Columns} FROM images WHERE Id = $id";
         command.Parameters.AddWithValue("$id", key);
         ImageEntity entity;
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
@@ -33,16 +32,7 @@ public sealed class SqliteImageRecordStore(IDbContextFactory<EngineDbContext> fa
                 return null;
             }
 
-            entity = new ImageEntity
-            {
-                Id = reader.GetString(0),
-                CreatedNano = reader.GetInt64(1),
-                Size = reader.GetInt64(2),
-                ManifestDigest = reader.GetString(3),
-                ManifestMediaType = reader.GetString(4),
-                Os = reader.GetString(5),
-                Architecture = reader.GetString(6),
-            };
+            entity = ReadEntity(reader);
         }
 
         command.CommandText = "SELECT Reference FROM image_references WHERE ImageId = $id";
@@ -60,18 +50,38 @@ public sealed class SqliteImageRecordStore(IDbContextFactory<EngineDbContext> fa
 
     public async Task<IReadOnlyList<ImageRecord>> ListAsync(CancellationToken cancellationToken = default)
     {
-        await using var db = await factory.CreateDbContextAsync(cancellationToken);
-        var images = await db.Images.AsNoTracking().ToListAsync(cancellationToken);
-        var names = (await db.ImageReferences.AsNoTracking().ToListAsync(cancellationToken)).ToLookup(r => r.ImageId, r => r.Reference, StringComparer.Ordinal);
-        return images.Select(i => ToRecord(i, names[i.Id])).OrderBy(r => r.Id.ToString(), StringComparer.Ordinal).ToList();
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT Reference, ImageId FROM image_references";
+        var references = new List<(string Reference, string ImageId)>();
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                references.Add((reader.GetString(0), reader.GetString(1)));
+            }
+        }
+
+        var names = references.ToLookup(r => r.ImageId, r => r.Reference, StringComparer.Ordinal);
+        command.CommandText = $"SELECT {Columns} FROM images";
+        var list = new List<ImageRecord>();
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var entity = ReadEntity(reader);
+                list.Add(ToRecord(entity, names[entity.Id]));
+            }
+        }
+
+        return list.OrderBy(r => r.Id.ToString(), StringComparer.Ordinal).ToList();
     }
 
     /// <summary>The row (its config JSON, written elsewhere, left as it is) and exactly these names, in one transaction.</summary>
     public async Task PutAsync(ImageRecord record, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(record);
-        await using var db = await factory.CreateDbContextAsync(cancellationToken);
-        var connection = await db.OpenSqliteConnectionAsync(cancellationToken);
+        await using var connection = await database.OpenAsync(cancellationToken);
         await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
         var key = record.Id.ToString();
         await using (var upsert = connection.CreateCommand())
@@ -115,21 +125,33 @@ public sealed class SqliteImageRecordStore(IDbContextFactory<EngineDbContext> fa
 
     public async Task<bool> DeleteAsync(Digest id, CancellationToken cancellationToken = default)
     {
-        await using var db = await factory.CreateDbContextAsync(cancellationToken);
-        var key = id.ToString();
-        return await db.Images.Where(i => i.Id == key).ExecuteDeleteAsync(cancellationToken) > 0;
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "DELETE FROM images WHERE Id = $id";
+        command.Parameters.AddWithValue("$id", id.ToString());
+        return await command.ExecuteNonQueryAsync(cancellationToken) > 0;
     }
 
     /// <summary>The image a name points at, by exact match on the reference key.</summary>
     public async Task<Digest?> FindByNameAsync(string normalizedName, CancellationToken cancellationToken = default)
     {
-        await using var db = await factory.CreateDbContextAsync(cancellationToken);
-        var connection = await db.OpenSqliteConnectionAsync(cancellationToken);
+        await using var connection = await database.OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
         command.CommandText = "SELECT ImageId FROM image_references WHERE Reference = $name LIMIT 1";
         command.Parameters.AddWithValue("$name", normalizedName);
         return await command.ExecuteScalarAsync(cancellationToken) is string id ? Digest.Parse(id) : null;
     }
+
+    private static ImageEntity ReadEntity(SqliteDataReader reader) => new()
+    {
+        Id = reader.GetString(0),
+        CreatedNano = reader.GetInt64(1),
+        Size = reader.GetInt64(2),
+        ManifestDigest = reader.GetString(3),
+        ManifestMediaType = reader.GetString(4),
+        Os = reader.GetString(5),
+        Architecture = reader.GetString(6),
+    };
 
     private static ImageRecord ToRecord(ImageEntity e, IEnumerable<string> names) => new()
     {

@@ -1,5 +1,4 @@
 using System.Data.Common;
-using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
 using Microsoft.EntityFrameworkCore.Diagnostics;
@@ -18,32 +17,14 @@ public sealed class EngineDbContext(DbContextOptions<EngineDbContext> options) :
     public DbSet<StatsSampleEntity> StatsSamples => Set<StatsSampleEntity>();
 
     /// <summary>
-    /// The context's pooled connection, opened (with the interceptor's pragmas), for plain SQL on the paths that must not
-    /// load EF's query and update pipelines; it is closed with the context.
+    /// Options for a database file, for <c>dotnet ef</c> and the schema tests: the engine itself never creates a context
+    /// (<see cref="EngineDatabase"/>); the connection string and pragmas are the engine's.
     /// </summary>
-    public async Task<SqliteConnection> OpenSqliteConnectionAsync(CancellationToken cancellationToken)
-    {
-        await Database.OpenConnectionAsync(cancellationToken);
-        return (SqliteConnection)Database.GetDbConnection();
-    }
-
-    /// <summary>Options for a database file: busy timeout and synchronous=FULL on every connection (security.md E5).</summary>
-    public static DbContextOptions<EngineDbContext> CreateOptions(string databasePath)
-    {
-        var connection = new SqliteConnectionStringBuilder
-        {
-            DataSource = databasePath,
-            Mode = SqliteOpenMode.ReadWriteCreate,
-            Cache = SqliteCacheMode.Private,
-            Pooling = true,
-            ForeignKeys = true,
-            DefaultTimeout = 100,
-        }.ToString();
-        return new DbContextOptionsBuilder<EngineDbContext>()
-            .UseSqlite(connection)
+    public static DbContextOptions<EngineDbContext> CreateOptions(string databasePath) =>
+        new DbContextOptionsBuilder<EngineDbContext>()
+            .UseSqlite(EngineDatabase.ConnectionStringFor(databasePath))
             .AddInterceptors(SqlitePragmas.Instance)
             .Options;
-    }
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -102,17 +83,12 @@ public sealed class EngineDbContext(DbContextOptions<EngineDbContext> options) :
     }
 }
 
-/// <summary>
-/// Per-connection pragmas: <c>synchronous=FULL</c> so an acknowledged change survives a power cut,
-/// and a busy timeout instead of surfacing SQLITE_BUSY (security.md E5; podman sqlite_state.go).
-/// The database runs in WAL mode (set once at start: <see cref="SqliteContainerStore.InitializeAsync"/>); podman's
-/// "database is locked" flakes with WAL came from connections without a busy timeout, which every one here has.
-/// </summary>
+/// <summary>The engine's per-connection pragmas (<see cref="EngineDatabase.Pragmas"/>) on a context's connection.</summary>
 internal sealed class SqlitePragmas : DbConnectionInterceptor
 {
     public static readonly SqlitePragmas Instance = new();
 
-    private const string Pragmas = "PRAGMA synchronous=FULL; PRAGMA busy_timeout=100000; PRAGMA foreign_keys=ON;";
+    private const string Pragmas = EngineDatabase.Pragmas;
 
     public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData)
     {

@@ -1,17 +1,11 @@
-using System.Text.Json;
-using Dashboard.Engine.Api;
 using Dashboard.Engine.Containers;
 using Microsoft.Data.Sqlite;
-using Microsoft.EntityFrameworkCore;
 
 namespace Dashboard.Engine.Store;
 
 /// <summary>
 /// What an engine does at start and while idle (reconcile, the default network, the sampler's active list and
-/// history pruning, events, container reads), in plain prepared SQL on the context's pooled connection. A LINQ query
-/// or SaveChanges loads and JITs EF's query or update pipeline (about 10 MB of code and type data, issue 4 bench d)
-/// that an idle engine would keep for its whole life; the schema, the migrations and the connection stay EF's
-/// (the tables and columns named here are the EF model's, checked by the store contract tests).
+/// history pruning, events, container reads), each a single prepared statement on a pooled connection.
 /// </summary>
 public sealed partial class SqliteContainerStore
 {
@@ -22,70 +16,47 @@ public sealed partial class SqliteContainerStore
 
     private const string NetworkColumns = "Id, Name, Driver, Subnet, Gateway, CreatedNano, LabelsJson";
 
-    private async Task<(EngineDbContext Db, SqliteConnection Connection)> OpenAsync(CancellationToken cancellationToken)
-    {
-        var db = await factory.CreateDbContextAsync(cancellationToken);
-        try
-        {
-            return (db, await db.OpenSqliteConnectionAsync(cancellationToken));
-        }
-        catch
-        {
-            await db.DisposeAsync();
-            throw;
-        }
-    }
-
     public async Task<ContainerRecord?> GetContainerAsync(string id, CancellationToken cancellationToken = default)
     {
-        var (db, connection) = await OpenAsync(cancellationToken);
-        await using (db)
-        {
-            await using var command = connection.CreateCommand();
-            command.CommandText = $"SELECT {ContainerColumns} FROM containers WHERE Id = $id LIMIT 1";
-            command.Parameters.AddWithValue("$id", id);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            return await reader.ReadAsync(cancellationToken) ? ReadContainer(reader) : null;
-        }
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {ContainerColumns} FROM containers WHERE Id = $id LIMIT 1";
+        command.Parameters.AddWithValue("$id", id);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? ReadContainer(reader) : null;
     }
 
     public async Task<IReadOnlyList<ContainerRecord>> ListContainersAsync(CancellationToken cancellationToken = default)
     {
-        var (db, connection) = await OpenAsync(cancellationToken);
-        await using (db)
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {ContainerColumns} FROM containers ORDER BY CreatedNano DESC, Id";
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var list = new List<ContainerRecord>();
+        while (await reader.ReadAsync(cancellationToken))
         {
-            await using var command = connection.CreateCommand();
-            command.CommandText = $"SELECT {ContainerColumns} FROM containers ORDER BY CreatedNano DESC, Id";
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            var list = new List<ContainerRecord>();
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                list.Add(ReadContainer(reader));
-            }
-
-            return list;
+            list.Add(ReadContainer(reader));
         }
+
+        return list;
     }
 
     /// <summary>Id and pid of running and paused containers, without deserialising their configs (the sampler asks every second).</summary>
     public async Task<IReadOnlyList<(string Id, int Pid)>> ListActiveAsync(CancellationToken cancellationToken = default)
     {
-        var (db, connection) = await OpenAsync(cancellationToken);
-        await using (db)
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT Id, Pid FROM containers WHERE Status = $running OR Status = $paused";
+        command.Parameters.AddWithValue("$running", ContainerPhase.Running.ToApiString());
+        command.Parameters.AddWithValue("$paused", ContainerPhase.Paused.ToApiString());
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var list = new List<(string, int)>();
+        while (await reader.ReadAsync(cancellationToken))
         {
-            await using var command = connection.CreateCommand();
-            command.CommandText = "SELECT Id, Pid FROM containers WHERE Status = $running OR Status = $paused";
-            command.Parameters.AddWithValue("$running", ContainerPhase.Running.ToApiString());
-            command.Parameters.AddWithValue("$paused", ContainerPhase.Paused.ToApiString());
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            var list = new List<(string, int)>();
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                list.Add((reader.GetString(0), reader.GetInt32(1)));
-            }
-
-            return list;
+            list.Add((reader.GetString(0), reader.GetInt32(1)));
         }
+
+        return list;
     }
 
     /// <summary>
@@ -96,104 +67,89 @@ public sealed partial class SqliteContainerStore
     /// </summary>
     public async Task<EngineEvent> AppendEventAsync(EngineEvent engineEvent, CancellationToken cancellationToken = default)
     {
-        var (db, connection) = await OpenAsync(cancellationToken);
-        await using (db)
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var pragma = connection.CreateCommand();
+        pragma.CommandText = "PRAGMA synchronous=NORMAL";
+        await pragma.ExecuteNonQueryAsync(cancellationToken);
+        try
         {
-            await using var pragma = connection.CreateCommand();
-            pragma.CommandText = "PRAGMA synchronous=NORMAL";
-            await pragma.ExecuteNonQueryAsync(cancellationToken);
-            try
-            {
-                await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
-                var stored = await InsertEventsAsync(connection, tx, [engineEvent], cancellationToken);
-                await tx.CommitAsync(cancellationToken);
-                return stored[0];
-            }
-            finally
-            {
-                // The pooled connection goes back with FULL (the interceptor sets it again on every open as well).
-                pragma.CommandText = "PRAGMA synchronous=FULL";
-                await pragma.ExecuteNonQueryAsync(CancellationToken.None);
-            }
+            await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+            var stored = await InsertEventsAsync(connection, tx, [engineEvent], cancellationToken);
+            await tx.CommitAsync(cancellationToken);
+            return stored[0];
+        }
+        finally
+        {
+            // The pooled connection goes back with FULL (EngineDatabase.OpenAsync sets it again on every open as well).
+            pragma.CommandText = "PRAGMA synchronous=FULL";
+            await pragma.ExecuteNonQueryAsync(CancellationToken.None);
         }
     }
 
     public async Task AddNetworkAsync(NetworkRecord network, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(network);
-        var (db, connection) = await OpenAsync(cancellationToken);
-        await using (db)
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"INSERT INTO networks ({NetworkColumns}) VALUES ($id, $name, $driver, $subnet, $gateway, $created, $labels)";
+        command.Parameters.AddWithValue("$id", network.Id);
+        command.Parameters.AddWithValue("$name", network.Name);
+        command.Parameters.AddWithValue("$driver", network.Driver);
+        command.Parameters.AddWithValue("$subnet", (object?)network.Subnet ?? DBNull.Value);
+        command.Parameters.AddWithValue("$gateway", (object?)network.Gateway ?? DBNull.Value);
+        command.Parameters.AddWithValue("$created", ToNano(network.Created)!.Value);
+        command.Parameters.AddWithValue("$labels", SerializeMap(network.Labels));
+        try
         {
-            await using var command = connection.CreateCommand();
-            command.CommandText = $"INSERT INTO networks ({NetworkColumns}) VALUES ($id, $name, $driver, $subnet, $gateway, $created, $labels)";
-            command.Parameters.AddWithValue("$id", network.Id);
-            command.Parameters.AddWithValue("$name", network.Name);
-            command.Parameters.AddWithValue("$driver", network.Driver);
-            command.Parameters.AddWithValue("$subnet", (object?)network.Subnet ?? DBNull.Value);
-            command.Parameters.AddWithValue("$gateway", (object?)network.Gateway ?? DBNull.Value);
-            command.Parameters.AddWithValue("$created", ToNano(network.Created)!.Value);
-            command.Parameters.AddWithValue("$labels", JsonSerializer.Serialize(network.Labels, DockerJson.Storage));
-            try
-            {
-                await command.ExecuteNonQueryAsync(cancellationToken);
-            }
-            catch (SqliteException e) when (e.SqliteErrorCode == SqliteConstraint)
-            {
-                throw new EngineException(ErrorKind.AlreadyExists, $"network with name {network.Name} already exists", e);
-            }
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+        catch (SqliteException e) when (e.SqliteErrorCode == SqliteConstraint)
+        {
+            throw new EngineException(ErrorKind.AlreadyExists, $"network with name {network.Name} already exists", e);
         }
     }
 
     public async Task<NetworkRecord?> GetNetworkAsync(string idOrName, CancellationToken cancellationToken = default)
     {
-        var (db, connection) = await OpenAsync(cancellationToken);
-        await using (db)
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.Parameters.AddWithValue("$key", idOrName);
+        foreach (var column in (string[])["Id", "Name"])
         {
-            await using var command = connection.CreateCommand();
-            command.Parameters.AddWithValue("$key", idOrName);
-            foreach (var column in (string[])["Id", "Name"])
+            command.CommandText = $"SELECT {NetworkColumns} FROM networks WHERE {column} = $key LIMIT 1";
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            if (await reader.ReadAsync(cancellationToken))
             {
-                command.CommandText = $"SELECT {NetworkColumns} FROM networks WHERE {column} = $key LIMIT 1";
-                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-                if (await reader.ReadAsync(cancellationToken))
-                {
-                    return ReadNetwork(reader);
-                }
+                return ReadNetwork(reader);
             }
-
-            return null;
         }
+
+        return null;
     }
 
     public async Task<IReadOnlyList<NetworkRecord>> ListNetworksAsync(CancellationToken cancellationToken = default)
     {
-        var (db, connection) = await OpenAsync(cancellationToken);
-        await using (db)
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {NetworkColumns} FROM networks ORDER BY Name";
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var list = new List<NetworkRecord>();
+        while (await reader.ReadAsync(cancellationToken))
         {
-            await using var command = connection.CreateCommand();
-            command.CommandText = $"SELECT {NetworkColumns} FROM networks ORDER BY Name";
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            var list = new List<NetworkRecord>();
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                list.Add(ReadNetwork(reader));
-            }
-
-            return list;
+            list.Add(ReadNetwork(reader));
         }
+
+        return list;
     }
 
     public async Task<int> PruneStatsAsync(int resolution, long beforeSeconds, CancellationToken cancellationToken = default)
     {
-        var (db, connection) = await OpenAsync(cancellationToken);
-        await using (db)
-        {
-            await using var command = connection.CreateCommand();
-            command.CommandText = "DELETE FROM stats_samples WHERE Resolution = $resolution AND TimeSeconds < $before";
-            command.Parameters.AddWithValue("$resolution", resolution);
-            command.Parameters.AddWithValue("$before", beforeSeconds);
-            return await command.ExecuteNonQueryAsync(cancellationToken);
-        }
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "DELETE FROM stats_samples WHERE Resolution = $resolution AND TimeSeconds < $before";
+        command.Parameters.AddWithValue("$resolution", resolution);
+        command.Parameters.AddWithValue("$before", beforeSeconds);
+        return await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     private static ContainerRecord ReadContainer(SqliteDataReader r) => FromEntity(new ContainerEntity

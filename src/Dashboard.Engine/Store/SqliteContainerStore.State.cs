@@ -1,14 +1,11 @@
-using System.Text.Json;
-using Dashboard.Engine.Api;
 using Dashboard.Engine.Containers;
 using Microsoft.Data.Sqlite;
-using Microsoft.EntityFrameworkCore;
 
 namespace Dashboard.Engine.Store;
 
 /// <summary>
 /// The lifecycle's state writes (create, start, exit: issue 4 bench a): one transaction per change, with the events
-/// that report it, in plain prepared SQL on the context's pooled connection (no change tracking, no savepoints).
+/// that report it, in plain prepared SQL on a pooled connection (no change tracking, no savepoints).
 /// </summary>
 public sealed partial class SqliteContainerStore
 {
@@ -25,8 +22,7 @@ public sealed partial class SqliteContainerStore
 
     public async Task<IReadOnlyList<EngineEvent>> SaveStateAsync(string id, ContainerRuntimeState state, IReadOnlyList<EngineEvent> events, CancellationToken cancellationToken = default)
     {
-        await using var db = await factory.CreateDbContextAsync(cancellationToken);
-        var connection = await db.OpenSqliteConnectionAsync(cancellationToken);
+        await using var connection = await database.OpenAsync(cancellationToken);
         await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
         await using (var update = connection.CreateCommand())
         {
@@ -70,7 +66,7 @@ public sealed partial class SqliteContainerStore
             type.Value = e.Type;
             action.Value = e.Action;
             actor.Value = e.ActorId;
-            attributes.Value = JsonSerializer.Serialize(e.Attributes, DockerJson.Storage);
+            attributes.Value = SerializeMap(e.Attributes);
             var seq = (long)(await insert.ExecuteScalarAsync(cancellationToken))!;
             stored.Add(e with { Seq = seq });
         }

@@ -1,77 +1,136 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using Dashboard.Engine.Api;
 using Dashboard.Engine.Containers;
 using Microsoft.Data.Sqlite;
-using Microsoft.EntityFrameworkCore;
 
 namespace Dashboard.Engine.Store;
 
 /// <summary>
-/// <see cref="IContainerStore"/> on SQLite through EF Core. One short-lived context per operation
-/// (SqliteConnection is not thread-safe; the pool makes this cheap).
+/// <see cref="IContainerStore"/> on SQLite: plain parameterised SQL on a pooled connection per operation
+/// (<see cref="EngineDatabase"/>; SqliteConnection is not thread-safe). EF Core defines the schema (the tables and
+/// columns named here are the EF model's, checked by the store contract and migration tests) but never runs in the
+/// engine: its query, update and migration pipelines are code an idle engine would keep for good (issue 4 bench d)
+/// and do not work under NativeAOT. A write that EF did with SaveChanges is one transaction here as well.
 /// </summary>
-public sealed partial class SqliteContainerStore(IDbContextFactory<EngineDbContext> factory) : IContainerStore
+public sealed partial class SqliteContainerStore(EngineDatabase database) : IContainerStore
 {
     private const int SqliteConstraint = 19;
 
+    private const string ExecColumns = "Id, ContainerId, ProcessJson, Running, ExitCode, Pid, CreatedNano";
+
+    private const string VolumeColumns = "Name, Driver, Mountpoint, CreatedNano, LabelsJson, OptionsJson";
+
     /// <summary>
-    /// Applies pending migrations (EF runs them in one transaction, with its migration lock) and checks the file; returns
-    /// the migrations it applied. With none pending (as after <c>dashboard-engine migrate</c>) EF's migrator is not loaded.
+    /// Applies pending migrations (the embedded db/engine scripts, in one transaction: <see cref="StoreMigrations.ApplyAsync"/>)
+    /// and puts the file in WAL mode; returns the migrations it applied. EngineException (nothing changed) when the
+    /// file is no database or a migration fails.
     /// </summary>
-    public static async Task<IReadOnlyList<string>> InitializeAsync(IDbContextFactory<EngineDbContext> factory, CancellationToken cancellationToken = default)
+    public static async Task<IReadOnlyList<string>> InitializeAsync(EngineDatabase database, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(factory);
-        await using var db = await factory.CreateDbContextAsync(cancellationToken);
-        var connection = await db.OpenSqliteConnectionAsync(cancellationToken);
-        var pending = await StoreMigrations.PendingAsync(connection, cancellationToken);
-        if (pending.Count > 0)
+        ArgumentNullException.ThrowIfNull(database);
+        try
         {
-            await db.Database.MigrateAsync(cancellationToken);
-        }
+            await using var connection = await database.OpenAsync(cancellationToken);
+            var applied = await StoreMigrations.ApplyAsync(connection, database.Path, cancellationToken);
 
-        // WAL (persistent in the file): a commit is one append and one fsync of the log under synchronous=FULL,
-        // instead of the rollback journal's journal write, fsyncs and unlink per transaction; readers (the
-        // sampler, list, inspect) no longer wait for writers. The busy timeout covers checkpoints.
-        await using (var wal = connection.CreateCommand())
+            // WAL (persistent in the file): a commit is one append and one fsync of the log under synchronous=FULL,
+            // instead of the rollback journal's journal write, fsyncs and unlink per transaction; readers (the
+            // sampler, list, inspect) no longer wait for writers. The busy timeout covers checkpoints.
+            await using (var wal = connection.CreateCommand())
+            {
+                wal.CommandText = "PRAGMA journal_mode=WAL";
+                await wal.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            return applied;
+        }
+        catch (SqliteException e)
         {
-            wal.CommandText = "PRAGMA journal_mode=WAL";
-            await wal.ExecuteNonQueryAsync(cancellationToken);
+            throw new EngineException(ErrorKind.Io, $"database {database.Path}: {e.Message}", e);
         }
-
-        return pending;
     }
 
     public async Task AddContainerAsync(ContainerRecord container, CancellationToken cancellationToken = default)
     {
-        await using var db = await factory.CreateDbContextAsync(cancellationToken);
-        db.Containers.Add(ToEntity(container));
-        await SaveContainerOrConflictAsync(db, container, cancellationToken);
-    }
-
-    /// <summary>The row and its create event go in one transaction (SaveChanges wraps both inserts): one commit, one fsync.</summary>
-    public async Task<EngineEvent> AddContainerAsync(ContainerRecord container, EngineEvent created, CancellationToken cancellationToken = default)
-    {
-        await using var db = await factory.CreateDbContextAsync(cancellationToken);
-        db.Containers.Add(ToEntity(container));
-        var entity = ToEntity(created);
-        db.Events.Add(entity);
-        await SaveContainerOrConflictAsync(db, container, cancellationToken);
-        return created with { Seq = entity.Seq };
-    }
-
-    private static async Task SaveContainerOrConflictAsync(EngineDbContext db, ContainerRecord container, CancellationToken cancellationToken)
-    {
+        ArgumentNullException.ThrowIfNull(container);
+        await using var connection = await database.OpenAsync(cancellationToken);
         try
         {
-            await db.SaveChangesAsync(cancellationToken);
+            await InsertContainerAsync(connection, null, container, cancellationToken);
         }
-        catch (DbUpdateException e) when (e.InnerException is SqliteException { SqliteErrorCode: SqliteConstraint })
+        catch (SqliteException e) when (e.SqliteErrorCode == SqliteConstraint)
         {
-            var nameTaken = await db.Containers.AsNoTracking().AnyAsync(c => c.Name == container.Name && c.Id != container.Id, cancellationToken);
-            throw nameTaken
-                ? NameConflict(container.Name, await db.Containers.AsNoTracking().Where(c => c.Name == container.Name).Select(c => c.Id).FirstAsync(cancellationToken))
-                : new EngineException(ErrorKind.AlreadyExists, $"container id {container.Id} already exists", e);
+            throw await ContainerConflictAsync(connection, container, e, cancellationToken);
         }
+    }
+
+    /// <summary>The row and its create event go in one transaction: one commit, one fsync.</summary>
+    public async Task<EngineEvent> AddContainerAsync(ContainerRecord container, EngineEvent created, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(container);
+        ArgumentNullException.ThrowIfNull(created);
+        await using var connection = await database.OpenAsync(cancellationToken);
+        IReadOnlyList<EngineEvent> stored;
+        try
+        {
+            await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+            await InsertContainerAsync(connection, tx, container, cancellationToken);
+            stored = await InsertEventsAsync(connection, tx, [created], cancellationToken);
+            await tx.CommitAsync(cancellationToken);
+        }
+        catch (SqliteException e) when (e.SqliteErrorCode == SqliteConstraint)
+        {
+            throw await ContainerConflictAsync(connection, container, e, cancellationToken);
+        }
+
+        return stored[0];
+    }
+
+    private static async Task InsertContainerAsync(SqliteConnection connection, SqliteTransaction? tx, ContainerRecord c, CancellationToken cancellationToken)
+    {
+        await using var insert = connection.CreateCommand();
+        insert.Transaction = tx;
+        insert.CommandText = $"""
+            INSERT INTO containers ({ContainerColumns})
+            VALUES ($id, $name, $image, $imageId, $created, $config, $hostConfig, $path, $args, $bundle, $log,
+                $status, $pid, $shimPid, $exitCode, $oom, $error, $started, $finished, $restarts)
+            """;
+        var p = insert.Parameters;
+        p.AddWithValue("$id", c.Id);
+        p.AddWithValue("$name", c.Name);
+        p.AddWithValue("$image", c.Image);
+        p.AddWithValue("$imageId", c.ImageId);
+        p.AddWithValue("$created", ToNano(c.Created)!.Value);
+        p.AddWithValue("$config", JsonSerializer.Serialize(c.Config, StorageInfo<ContainerConfig>()));
+        p.AddWithValue("$hostConfig", JsonSerializer.Serialize(c.HostConfig, StorageInfo<HostConfig>()));
+        p.AddWithValue("$path", c.Path);
+        p.AddWithValue("$args", JsonSerializer.Serialize(c.Args, StorageInfo<IReadOnlyList<string>>()));
+        p.AddWithValue("$bundle", c.BundleDir);
+        p.AddWithValue("$log", c.LogPath);
+        p.AddWithValue("$status", c.State.Status.ToApiString());
+        p.AddWithValue("$pid", c.State.Pid);
+        p.AddWithValue("$shimPid", c.State.ShimPid);
+        p.AddWithValue("$exitCode", c.State.ExitCode);
+        p.AddWithValue("$oom", c.State.OomKilled);
+        p.AddWithValue("$error", c.State.Error);
+        p.AddWithValue("$started", (object?)ToNano(c.State.StartedAt) ?? DBNull.Value);
+        p.AddWithValue("$finished", (object?)ToNano(c.State.FinishedAt) ?? DBNull.Value);
+        p.AddWithValue("$restarts", c.State.RestartCount);
+        await insert.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Which key a failed insert hit: the name (naming its holder, as Docker does) or the id.</summary>
+    private static async Task<EngineException> ContainerConflictAsync(SqliteConnection connection, ContainerRecord container, SqliteException e, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT Id FROM containers WHERE Name = $name AND Id <> $id LIMIT 1";
+        command.Parameters.AddWithValue("$name", container.Name);
+        command.Parameters.AddWithValue("$id", container.Id);
+        return await command.ExecuteScalarAsync(cancellationToken) is string holder
+            ? NameConflict(container.Name, holder)
+            : new EngineException(ErrorKind.AlreadyExists, $"container id {container.Id} already exists", e);
     }
 
     public static EngineException NameConflict(string name, string holderId) =>
@@ -84,32 +143,33 @@ public sealed partial class SqliteContainerStore(IDbContextFactory<EngineDbConte
             throw EngineException.NoSuchContainer(reference);
         }
 
-        await using var db = await factory.CreateDbContextAsync(cancellationToken);
-        var byId = await db.Containers.AsNoTracking().FirstOrDefaultAsync(c => c.Id == reference, cancellationToken);
-        if (byId is not null)
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {ContainerColumns} FROM containers WHERE Id = $key LIMIT 1";
+        var key = command.Parameters.AddWithValue("$key", reference);
+        if (await ReadContainersAsync(command, cancellationToken) is [var byId])
         {
-            return FromEntity(byId);
+            return byId;
         }
 
-        var name = reference.StartsWith('/') ? reference[1..] : reference;
-        var byName = await db.Containers.AsNoTracking().FirstOrDefaultAsync(c => c.Name == name, cancellationToken);
-        if (byName is not null)
+        command.CommandText = $"SELECT {ContainerColumns} FROM containers WHERE Name = $key LIMIT 1";
+        key.Value = reference.StartsWith('/') ? reference[1..] : reference;
+        if (await ReadContainersAsync(command, cancellationToken) is [var byName])
         {
-            return FromEntity(byName);
+            return byName;
         }
 
         // Ids are lowercase hex, so [prefix, prefix + "g") is exactly the ids starting with prefix;
         // a range scan on the key, not LIKE (case-insensitive in SQLite and '_' is a wildcard: podman #26168).
         if (reference.Length is > 0 and < 64 && reference.All(char.IsAsciiHexDigitLower))
         {
-            var upper = reference + "g";
-            var matches = await db.Containers.AsNoTracking()
-                .Where(c => string.Compare(c.Id, reference) >= 0 && string.Compare(c.Id, upper) < 0)
-                .Take(2)
-                .ToListAsync(cancellationToken);
+            command.CommandText = $"SELECT {ContainerColumns} FROM containers WHERE Id >= $key AND Id < $upper LIMIT 2";
+            key.Value = reference;
+            command.Parameters.AddWithValue("$upper", reference + "g");
+            var matches = await ReadContainersAsync(command, cancellationToken);
             if (matches.Count == 1)
             {
-                return FromEntity(matches[0]);
+                return matches[0];
             }
 
             if (matches.Count > 1)
@@ -123,8 +183,11 @@ public sealed partial class SqliteContainerStore(IDbContextFactory<EngineDbConte
 
     public async Task<bool> ContainerNameExistsAsync(string name, CancellationToken cancellationToken = default)
     {
-        await using var db = await factory.CreateDbContextAsync(cancellationToken);
-        return await db.Containers.AsNoTracking().AnyAsync(c => c.Name == name, cancellationToken);
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT 1 FROM containers WHERE Name = $name LIMIT 1";
+        command.Parameters.AddWithValue("$name", name);
+        return await command.ExecuteScalarAsync(cancellationToken) is not null;
     }
 
     public Task SaveStateAsync(string id, ContainerRuntimeState state, CancellationToken cancellationToken = default) =>
@@ -132,15 +195,20 @@ public sealed partial class SqliteContainerStore(IDbContextFactory<EngineDbConte
 
     public async Task RenameContainerAsync(string id, string newName, CancellationToken cancellationToken = default)
     {
-        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "UPDATE containers SET Name = $name WHERE Id = $id";
+        command.Parameters.AddWithValue("$name", newName);
+        command.Parameters.AddWithValue("$id", id);
         int rows;
         try
         {
-            rows = await db.Containers.Where(c => c.Id == id).ExecuteUpdateAsync(s => s.SetProperty(c => c.Name, newName), cancellationToken);
+            rows = await command.ExecuteNonQueryAsync(cancellationToken);
         }
         catch (SqliteException e) when (e.SqliteErrorCode == SqliteConstraint)
         {
-            var holder = await db.Containers.AsNoTracking().Where(c => c.Name == newName).Select(c => c.Id).FirstOrDefaultAsync(cancellationToken);
+            command.CommandText = "SELECT Id FROM containers WHERE Name = $name LIMIT 1";
+            var holder = await command.ExecuteScalarAsync(cancellationToken) as string;
             throw NameConflict(newName, holder ?? "");
         }
 
@@ -150,137 +218,222 @@ public sealed partial class SqliteContainerStore(IDbContextFactory<EngineDbConte
         }
     }
 
-    public async Task<bool> RemoveContainerAsync(string id, CancellationToken cancellationToken = default)
-    {
-        await using var db = await factory.CreateDbContextAsync(cancellationToken);
-        return await db.Containers.Where(c => c.Id == id).ExecuteDeleteAsync(cancellationToken) > 0;
-    }
+    /// <summary>Its exec sessions and stats go with it (ON DELETE CASCADE, foreign_keys=ON on every connection).</summary>
+    public Task<bool> RemoveContainerAsync(string id, CancellationToken cancellationToken = default) =>
+        DeleteAsync("DELETE FROM containers WHERE Id = $key", id, cancellationToken);
 
     public async Task<IReadOnlyList<EngineEvent>> ListEventsAsync(long? sinceNano, long? untilNano, CancellationToken cancellationToken = default)
     {
-        await using var db = await factory.CreateDbContextAsync(cancellationToken);
-        var query = db.Events.AsNoTracking();
-        if (sinceNano is { } since)
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        const string Select = "SELECT Seq, TimeNano, Type, Action, ActorId, AttributesJson FROM events";
+        command.CommandText = (sinceNano, untilNano) switch
         {
-            query = query.Where(e => e.TimeNano >= since);
+            (null, null) => Select + " ORDER BY Seq",
+            (not null, null) => Select + " WHERE TimeNano >= $since ORDER BY Seq",
+            (null, not null) => Select + " WHERE TimeNano <= $until ORDER BY Seq",
+            _ => Select + " WHERE TimeNano >= $since AND TimeNano <= $until ORDER BY Seq",
+        };
+        command.Parameters.AddWithValue("$since", (object?)sinceNano ?? DBNull.Value);
+        command.Parameters.AddWithValue("$until", (object?)untilNano ?? DBNull.Value);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var list = new List<EngineEvent>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            list.Add(new EngineEvent(reader.GetString(2), reader.GetString(3), reader.GetString(4), ParseMap(reader.GetString(5)), reader.GetInt64(1)) { Seq = reader.GetInt64(0) });
         }
 
-        if (untilNano is { } until)
-        {
-            query = query.Where(e => e.TimeNano <= until);
-        }
-
-        var rows = await query.OrderBy(e => e.Seq).ToListAsync(cancellationToken);
-        return rows.Select(e => new EngineEvent(e.Type, e.Action, e.ActorId, ParseMap(e.AttributesJson), e.TimeNano) { Seq = e.Seq }).ToList();
+        return list;
     }
 
     public async Task AddVolumeAsync(VolumeRecord volume, CancellationToken cancellationToken = default)
     {
-        await using var db = await factory.CreateDbContextAsync(cancellationToken);
-        db.Volumes.Add(new VolumeEntity
+        ArgumentNullException.ThrowIfNull(volume);
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"INSERT INTO volumes ({VolumeColumns}) VALUES ($name, $driver, $mountpoint, $created, $labels, $options)";
+        command.Parameters.AddWithValue("$name", volume.Name);
+        command.Parameters.AddWithValue("$driver", volume.Driver);
+        command.Parameters.AddWithValue("$mountpoint", volume.Mountpoint);
+        command.Parameters.AddWithValue("$created", ToNano(volume.Created)!.Value);
+        command.Parameters.AddWithValue("$labels", SerializeMap(volume.Labels));
+        command.Parameters.AddWithValue("$options", SerializeMap(volume.Options));
+        try
         {
-            Name = volume.Name,
-            Driver = volume.Driver,
-            Mountpoint = volume.Mountpoint,
-            CreatedNano = ToNano(volume.Created)!.Value,
-            LabelsJson = JsonSerializer.Serialize(volume.Labels, DockerJson.Storage),
-            OptionsJson = JsonSerializer.Serialize(volume.Options, DockerJson.Storage),
-        });
-        await SaveOrConflictAsync(db, $"volume {volume.Name} already exists", cancellationToken);
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+        catch (SqliteException e) when (e.SqliteErrorCode == SqliteConstraint)
+        {
+            throw new EngineException(ErrorKind.AlreadyExists, $"volume {volume.Name} already exists", e);
+        }
     }
 
     public async Task<VolumeRecord?> GetVolumeAsync(string name, CancellationToken cancellationToken = default)
     {
-        await using var db = await factory.CreateDbContextAsync(cancellationToken);
-        var v = await db.Volumes.AsNoTracking().FirstOrDefaultAsync(x => x.Name == name, cancellationToken);
-        return v is null ? null : FromEntity(v);
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {VolumeColumns} FROM volumes WHERE Name = $name LIMIT 1";
+        command.Parameters.AddWithValue("$name", name);
+        return await ReadVolumesAsync(command, cancellationToken) is [var v] ? v : null;
     }
 
     public async Task<IReadOnlyList<VolumeRecord>> ListVolumesAsync(CancellationToken cancellationToken = default)
     {
-        await using var db = await factory.CreateDbContextAsync(cancellationToken);
-        return (await db.Volumes.AsNoTracking().OrderBy(v => v.Name).ToListAsync(cancellationToken)).Select(FromEntity).ToList();
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {VolumeColumns} FROM volumes ORDER BY Name";
+        return await ReadVolumesAsync(command, cancellationToken);
     }
 
-    public async Task<bool> RemoveVolumeAsync(string name, CancellationToken cancellationToken = default)
-    {
-        await using var db = await factory.CreateDbContextAsync(cancellationToken);
-        return await db.Volumes.Where(v => v.Name == name).ExecuteDeleteAsync(cancellationToken) > 0;
-    }
+    public Task<bool> RemoveVolumeAsync(string name, CancellationToken cancellationToken = default) =>
+        DeleteAsync("DELETE FROM volumes WHERE Name = $key", name, cancellationToken);
 
-    public async Task<bool> RemoveNetworkAsync(string id, CancellationToken cancellationToken = default)
-    {
-        await using var db = await factory.CreateDbContextAsync(cancellationToken);
-        return await db.Networks.Where(n => n.Id == id).ExecuteDeleteAsync(cancellationToken) > 0;
-    }
+    public Task<bool> RemoveNetworkAsync(string id, CancellationToken cancellationToken = default) =>
+        DeleteAsync("DELETE FROM networks WHERE Id = $key", id, cancellationToken);
 
+    /// <summary>
+    /// One transaction: the row (a new one with the entity's defaults for the columns this record has no value for;
+    /// an existing one keeps its creation time), then exactly these references, each taken from whichever image had it.
+    /// </summary>
     public async Task PutImageAsync(ImageRecord image, CancellationToken cancellationToken = default)
     {
-        await using var db = await factory.CreateDbContextAsync(cancellationToken);
-        await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
-        var entity = await db.Images.FirstOrDefaultAsync(i => i.Id == image.Id, cancellationToken);
-        if (entity is null)
+        ArgumentNullException.ThrowIfNull(image);
+        var defaults = new ImageEntity();
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        await using (var upsert = connection.CreateCommand())
         {
-            db.Images.Add(new ImageEntity { Id = image.Id, CreatedNano = ToNano(image.Created)!.Value, Size = image.Size, ConfigJson = image.ConfigJson });
-        }
-        else
-        {
-            entity.Size = image.Size;
-            entity.ConfigJson = image.ConfigJson;
+            upsert.Transaction = tx;
+            upsert.CommandText = """
+                INSERT INTO images (Id, CreatedNano, Size, ConfigJson, ManifestDigest, ManifestMediaType, Os, Architecture)
+                VALUES ($id, $created, $size, $config, $manifest, $mediaType, $os, $arch)
+                ON CONFLICT (Id) DO UPDATE SET Size = excluded.Size, ConfigJson = excluded.ConfigJson
+                """;
+            upsert.Parameters.AddWithValue("$id", image.Id);
+            upsert.Parameters.AddWithValue("$created", ToNano(image.Created)!.Value);
+            upsert.Parameters.AddWithValue("$size", image.Size);
+            upsert.Parameters.AddWithValue("$config", image.ConfigJson);
+            upsert.Parameters.AddWithValue("$manifest", defaults.ManifestDigest);
+            upsert.Parameters.AddWithValue("$mediaType", defaults.ManifestMediaType);
+            upsert.Parameters.AddWithValue("$os", defaults.Os);
+            upsert.Parameters.AddWithValue("$arch", defaults.Architecture);
+            await upsert.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        await db.SaveChangesAsync(cancellationToken);
-        var references = image.References.Distinct(StringComparer.Ordinal).ToList();
-        await db.ImageReferences.Where(r => r.ImageId == image.Id && !references.Contains(r.Reference)).ExecuteDeleteAsync(cancellationToken);
-        await db.ImageReferences.Where(r => references.Contains(r.Reference)).ExecuteDeleteAsync(cancellationToken);
-        db.ImageReferences.AddRange(references.Select(r => new ImageReferenceEntity { Reference = r, ImageId = image.Id }));
-        await db.SaveChangesAsync(cancellationToken);
+        await ReplaceReferencesAsync(connection, tx, image.Id, image.References, cancellationToken);
         await tx.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>Inside <paramref name="tx"/>: <paramref name="imageId"/> ends with exactly <paramref name="references"/>, moved from any other image.</summary>
+    internal static async Task ReplaceReferencesAsync(SqliteConnection connection, SqliteTransaction tx, string imageId, IEnumerable<string> references, CancellationToken cancellationToken)
+    {
+        await using var names = connection.CreateCommand();
+        names.Transaction = tx;
+        names.CommandText = "DELETE FROM image_references WHERE ImageId = $id";
+        names.Parameters.AddWithValue("$id", imageId);
+        await names.ExecuteNonQueryAsync(cancellationToken);
+        var name = names.Parameters.Add("$name", SqliteType.Text);
+        foreach (var n in references.Distinct(StringComparer.Ordinal))
+        {
+            name.Value = n;
+            names.CommandText = "DELETE FROM image_references WHERE Reference = $name";
+            await names.ExecuteNonQueryAsync(cancellationToken);
+            names.CommandText = "INSERT INTO image_references (Reference, ImageId) VALUES ($name, $id)";
+            await names.ExecuteNonQueryAsync(cancellationToken);
+        }
     }
 
     public async Task<ImageRecord?> GetImageAsync(string idOrReference, CancellationToken cancellationToken = default)
     {
-        await using var db = await factory.CreateDbContextAsync(cancellationToken);
-        var id = await db.Images.AsNoTracking().Where(i => i.Id == idOrReference).Select(i => i.Id).FirstOrDefaultAsync(cancellationToken)
-            ?? await db.ImageReferences.AsNoTracking().Where(r => r.Reference == idOrReference).Select(r => r.ImageId).FirstOrDefaultAsync(cancellationToken);
-        return id is null ? null : await LoadImageAsync(db, id, cancellationToken);
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.Parameters.AddWithValue("$key", idOrReference);
+        command.CommandText = "SELECT Id, CreatedNano, Size, ConfigJson FROM images WHERE Id = $key LIMIT 1";
+        var image = await ReadImageRowAsync(command, cancellationToken);
+        if (image is null)
+        {
+            command.CommandText = """
+                SELECT i.Id, i.CreatedNano, i.Size, i.ConfigJson FROM image_references r JOIN images i ON i.Id = r.ImageId
+                WHERE r.Reference = $key LIMIT 1
+                """;
+            image = await ReadImageRowAsync(command, cancellationToken);
+        }
+
+        if (image is not { } row)
+        {
+            return null;
+        }
+
+        command.CommandText = "SELECT Reference FROM image_references WHERE ImageId = $id";
+        command.Parameters.AddWithValue("$id", row.Id);
+        var references = new List<string>();
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                references.Add(reader.GetString(0));
+            }
+        }
+
+        references.Sort(StringComparer.Ordinal);
+        return new ImageRecord(row.Id, references, FromNano(row.CreatedNano), row.Size, row.ConfigJson);
     }
 
     public async Task<IReadOnlyList<ImageRecord>> ListImagesAsync(CancellationToken cancellationToken = default)
     {
-        await using var db = await factory.CreateDbContextAsync(cancellationToken);
-        var images = await db.Images.AsNoTracking().OrderByDescending(i => i.CreatedNano).ToListAsync(cancellationToken);
-        var references = await db.ImageReferences.AsNoTracking().ToListAsync(cancellationToken);
-        var byImage = references.ToLookup(r => r.ImageId, r => r.Reference);
-        return images.Select(i => new ImageRecord(i.Id, byImage[i.Id].Order(StringComparer.Ordinal).ToList(), FromNano(i.CreatedNano), i.Size, i.ConfigJson)).ToList();
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT Reference, ImageId FROM image_references";
+        var references = new List<(string Reference, string ImageId)>();
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                references.Add((reader.GetString(0), reader.GetString(1)));
+            }
+        }
+
+        var byImage = references.ToLookup(r => r.ImageId, r => r.Reference, StringComparer.Ordinal);
+        command.CommandText = "SELECT Id, CreatedNano, Size, ConfigJson FROM images ORDER BY CreatedNano DESC";
+        var images = new List<ImageRecord>();
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var id = reader.GetString(0);
+                images.Add(new ImageRecord(id, byImage[id].Order(StringComparer.Ordinal).ToList(), FromNano(reader.GetInt64(1)), reader.GetInt64(2), reader.GetString(3)));
+            }
+        }
+
+        return images;
     }
 
-    public async Task<bool> RemoveImageAsync(string id, CancellationToken cancellationToken = default)
-    {
-        await using var db = await factory.CreateDbContextAsync(cancellationToken);
-        return await db.Images.Where(i => i.Id == id).ExecuteDeleteAsync(cancellationToken) > 0;
-    }
+    public Task<bool> RemoveImageAsync(string id, CancellationToken cancellationToken = default) =>
+        DeleteAsync("DELETE FROM images WHERE Id = $key", id, cancellationToken);
 
     public async Task AddExecAsync(ExecRecord exec, CancellationToken cancellationToken = default)
     {
-        await using var db = await factory.CreateDbContextAsync(cancellationToken);
-        db.ExecSessions.Add(new ExecSessionEntity
-        {
-            Id = exec.Id,
-            ContainerId = exec.ContainerId,
-            ProcessJson = exec.ProcessJson,
-            Running = exec.Running,
-            ExitCode = exec.ExitCode,
-            Pid = exec.Pid,
-            CreatedNano = ToNano(exec.Created)!.Value,
-        });
+        ArgumentNullException.ThrowIfNull(exec);
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"INSERT INTO exec_sessions ({ExecColumns}) VALUES ($id, $container, $process, $running, $exitCode, $pid, $created)";
+        command.Parameters.AddWithValue("$id", exec.Id);
+        command.Parameters.AddWithValue("$container", exec.ContainerId);
+        command.Parameters.AddWithValue("$process", exec.ProcessJson);
+        command.Parameters.AddWithValue("$running", exec.Running);
+        command.Parameters.AddWithValue("$exitCode", (object?)exec.ExitCode ?? DBNull.Value);
+        command.Parameters.AddWithValue("$pid", exec.Pid);
+        command.Parameters.AddWithValue("$created", ToNano(exec.Created)!.Value);
         try
         {
-            await db.SaveChangesAsync(cancellationToken);
+            await command.ExecuteNonQueryAsync(cancellationToken);
         }
-        catch (DbUpdateException e) when (e.InnerException is SqliteException { SqliteErrorCode: SqliteConstraint })
+        catch (SqliteException e) when (e.SqliteErrorCode == SqliteConstraint)
         {
-            if (!await db.Containers.AsNoTracking().AnyAsync(c => c.Id == exec.ContainerId, cancellationToken))
+            command.Parameters.Clear();
+            command.CommandText = "SELECT 1 FROM containers WHERE Id = $id LIMIT 1";
+            command.Parameters.AddWithValue("$id", exec.ContainerId);
+            if (await command.ExecuteScalarAsync(cancellationToken) is null)
             {
                 throw EngineException.NoSuchContainer(exec.ContainerId);
             }
@@ -291,18 +444,23 @@ public sealed partial class SqliteContainerStore(IDbContextFactory<EngineDbConte
 
     public async Task<ExecRecord?> GetExecAsync(string id, CancellationToken cancellationToken = default)
     {
-        await using var db = await factory.CreateDbContextAsync(cancellationToken);
-        var x = await db.ExecSessions.AsNoTracking().FirstOrDefaultAsync(e => e.Id == id, cancellationToken);
-        return x is null ? null : FromEntity(x);
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {ExecColumns} FROM exec_sessions WHERE Id = $id LIMIT 1";
+        command.Parameters.AddWithValue("$id", id);
+        return await ReadExecsAsync(command, cancellationToken) is [var x] ? x : null;
     }
 
     public async Task UpdateExecAsync(string id, bool running, int? exitCode, int pid, CancellationToken cancellationToken = default)
     {
-        await using var db = await factory.CreateDbContextAsync(cancellationToken);
-        var rows = await db.ExecSessions.Where(e => e.Id == id).ExecuteUpdateAsync(
-            s => s.SetProperty(e => e.Running, running).SetProperty(e => e.ExitCode, exitCode).SetProperty(e => e.Pid, pid),
-            cancellationToken);
-        if (rows == 0)
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "UPDATE exec_sessions SET Running = $running, ExitCode = $exitCode, Pid = $pid WHERE Id = $id";
+        command.Parameters.AddWithValue("$running", running);
+        command.Parameters.AddWithValue("$exitCode", (object?)exitCode ?? DBNull.Value);
+        command.Parameters.AddWithValue("$pid", pid);
+        command.Parameters.AddWithValue("$id", id);
+        if (await command.ExecuteNonQueryAsync(cancellationToken) == 0)
         {
             throw new EngineException(ErrorKind.NotFound, $"No such exec instance: {id}");
         }
@@ -310,9 +468,11 @@ public sealed partial class SqliteContainerStore(IDbContextFactory<EngineDbConte
 
     public async Task<IReadOnlyList<ExecRecord>> ListExecsAsync(string containerId, CancellationToken cancellationToken = default)
     {
-        await using var db = await factory.CreateDbContextAsync(cancellationToken);
-        var rows = await db.ExecSessions.AsNoTracking().Where(e => e.ContainerId == containerId).OrderBy(e => e.CreatedNano).ToListAsync(cancellationToken);
-        return rows.Select(FromEntity).ToList();
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {ExecColumns} FROM exec_sessions WHERE ContainerId = $container ORDER BY CreatedNano";
+        command.Parameters.AddWithValue("$container", containerId);
+        return await ReadExecsAsync(command, cancellationToken);
     }
 
     /// <summary>
@@ -321,13 +481,13 @@ public sealed partial class SqliteContainerStore(IDbContextFactory<EngineDbConte
     /// </summary>
     public async Task AddStatsAsync(IReadOnlyList<StatsSample> samples, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(samples);
         if (samples.Count == 0)
         {
             return;
         }
 
-        await using var db = await factory.CreateDbContextAsync(cancellationToken);
-        var connection = await db.OpenSqliteConnectionAsync(cancellationToken);
+        await using var connection = await database.OpenAsync(cancellationToken);
         await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
         await using var command = connection.CreateCommand();
         command.Transaction = tx;
@@ -362,13 +522,29 @@ public sealed partial class SqliteContainerStore(IDbContextFactory<EngineDbConte
 
     public async Task<IReadOnlyList<StatsSample>> QueryStatsAsync(string containerId, int resolution, long fromSeconds, long toSeconds, CancellationToken cancellationToken = default)
     {
-        await using var db = await factory.CreateDbContextAsync(cancellationToken);
-        var rows = await db.StatsSamples.AsNoTracking()
-            .Where(s => s.ContainerId == containerId && s.Resolution == resolution && s.TimeSeconds >= fromSeconds && s.TimeSeconds <= toSeconds)
-            .OrderBy(s => s.TimeSeconds)
-            .ToListAsync(cancellationToken);
-        return rows.Select(s => new StatsSample(s.ContainerId, s.Resolution, s.TimeSeconds, s.CpuUsageNanos, s.CpuThrottledNanos,
-            s.MemoryUsage, s.MemoryLimit, s.MemoryCache, s.Pids, s.BlockRead, s.BlockWrite, s.NetRx, s.NetTx)).ToList();
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT ContainerId, Resolution, TimeSeconds, CpuUsageNanos, CpuThrottledNanos, MemoryUsage, MemoryLimit, MemoryCache,
+                Pids, BlockRead, BlockWrite, NetRx, NetTx
+            FROM stats_samples
+            WHERE ContainerId = $c AND Resolution = $r AND TimeSeconds >= $from AND TimeSeconds <= $to
+            ORDER BY TimeSeconds
+            """;
+        command.Parameters.AddWithValue("$c", containerId);
+        command.Parameters.AddWithValue("$r", resolution);
+        command.Parameters.AddWithValue("$from", fromSeconds);
+        command.Parameters.AddWithValue("$to", toSeconds);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var list = new List<StatsSample>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            list.Add(new StatsSample(reader.GetString(0), reader.GetInt32(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4),
+                reader.GetInt64(5), reader.GetInt64(6), reader.GetInt64(7), reader.GetInt64(8), reader.GetInt64(9), reader.GetInt64(10),
+                reader.GetInt64(11), reader.GetInt64(12)));
+        }
+
+        return list;
     }
 
     public static long? ToNano(DateTimeOffset? time) =>
@@ -377,61 +553,82 @@ public sealed partial class SqliteContainerStore(IDbContextFactory<EngineDbConte
     public static DateTimeOffset FromNano(long nano) =>
         DateTimeOffset.UnixEpoch.AddTicks(nano / 100);
 
-    private static async Task SaveOrConflictAsync(EngineDbContext db, string message, CancellationToken cancellationToken)
+    private async Task<bool> DeleteAsync(string sql, string key, CancellationToken cancellationToken)
     {
-        try
-        {
-            await db.SaveChangesAsync(cancellationToken);
-        }
-        catch (DbUpdateException e) when (e.InnerException is SqliteException { SqliteErrorCode: SqliteConstraint })
-        {
-            throw new EngineException(ErrorKind.AlreadyExists, message, e);
-        }
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.Parameters.AddWithValue("$key", key);
+        return await command.ExecuteNonQueryAsync(cancellationToken) > 0;
     }
 
-    private static async Task<ImageRecord> LoadImageAsync(EngineDbContext db, string id, CancellationToken cancellationToken)
+    private static async Task<(string Id, long CreatedNano, long Size, string ConfigJson)?> ReadImageRowAsync(SqliteCommand command, CancellationToken cancellationToken)
     {
-        var image = await db.Images.AsNoTracking().FirstAsync(i => i.Id == id, cancellationToken);
-        var references = await db.ImageReferences.AsNoTracking().Where(r => r.ImageId == id).Select(r => r.Reference).ToListAsync(cancellationToken);
-        references.Sort(StringComparer.Ordinal);
-        return new ImageRecord(image.Id, references, FromNano(image.CreatedNano), image.Size, image.ConfigJson);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? (reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetString(3)) : null;
     }
+
+    private static async Task<List<ContainerRecord>> ReadContainersAsync(SqliteCommand command, CancellationToken cancellationToken)
+    {
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var list = new List<ContainerRecord>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            list.Add(ReadContainer(reader));
+        }
+
+        return list;
+    }
+
+    private static async Task<List<VolumeRecord>> ReadVolumesAsync(SqliteCommand command, CancellationToken cancellationToken)
+    {
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var list = new List<VolumeRecord>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            list.Add(new VolumeRecord(reader.GetString(0), reader.GetString(1), reader.GetString(2), FromNano(reader.GetInt64(3)),
+                ParseMap(reader.GetString(4)), ParseMap(reader.GetString(5))));
+        }
+
+        return list;
+    }
+
+    private static async Task<List<ExecRecord>> ReadExecsAsync(SqliteCommand command, CancellationToken cancellationToken)
+    {
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var list = new List<ExecRecord>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            list.Add(new ExecRecord(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetBoolean(3),
+                reader.IsDBNull(4) ? null : reader.GetInt32(4), reader.GetInt32(5), FromNano(reader.GetInt64(6))));
+        }
+
+        return list;
+    }
+
+    /// <summary>
+    /// <see cref="DockerJson.Info{T}"/> in <see cref="DockerJson.Storage"/>, locked first as the serializer itself does on
+    /// first use: asking options nobody used yet for a contract does not fill in their missing resolver but throws.
+    /// Reflection fills it only where reflection-based JSON is enabled (JIT builds); under NativeAOT the switch is off
+    /// and the options' own (source-generated) resolver is used as it is.
+    /// </summary>
+    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "populateMissingResolver is false where reflection-based serialization is disabled (trimmed and AOT builds).")]
+    [UnconditionalSuppressMessage("AOT", "IL3050", Justification = "populateMissingResolver is false where reflection-based serialization is disabled (trimmed and AOT builds).")]
+    private static JsonTypeInfo<T> StorageInfo<T>()
+    {
+        if (!DockerJson.Storage.IsReadOnly)
+        {
+            DockerJson.Storage.MakeReadOnly(populateMissingResolver: JsonSerializer.IsReflectionEnabledByDefault);
+        }
+
+        return DockerJson.Info<T>(DockerJson.Storage);
+    }
+
+    private static string SerializeMap(IReadOnlyDictionary<string, string> map) =>
+        JsonSerializer.Serialize(map, StorageInfo<IReadOnlyDictionary<string, string>>());
 
     private static Dictionary<string, string> ParseMap(string json) =>
-        JsonSerializer.Deserialize<Dictionary<string, string>>(json, DockerJson.Storage) ?? [];
-
-    private static EventEntity ToEntity(EngineEvent e) => new()
-    {
-        TimeNano = e.TimeNano,
-        Type = e.Type,
-        Action = e.Action,
-        ActorId = e.ActorId,
-        AttributesJson = JsonSerializer.Serialize(e.Attributes, DockerJson.Storage),
-    };
-
-    private static ContainerEntity ToEntity(ContainerRecord c) => new()
-    {
-        Id = c.Id,
-        Name = c.Name,
-        Image = c.Image,
-        ImageId = c.ImageId,
-        CreatedNano = ToNano(c.Created)!.Value,
-        ConfigJson = JsonSerializer.Serialize(c.Config, DockerJson.Storage),
-        HostConfigJson = JsonSerializer.Serialize(c.HostConfig, DockerJson.Storage),
-        Path = c.Path,
-        ArgsJson = JsonSerializer.Serialize(c.Args, DockerJson.Storage),
-        BundleDir = c.BundleDir,
-        LogPath = c.LogPath,
-        Status = c.State.Status.ToApiString(),
-        Pid = c.State.Pid,
-        ShimPid = c.State.ShimPid,
-        ExitCode = c.State.ExitCode,
-        OomKilled = c.State.OomKilled,
-        Error = c.State.Error,
-        StartedAtNano = ToNano(c.State.StartedAt),
-        FinishedAtNano = ToNano(c.State.FinishedAt),
-        RestartCount = c.State.RestartCount,
-    };
+        JsonSerializer.Deserialize(json, StorageInfo<Dictionary<string, string>>()) ?? [];
 
     private static ContainerRecord FromEntity(ContainerEntity e) => new()
     {
@@ -440,10 +637,10 @@ public sealed partial class SqliteContainerStore(IDbContextFactory<EngineDbConte
         Image = e.Image,
         ImageId = e.ImageId,
         Created = FromNano(e.CreatedNano),
-        Config = JsonSerializer.Deserialize<ContainerConfig>(e.ConfigJson, DockerJson.Storage) ?? new(),
-        HostConfig = JsonSerializer.Deserialize<HostConfig>(e.HostConfigJson, DockerJson.Storage) ?? new(),
+        Config = JsonSerializer.Deserialize(e.ConfigJson, StorageInfo<ContainerConfig>()) ?? new(),
+        HostConfig = JsonSerializer.Deserialize(e.HostConfigJson, StorageInfo<HostConfig>()) ?? new(),
         Path = e.Path,
-        Args = JsonSerializer.Deserialize<List<string>>(e.ArgsJson, DockerJson.Storage) ?? [],
+        Args = JsonSerializer.Deserialize(e.ArgsJson, StorageInfo<List<string>>()) ?? [],
         BundleDir = e.BundleDir,
         LogPath = e.LogPath,
         State = new ContainerRuntimeState
@@ -460,12 +657,6 @@ public sealed partial class SqliteContainerStore(IDbContextFactory<EngineDbConte
         },
     };
 
-    private static VolumeRecord FromEntity(VolumeEntity v) =>
-        new(v.Name, v.Driver, v.Mountpoint, FromNano(v.CreatedNano), ParseMap(v.LabelsJson), ParseMap(v.OptionsJson));
-
     private static NetworkRecord FromEntity(NetworkEntity n) =>
         new(n.Id, n.Name, n.Driver, n.Subnet, n.Gateway, FromNano(n.CreatedNano), ParseMap(n.LabelsJson));
-
-    private static ExecRecord FromEntity(ExecSessionEntity x) =>
-        new(x.Id, x.ContainerId, x.ProcessJson, x.Running, x.ExitCode, x.Pid, FromNano(x.CreatedNano));
 }

@@ -1,23 +1,19 @@
-using System.Diagnostics;
-using Dashboard.Engine.Hosting;
+using System.Globalization;
 using Microsoft.Data.Sqlite;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Infrastructure;
 
 namespace Dashboard.Engine.Store;
 
 /// <summary>
-/// Which EF Core migrations a database still needs, read with one plain query on <c>__EFMigrationsHistory</c>, and
-/// the <c>migrate</c> verb that applies them. EF's migrator (the migrations' target models, the model differ, the
-/// SQL generator) is about 8 MB of code and type data an idle engine would keep for its whole life (issue 4 bench d),
-/// so <c>dashboard-engine</c> applies pending migrations in a short-lived child (<c>dashboard-engine migrate</c>, with
-/// EF's <c>Migrate</c>: one transaction under its migration lock, as before) and only reads the history itself.
+/// The schema migrations, applied by the engine itself from the SQL EF Core generated for them (db/engine/NNNN_Name.sql,
+/// embedded in this assembly; MigrationTests keeps them equal to EF's and checks that a database migrated through them
+/// has the schema EF's <c>Migrate</c> makes). EF's migrator (the migrations' target models, the model differ, the SQL
+/// generator) is code an idle engine would keep for its whole life (issue 4 bench d) and does not run under NativeAOT.
 /// </summary>
 public static class StoreMigrations
 {
     /// <summary>
-    /// The migrations this binary carries, oldest first: EF's migration ids (Store/Migrations). Listed here so that
-    /// checking for pending ones loads no EF migration code; MigrationTests fails when it and EF's list differ.
+    /// The migrations this binary carries, oldest first: EF's migration ids (Store/Migrations), the i-th one's SQL in
+    /// the embedded script <c>{i+1:D4}_{name}.sql</c>. MigrationTests fails when this and EF's list differ.
     /// </summary>
     public static IReadOnlyList<string> Known { get; } =
     [
@@ -25,15 +21,45 @@ public static class StoreMigrations
         "20261130093844_Images",
     ];
 
-    public const string Verb = "migrate";
+    private const string ResourcePrefix = "Dashboard.Engine.Store.Sql.";
 
-    public static bool IsCommand(IReadOnlyList<string> args) => args is [Verb, ..];
+    /// <summary>The embedded script of a known migration: its file name in db/engine.</summary>
+    public static string ScriptName(string migrationId)
+    {
+        var index = IndexOf(migrationId);
+        return $"{(index + 1).ToString("D4", CultureInfo.InvariantCulture)}_{migrationId[(migrationId.IndexOf('_', StringComparison.Ordinal) + 1)..]}.sql";
+    }
+
+    /// <summary>The SQL EF generated for <paramref name="migrationId"/> (db/engine), as embedded in this assembly.</summary>
+    public static string Script(string migrationId)
+    {
+        var name = ScriptName(migrationId);
+        using var stream = typeof(StoreMigrations).Assembly.GetManifestResourceStream(ResourcePrefix + name)
+            ?? throw new EngineException(ErrorKind.Internal, $"migration {migrationId}: script {name} is not embedded in the engine");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+
+    /// <summary>
+    /// A script's statements without its own <c>BEGIN TRANSACTION;</c> and <c>COMMIT;</c> lines: the caller runs every
+    /// pending script in one transaction of its own, as EF's <c>Migrate</c> does.
+    /// </summary>
+    public static string Statements(string script)
+    {
+        ArgumentNullException.ThrowIfNull(script);
+        return string.Join('\n', script.ReplaceLineEndings("\n").Split('\n')
+            .Where(line => line.Trim() is not ("BEGIN TRANSACTION;" or "COMMIT;")));
+    }
 
     /// <summary>The known migrations the open <paramref name="connection"/>'s database has not applied, oldest first.</summary>
-    public static async Task<IReadOnlyList<string>> PendingAsync(SqliteConnection connection, CancellationToken cancellationToken = default)
+    public static Task<IReadOnlyList<string>> PendingAsync(SqliteConnection connection, CancellationToken cancellationToken = default) =>
+        PendingAsync(connection, null, cancellationToken);
+
+    private static async Task<IReadOnlyList<string>> PendingAsync(SqliteConnection connection, SqliteTransaction? tx, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(connection);
         await using var command = connection.CreateCommand();
+        command.Transaction = tx;
         command.CommandText = "SELECT name FROM sqlite_master WHERE type = 'table' AND name = '__EFMigrationsHistory'";
         if (await command.ExecuteScalarAsync(cancellationToken) is null)
         {
@@ -81,72 +107,51 @@ public static class StoreMigrations
     }
 
     /// <summary>
-    /// Runs <c>dashboard-engine migrate</c> with the engine's own flags when the database needs migrations, so this
-    /// process never loads EF's migrator. A failure carries the child's own message.
+    /// Applies the pending migrations' scripts in one transaction (each script inserts its own
+    /// <c>__EFMigrationsHistory</c> row) and returns them. The transaction begins IMMEDIATE, so the history is read
+    /// under the write lock and two engines started on one file cannot both apply a migration. A failing script rolls
+    /// everything back (SQLite DDL is transactional) and throws EngineException naming the migrations and the reason.
     /// </summary>
-    public static async Task ApplyInChildAsync(EngineOptions options, IReadOnlyList<string> engineArgs, CancellationToken cancellationToken = default)
+    public static async Task<IReadOnlyList<string>> ApplyAsync(SqliteConnection connection, string label, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(engineArgs);
-        var pending = await PendingAsync(options.DatabasePath, cancellationToken);
+        ArgumentNullException.ThrowIfNull(connection);
+        var pending = await PendingAsync(connection, null, cancellationToken);
         if (pending.Count == 0)
         {
-            return;
+            return pending;
         }
 
-        var self = Environment.ProcessPath ?? throw new EngineException(ErrorKind.Internal, "apply database migrations: the engine's own path is unknown");
-        var psi = new ProcessStartInfo(self)
+        await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        pending = await PendingAsync(connection, tx, cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.Transaction = tx;
+        foreach (var migration in pending)
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        psi.ArgumentList.Add(Verb);
-        foreach (var arg in engineArgs)
-        {
-            psi.ArgumentList.Add(arg);
+            command.CommandText = Statements(Script(migration));
+            try
+            {
+                await command.ExecuteNonQueryAsync(cancellationToken);
+            }
+            catch (SqliteException e)
+            {
+                throw new EngineException(ErrorKind.Internal, $"applying database migrations ({string.Join(", ", pending)}) to {label} failed in {migration}: {e.Message}", e);
+            }
         }
 
-        using var child = Process.Start(psi) ?? throw new EngineException(ErrorKind.Internal, "apply database migrations: no process");
-        var stdout = child.StandardOutput.ReadToEndAsync(cancellationToken);
-        var stderr = child.StandardError.ReadToEndAsync(cancellationToken);
-        await child.WaitForExitAsync(cancellationToken);
-        var error = (await stderr).Trim();
-        _ = await stdout;
-        if (child.ExitCode != 0)
-        {
-            throw new EngineException(ErrorKind.Internal, $"applying database migrations ({string.Join(", ", pending)}) to {options.DatabasePath} failed (exit code {child.ExitCode}): {(error.Length == 0 ? "no message" : error)}");
-        }
+        await tx.CommitAsync(cancellationToken);
+        return pending;
     }
 
-    /// <summary><c>dashboard-engine migrate [engine flags]</c>: applies pending migrations (one transaction) and exits.</summary>
-    public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
+    private static int IndexOf(string migrationId)
     {
-        ArgumentNullException.ThrowIfNull(args);
-        ArgumentNullException.ThrowIfNull(stdout);
-        ArgumentNullException.ThrowIfNull(stderr);
-        try
+        for (var i = 0; i < Known.Count; i++)
         {
-            var options = EngineOptions.Parse([.. args.Skip(1)]);
-            if (!Directory.Exists(options.DataRoot))
+            if (string.Equals(Known[i], migrationId, StringComparison.Ordinal))
             {
-                throw new EngineException(ErrorKind.NotFound, $"data root {options.DataRoot}: no such file or directory");
+                return i;
             }
+        }
 
-            var factory = new PooledDbContextFactory<EngineDbContext>(EngineHost.DatabaseOptions(options.DatabasePath));
-            var applied = await SqliteContainerStore.InitializeAsync(factory);
-            stdout.WriteLine(applied.Count == 0 ? $"{options.DatabasePath}: up to date" : $"{options.DatabasePath}: applied {string.Join(", ", applied)}");
-            return 0;
-        }
-        catch (EngineException e)
-        {
-            await stderr.WriteLineAsync($"dashboard-engine {Verb}: {e.Message}");
-            return e.Kind == ErrorKind.InvalidArgument ? 2 : 1;
-        }
-        catch (Exception e) when (e is SqliteException or InvalidOperationException or IOException or DbUpdateException)
-        {
-            await stderr.WriteLineAsync($"dashboard-engine {Verb}: {e.Message}");
-            return 1;
-        }
+        throw new EngineException(ErrorKind.Internal, $"unknown migration {migrationId}");
     }
 }

@@ -60,10 +60,20 @@ public sealed class MigrationTests
         var path = Path.Combine(Path.GetTempPath(), "dem-" + Guid.NewGuid().ToString("N") + ".db");
         try
         {
-            var factory = new PooledDbContextFactory<EngineDbContext>(EngineDbContext.CreateOptions(path));
-            await SqliteContainerStore.InitializeAsync(factory, TestContext.Current.CancellationToken);
-            await using var db = await factory.CreateDbContextAsync(TestContext.Current.CancellationToken);
-            var tables = await db.Database.SqlQueryRaw<string>("SELECT name AS Value FROM sqlite_master WHERE type = 'table'").ToListAsync(TestContext.Current.CancellationToken);
+            var database = new EngineDatabase(path);
+            await SqliteContainerStore.InitializeAsync(database, TestContext.Current.CancellationToken);
+            await using var connection = await database.OpenAsync(TestContext.Current.CancellationToken);
+            await using var command = connection.CreateCommand();
+            command.CommandText = "SELECT name FROM sqlite_master WHERE type = 'table'";
+            var tables = new List<string>();
+            await using (var reader = await command.ExecuteReaderAsync(TestContext.Current.CancellationToken))
+            {
+                while (await reader.ReadAsync(TestContext.Current.CancellationToken))
+                {
+                    tables.Add(reader.GetString(0));
+                }
+            }
+
             Assert.Superset(new HashSet<string> { "containers", "events", "volumes", "networks", "images", "image_references", "exec_sessions", "stats_samples" }, tables.ToHashSet());
         }
         finally
@@ -74,7 +84,7 @@ public sealed class MigrationTests
     }
 
     /// <summary>The checkout this test was compiled from (the build output may live elsewhere, e.g. with --artifacts-path).</summary>
-    private static string RepoRoot([System.Runtime.CompilerServices.CallerFilePath] string sourceFile = "")
+    internal static string RepoRoot([System.Runtime.CompilerServices.CallerFilePath] string sourceFile = "")
     {
         foreach (var start in new[] { Path.GetDirectoryName(sourceFile), AppContext.BaseDirectory })
         {

@@ -1,6 +1,4 @@
 using Dashboard.Engine.Store;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Infrastructure;
 
 namespace Dashboard.Engine.Tests.Store;
 
@@ -8,12 +6,13 @@ public sealed class SqliteContainerStoreTests : ContainerStoreContractTests
 {
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "des-" + Guid.NewGuid().ToString("N")[..10]);
 
+    private EngineDatabase Database => new(Path.Combine(_dir, "engine.db"));
+
     protected override async Task<IContainerStore> CreateStoreAsync()
     {
         Directory.CreateDirectory(_dir);
-        var factory = new PooledDbContextFactory<EngineDbContext>(EngineDbContext.CreateOptions(Path.Combine(_dir, "engine.db")));
-        await SqliteContainerStore.InitializeAsync(factory, Ct);
-        return new SqliteContainerStore(factory);
+        await SqliteContainerStore.InitializeAsync(Database, Ct);
+        return new SqliteContainerStore(Database);
     }
 
     public override async ValueTask DisposeAsync()
@@ -26,10 +25,7 @@ public sealed class SqliteContainerStoreTests : ContainerStoreContractTests
     [Fact]
     public async Task Connection_SynchronousFullAndBusyTimeout()
     {
-        var factory = new PooledDbContextFactory<EngineDbContext>(EngineDbContext.CreateOptions(Path.Combine(_dir, "engine.db")));
-        await using var db = await factory.CreateDbContextAsync(Ct);
-        await db.Database.OpenConnectionAsync(Ct);
-        var connection = db.Database.GetDbConnection();
+        await using var connection = await Database.OpenAsync(Ct);
         await using var command = connection.CreateCommand();
         command.CommandText = "PRAGMA synchronous";
         Assert.Equal(2L, await command.ExecuteScalarAsync(Ct));
@@ -39,12 +35,25 @@ public sealed class SqliteContainerStoreTests : ContainerStoreContractTests
         Assert.Equal(1L, await command.ExecuteScalarAsync(Ct));
     }
 
+    /// <summary>EF's design-time context (dotnet ef, the schema tests) opens its connections with the engine's settings.</summary>
+    [Fact]
+    public async Task EfContextConnection_SameSettingsAsEngineDatabase()
+    {
+        await using var db = new EngineDbContext(EngineDbContext.CreateOptions(Database.Path));
+        await Microsoft.EntityFrameworkCore.RelationalDatabaseFacadeExtensions.OpenConnectionAsync(db.Database, Ct);
+        var connection = Microsoft.EntityFrameworkCore.RelationalDatabaseFacadeExtensions.GetDbConnection(db.Database);
+        Assert.Equal(Database.ConnectionString, connection.ConnectionString);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA synchronous";
+        Assert.Equal(2L, await command.ExecuteScalarAsync(Ct));
+        command.CommandText = "PRAGMA busy_timeout";
+        Assert.Equal(100000L, await command.ExecuteScalarAsync(Ct));
+    }
+
     [Fact]
     public async Task Initialize_Twice_IsIdempotent()
     {
-        var factory = new PooledDbContextFactory<EngineDbContext>(EngineDbContext.CreateOptions(Path.Combine(_dir, "engine.db")));
-        await SqliteContainerStore.InitializeAsync(factory, Ct);
-        await using var db = await factory.CreateDbContextAsync(Ct);
-        Assert.Empty(await db.Database.GetPendingMigrationsAsync(Ct));
+        Assert.Empty(await SqliteContainerStore.InitializeAsync(Database, Ct));
+        Assert.Empty(await StoreMigrations.PendingAsync(Database.Path, Ct));
     }
 }

@@ -4,11 +4,10 @@ using Dashboard.Images.Records;
 using Dashboard.Oci;
 using ImageRecord = Dashboard.Images.Records.ImageRecord;
 using Microsoft.Data.Sqlite;
-using Microsoft.EntityFrameworkCore.Infrastructure;
 
 namespace Dashboard.Engine.Tests.Store;
 
-/// <summary>The engine's image records in SQLite (plain SQL on EF's connection): a tag names one image, a put replaces the names.</summary>
+/// <summary>The engine's image records in SQLite (plain SQL on EngineDatabase's connections): a tag names one image, a put replaces the names.</summary>
 public sealed class SqliteImageRecordStoreTests : IAsyncDisposable
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -24,9 +23,9 @@ public sealed class SqliteImageRecordStoreTests : IAsyncDisposable
 
     private async Task<SqliteImageRecordStore> NewStoreAsync()
     {
-        var factory = new PooledDbContextFactory<EngineDbContext>(EngineDbContext.CreateOptions(Path.Combine(_dir, "engine.db")));
-        await SqliteContainerStore.InitializeAsync(factory, Ct);
-        return new SqliteImageRecordStore(factory);
+        var database = new EngineDatabase(Path.Combine(_dir, "engine.db"));
+        await SqliteContainerStore.InitializeAsync(database, Ct);
+        return new SqliteImageRecordStore(database);
     }
 
     private static ImageRecord Record(string seed, params string[] names) => new()

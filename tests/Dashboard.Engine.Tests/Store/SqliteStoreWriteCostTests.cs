@@ -1,7 +1,5 @@
 using Dashboard.Engine.Containers;
 using Dashboard.Engine.Store;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Infrastructure;
 
 namespace Dashboard.Engine.Tests.Store;
 
@@ -9,7 +7,7 @@ namespace Dashboard.Engine.Tests.Store;
 public sealed class SqliteStoreWriteCostTests : IAsyncLifetime
 {
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "dsw-" + Guid.NewGuid().ToString("N")[..10]);
-    private PooledDbContextFactory<EngineDbContext> _factory = null!;
+    private EngineDatabase _database = null!;
     private SqliteContainerStore _store = null!;
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -17,9 +15,9 @@ public sealed class SqliteStoreWriteCostTests : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         Directory.CreateDirectory(_dir);
-        _factory = new PooledDbContextFactory<EngineDbContext>(EngineDbContext.CreateOptions(Path.Combine(_dir, "engine.db")));
-        await SqliteContainerStore.InitializeAsync(_factory, Ct);
-        _store = new SqliteContainerStore(_factory);
+        _database = new EngineDatabase(Path.Combine(_dir, "engine.db"));
+        await SqliteContainerStore.InitializeAsync(_database, Ct);
+        _store = new SqliteContainerStore(_database);
     }
 
     public ValueTask DisposeAsync()
@@ -49,9 +47,8 @@ public sealed class SqliteStoreWriteCostTests : IAsyncLifetime
 
     private async Task<object?> ScalarAsync(string sql)
     {
-        await using var db = await _factory.CreateDbContextAsync(Ct);
-        await db.Database.OpenConnectionAsync(Ct);
-        await using var command = db.Database.GetDbConnection().CreateCommand();
+        await using var connection = await _database.OpenAsync(Ct);
+        await using var command = connection.CreateCommand();
         command.CommandText = sql;
         return await command.ExecuteScalarAsync(Ct);
     }

@@ -12,8 +12,8 @@ using Microsoft.EntityFrameworkCore.Metadata;
 namespace Dashboard.Engine.Tests.Store;
 
 /// <summary>
-/// The pending-migration check that keeps EF's migrator out of the engine process, the <c>migrate</c> verb its child
-/// runs, and the compiled model the engine uses instead of building its model by convention at start.
+/// The pending-migration check, the engine applying its migrations itself at start (no EF migrator, no child process),
+/// and the compiled model that <c>dotnet ef</c> and the schema tests use.
 /// </summary>
 public sealed class StoreMigrationsTests : IDisposable
 {
@@ -52,10 +52,10 @@ public sealed class StoreMigrationsTests : IDisposable
     [Fact]
     public async Task Pending_AfterInitialize_NoneAndPartialHistoryListsTheMissingOne()
     {
-        var factory = new PooledDbContextFactory<EngineDbContext>(EngineDbContext.CreateOptions(DatabasePath));
-        Assert.Equal(StoreMigrations.Known, await SqliteContainerStore.InitializeAsync(factory, Ct));
+        var database = new EngineDatabase(DatabasePath);
+        Assert.Equal(StoreMigrations.Known, await SqliteContainerStore.InitializeAsync(database, Ct));
         Assert.Empty(await StoreMigrations.PendingAsync(DatabasePath, Ct));
-        Assert.Empty(await SqliteContainerStore.InitializeAsync(factory, Ct));
+        Assert.Empty(await SqliteContainerStore.InitializeAsync(database, Ct));
 
         await using (var connection = new SqliteConnection($"Data Source={DatabasePath};Pooling=False"))
         {
@@ -79,11 +79,9 @@ public sealed class StoreMigrationsTests : IDisposable
     }
 
     [Fact]
-    public async Task MigrateVerb_FreshDataRoot_AppliesAllThenReportsUpToDate()
+    public async Task Initialize_FreshFile_AppliesAllInWalModeThenNone()
     {
-        var (code, stdout, stderr) = await RunVerbAsync("migrate", "--data-root", _dir);
-        Assert.True(code == 0, stderr);
-        Assert.Contains($"applied {string.Join(", ", StoreMigrations.Known)}", stdout, StringComparison.Ordinal);
+        Assert.Equal(StoreMigrations.Known, await SqliteContainerStore.InitializeAsync(new EngineDatabase(DatabasePath), Ct));
         Assert.Empty(await StoreMigrations.PendingAsync(DatabasePath, Ct));
         await using (var connection = new SqliteConnection($"Data Source={DatabasePath};Pooling=False"))
         {
@@ -93,53 +91,38 @@ public sealed class StoreMigrationsTests : IDisposable
             Assert.Equal("wal", await command.ExecuteScalarAsync(Ct));
         }
 
-        (code, stdout, stderr) = await RunVerbAsync("migrate", "--data-root", _dir);
-        Assert.True(code == 0, stderr);
-        Assert.Contains("up to date", stdout, StringComparison.Ordinal);
+        Assert.Empty(await SqliteContainerStore.InitializeAsync(new EngineDatabase(DatabasePath), Ct));
     }
 
+    /// <summary>Two engines starting on one new file at once: the IMMEDIATE transaction lets one apply the migrations, the other finds none.</summary>
     [Fact]
-    public async Task MigrateVerb_MissingDataRootOrNotADatabase_FailsWithTheReason()
+    public async Task Initialize_Concurrently_AppliesEachMigrationOnce()
     {
-        var (code, _, stderr) = await RunVerbAsync("migrate", "--data-root", Path.Combine(_dir, "missing"));
-        Assert.Equal(1, code);
-        Assert.Contains("dashboard-engine migrate: data root", stderr, StringComparison.Ordinal);
-
-        await File.WriteAllTextAsync(DatabasePath, new string('x', 4096), Ct);
-        (code, _, stderr) = await RunVerbAsync("migrate", "--data-root", _dir);
-        Assert.Equal(1, code);
-        Assert.Contains("dashboard-engine migrate:", stderr, StringComparison.Ordinal);
-        Assert.Contains("not a database", stderr, StringComparison.Ordinal);
+        var results = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(() => SqliteContainerStore.InitializeAsync(new EngineDatabase(DatabasePath), Ct), Ct)));
+        Assert.Equal(StoreMigrations.Known, results.SelectMany(r => r).Order(StringComparer.Ordinal));
+        Assert.Empty(await StoreMigrations.PendingAsync(DatabasePath, Ct));
     }
 
     /// <summary>
-    /// The published engine applies migrations in its <c>migrate</c> child before listening: a migration the child cannot
-    /// apply (its columns already exist) stops the start with the child's reason, and its transaction leaves the history
-    /// as it was; a file that is no database stops it too. Neither leaves an engine listening on a half-known schema.
+    /// The published engine applies migrations itself before listening: a migration it cannot apply (its columns already
+    /// exist) stops the start with the reason, and its transaction leaves the history as it was; a file that is no
+    /// database stops it too. Neither leaves an engine listening on a half-known schema.
     /// </summary>
     [Fact]
-    public async Task Engine_MigrationFailsInChild_ExitsWithTheChildsReason()
+    public async Task Engine_MigrationFails_ExitsWithTheReasonDatabaseUnchanged()
     {
         Requires.Root();
         var binary = EngineProcess.Binary();
         var data = Path.Combine(_dir, "data");
         Directory.CreateDirectory(data);
         var database = Path.Combine(data, "engine.db");
-        Assert.Equal(StoreMigrations.Known, await SqliteContainerStore.InitializeAsync(new PooledDbContextFactory<EngineDbContext>(EngineDbContext.CreateOptions(database)), Ct));
-        await using (var connection = new SqliteConnection($"Data Source={database};Pooling=False"))
-        {
-            await connection.OpenAsync(Ct);
-            await using var command = connection.CreateCommand();
-            command.CommandText = "DELETE FROM __EFMigrationsHistory WHERE MigrationId = $id";
-            command.Parameters.AddWithValue("$id", StoreMigrations.Known[^1]);
-            await command.ExecuteNonQueryAsync(Ct);
-        }
+        Assert.Equal(StoreMigrations.Known, await SqliteContainerStore.InitializeAsync(new EngineDatabase(database), Ct));
+        await MigrationScriptTests.ForgetLatestMigrationAsync(database);
 
         SqliteConnection.ClearAllPools();
         var (code, output) = await RunEngineAsync(binary, data);
         Assert.Equal(1, code);
-        Assert.Contains($"applying database migrations ({StoreMigrations.Known[^1]})", output, StringComparison.Ordinal);
-        Assert.Contains("dashboard-engine migrate: SQLite Error 1: 'duplicate column name", output, StringComparison.Ordinal);
+        Assert.Contains($"dashboard-engine: applying database migrations ({StoreMigrations.Known[^1]}) to {database} failed in {StoreMigrations.Known[^1]}: SQLite Error 1: 'duplicate column name", output, StringComparison.Ordinal);
         Assert.Equal([StoreMigrations.Known[^1]], await StoreMigrations.PendingAsync(database, Ct));
         Assert.False(File.Exists(Path.Combine(_dir, "engine.sock")), "the engine must not listen on a database it could not migrate");
 
@@ -237,14 +220,5 @@ public sealed class StoreMigrationsTests : IDisposable
         }
 
         return text.ToString();
-    }
-
-    private static async Task<(int Code, string Stdout, string Stderr)> RunVerbAsync(params string[] args)
-    {
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        var code = await StoreMigrations.RunAsync(args, stdout, stderr);
-        SqliteConnection.ClearAllPools();
-        return (code, stdout.ToString(), stderr.ToString());
     }
 }
