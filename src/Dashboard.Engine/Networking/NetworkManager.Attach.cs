@@ -347,7 +347,7 @@ public sealed partial class NetworkManager
                 m["hostIP"] = p.HostIp;
             }
 
-            mappings.Add(m);
+            mappings.Add((JsonNode)m);
         }
 
         return new JsonObject

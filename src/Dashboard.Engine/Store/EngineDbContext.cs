@@ -5,6 +5,13 @@ using Microsoft.EntityFrameworkCore.Diagnostics;
 
 namespace Dashboard.Engine.Store;
 
+/// <summary>
+/// The schema, for EF Core's tools (migrations, the compiled model, db/engine SQL) and the schema tests. The engine itself
+/// runs plain SQL (<see cref="EngineDatabase"/>): EF Core needs reflection and run-time code generation, which the
+/// NativeAOT engine does not have, so these attributes make any use of a context from engine code a build error.
+/// </summary>
+[System.Diagnostics.CodeAnalysis.RequiresUnreferencedCode("EF Core is for design-time tools and tests only; the engine uses EngineDatabase.")]
+[System.Diagnostics.CodeAnalysis.RequiresDynamicCode("EF Core is for design-time tools and tests only; the engine uses EngineDatabase.")]
 public sealed class EngineDbContext(DbContextOptions<EngineDbContext> options) : DbContext(options)
 {
     public DbSet<ContainerEntity> Containers => Set<ContainerEntity>();
@@ -108,6 +115,8 @@ internal sealed class SqlitePragmas : DbConnectionInterceptor
 /// <summary>For <c>dotnet ef</c>: a context over a throw-away path (migrations never touch it).</summary>
 internal sealed class EngineDbContextDesignFactory : IDesignTimeDbContextFactory<EngineDbContext>
 {
+    [System.Diagnostics.CodeAnalysis.UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "Called by dotnet ef only, never in the engine.")]
+    [System.Diagnostics.CodeAnalysis.UnconditionalSuppressMessage("AOT", "IL3050", Justification = "Called by dotnet ef only, never in the engine.")]
     public EngineDbContext CreateDbContext(string[] args) =>
         new(EngineDbContext.CreateOptions(Path.Combine(Path.GetTempPath(), "dashboard-engine-design.db")));
 }

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Text;
 using Dashboard.Engine.Store;
-using Dashboard.Engine.Store.CompiledModel;
 using Dashboard.Engine.Tests.Lifecycle;
 using Dashboard.Testing;
 using Microsoft.Data.Sqlite;
@@ -168,57 +167,5 @@ public sealed class StoreMigrationsTests : IDisposable
         }
 
         return (engine.ExitCode, await stderr + await stdout);
-    }
-
-    /// <summary>The generated compiled model (Store/CompiledModel) is the one the context uses.</summary>
-    [Fact]
-    public void CompiledModel_IsTheRuntimeModel()
-    {
-        using var db = new EngineDbContext(EngineDbContext.CreateOptions(DatabasePath));
-        Assert.IsType<EngineDbContextModel>(db.Model);
-    }
-
-    /// <summary>
-    /// Store/CompiledModel still describes what OnModelCreating builds (which MigrationTests compares with the
-    /// migrations). When this fails, regenerate it: <c>dotnet ef dbcontext optimize -p src/Dashboard.Engine
-    /// -o Store/CompiledModel -n Dashboard.Engine.Store.CompiledModel</c>.
-    /// </summary>
-    [Fact]
-    public void CompiledModel_MatchesOnModelCreating()
-    {
-        using var db = new EngineDbContext(EngineDbContext.CreateOptions(DatabasePath));
-        var designed = db.GetService<IDesignTimeModel>().Model;
-        Assert.NotSame(designed, db.Model);
-        Assert.Equal(Describe(designed), Describe(db.Model));
-    }
-
-    private static string Describe(IModel model)
-    {
-        var text = new StringBuilder();
-        foreach (var entity in model.GetEntityTypes().OrderBy(e => e.Name, StringComparer.Ordinal))
-        {
-            text.Append(entity.Name).Append(" -> ").Append(entity.GetTableName()).Append('\n');
-            foreach (var p in entity.GetProperties().OrderBy(p => p.Name, StringComparer.Ordinal))
-            {
-                text.Append($"  {p.Name} {p.ClrType} column={p.GetColumnName()} nullable={p.IsNullable} max={p.GetMaxLength()} generated={p.ValueGenerated}\n");
-            }
-
-            foreach (var key in entity.GetKeys())
-            {
-                text.Append($"  key {string.Join(",", key.Properties.Select(p => p.Name))} primary={key.IsPrimaryKey()}\n");
-            }
-
-            foreach (var index in entity.GetIndexes().OrderBy(i => string.Join(",", i.Properties.Select(p => p.Name)), StringComparer.Ordinal))
-            {
-                text.Append($"  index {string.Join(",", index.Properties.Select(p => p.Name))} unique={index.IsUnique} name={index.GetDatabaseName()}\n");
-            }
-
-            foreach (var fk in entity.GetForeignKeys().OrderBy(f => string.Join(",", f.Properties.Select(p => p.Name)), StringComparer.Ordinal))
-            {
-                text.Append($"  fk {string.Join(",", fk.Properties.Select(p => p.Name))} -> {fk.PrincipalEntityType.Name}({string.Join(",", fk.PrincipalKey.Properties.Select(p => p.Name))}) delete={fk.DeleteBehavior} required={fk.IsRequired}\n");
-            }
-        }
-
-        return text.ToString();
     }
 }
