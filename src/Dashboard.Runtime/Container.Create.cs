@@ -18,6 +18,9 @@ public sealed class CreateOptions
     public bool NoPivot { get; init; }
     public bool NoNewKeyring { get; init; }
 
+    /// <summary>The host's cgroup layout and our own cgroups, when the caller read them ahead of need (the standby shim).</summary>
+    public Cgroups.CgroupHost? CgroupHost { get; init; }
+
     /// <summary>Receives non-fatal warnings (cgroup settings the host cannot enforce, skipped seccomp names).</summary>
     public Action<string>? Warn { get; init; }
 }
@@ -86,7 +89,7 @@ public sealed partial class Container
     {
         PhaseTimer.Mark("create: begin");
         ContainerId.Validate(options.Id);
-        var cgroupHost = CgroupHost.Current();
+        var cgroupHost = options.CgroupHost ?? CgroupHost.Current();
         PhaseTimer.Mark("create: cgroup host read");
         var primer = CgroupMigrationPrimer.Start(cgroupHost);
         PhaseTimer.Mark("create: cgroup host read, primer started");

@@ -7,6 +7,12 @@ namespace Dashboard.Runtime.Cli.Commands;
 /// <summary>Hidden verb: the per-container supervisor the engine starts (see <see cref="ContainerShim"/>).</summary>
 public static class ShimCommand
 {
+    /// <summary>
+    /// How long a standby keeps the cgroup migration lock warm for the create its request will run: the engine spawns it
+    /// at a container's create, and a start normally follows within milliseconds (docker run).
+    /// </summary>
+    private const int StandbyKeepWarmMs = 250;
+
     /// <summary>Bound on a standby request (its flags and the id, NUL-separated): paths, not data.</summary>
     private const int MaxStandbyRequest = 64 * 1024;
 
@@ -16,11 +22,15 @@ public static class ShimCommand
 
     public static int Run(Context context, CommandLine cmd)
     {
+        Cgroups.CgroupHost? cgroupHost = null;
         if (cmd.Flag("standby"))
         {
             // Started by the engine ahead of need, so a container start does not wait for a process to be spawned and
             // initialised: the flags and the id this verb would take arrive on stdin, NUL-separated, and the engine
-            // closes it; an EOF with nothing (the engine no longer needs us, or died) is a quiet exit.
+            // closes it; an EOF with nothing (the engine no longer needs us, or died) is a quiet exit. While it waits,
+            // it reads the cgroup layout and keeps the first v1 join of the create free of a grace period.
+            cgroupHost = Cgroups.CgroupHost.Current();
+            Cgroups.CgroupMigrationPrimer.KeepWarmUntilReadable(cgroupHost, 0, StandbyKeepWarmMs);
             if (ReadStandbyRequest() is not { } request)
             {
                 return 0;
@@ -46,6 +56,7 @@ public static class ShimCommand
             LogMaxFiles = cmd.Int("log-max-files", 3),
             PidFile = cmd.Value("pid-file"),
             Stdin = cmd.Flag("stdin"),
+            CgroupHost = cgroupHost,
         };
 
         // The ready line goes to the engine on our original stdout; fds 0-2 become the container's.

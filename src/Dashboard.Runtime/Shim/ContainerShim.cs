@@ -112,6 +112,7 @@ public sealed class ContainerShim
                 Bundle = _options.Bundle,
                 ConsoleSocket = consolePath,
                 PidFile = _options.PidFile,
+                CgroupHost = _options.CgroupHost,
             });
 
             if (terminal)

@@ -15,6 +15,9 @@ public sealed class ShimOptions
 
     /// <summary>Keep a stdin pipe open for attach (docker run -i).</summary>
     public bool Stdin { get; init; }
+
+    /// <summary>The cgroup layout, when read ahead of the request (standby).</summary>
+    public Cgroups.CgroupHost? CgroupHost { get; init; }
 }
 
 /// <summary>The exit file a shim leaves when its container's init exits (read by the engine, even after its own restart).</summary>
