@@ -44,7 +44,8 @@ public class LogViewerViewModelTests
         vm.Start();
 
         await _engine.LogWriter("c1").WriteAsync(Enumerable.Range(0, 20).Select(i => Line($"l{i}")).ToList(), TestContext.Current.CancellationToken);
-        await WaitUntilAsync(() => vm.EvictedCount == 15);
+        // The eviction count and the visible rows are published one after the other: wait for both.
+        await WaitUntilAsync(() => vm.EvictedCount == 15 && vm.Visible.Count == 5);
 
         Assert.Equal(["l15", "l16", "l17", "l18", "l19"], vm.Visible.Select(e => e.Html));
     }
