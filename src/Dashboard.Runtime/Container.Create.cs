@@ -53,26 +53,31 @@ public sealed partial class Container
     };
 
     /// <summary>Loads and parses &lt;bundle&gt;/config.json.</summary>
-    public static Spec LoadBundleSpec(string bundle)
+    public static Spec LoadBundleSpec(string bundle) => LoadBundle(bundle).Spec;
+
+    /// <summary>Loads and parses &lt;bundle&gt;/config.json, returning its bytes too (create saves them as they were).</summary>
+    private static (Spec Spec, byte[] Json) LoadBundle(string bundle)
     {
         var path = System.IO.Path.Combine(bundle, "config.json");
-        byte[] bytes;
-        try
-        {
-            bytes = File.ReadAllBytes(path);
-        }
-        catch (FileNotFoundException)
+        var errno = Linux.Fs.SmallFiles.TryReadAllBytes(path, out var bytes);
+        if (errno == Linux.Errno.ENOENT && Sys.TryStat(bundle, follow: true, out _))
         {
             throw RuntimeException.InvalidSpec($"JSON specification file {path} not found");
         }
-        catch (DirectoryNotFoundException)
+
+        if (errno is Linux.Errno.ENOENT or Linux.Errno.ENOTDIR)
         {
             throw RuntimeException.InvalidSpec($"bundle {bundle} does not exist");
         }
 
+        if (errno != 0)
+        {
+            throw new SyscallException("read", errno, path);
+        }
+
         try
         {
-            return RuntimeJson.ParseSpec(bytes);
+            return (RuntimeJson.ParseSpec(bytes), bytes);
         }
         catch (JsonException e)
         {
@@ -94,7 +99,7 @@ public sealed partial class Container
         var primer = CgroupMigrationPrimer.Start(cgroupHost);
         PhaseTimer.Mark("create: cgroup host read, primer started");
         var bundle = System.IO.Path.GetFullPath(options.Bundle);
-        var spec = LoadBundleSpec(bundle);
+        var (spec, specJson) = LoadBundle(bundle);
         var rootfs = SpecValidator.Validate(spec, bundle);
         if (spec.Linux?.Seccomp is { } seccomp)
         {
@@ -193,7 +198,7 @@ public sealed partial class Container
 
             // Written while init sets up its mounts: only later verbs read it, and the state that lets
             // them find this container is saved after it, once init is ready.
-            store.SaveConfig(options.Id, spec);
+            store.SaveConfig(options.Id, specJson);
             PhaseTimer.Mark("create: config saved");
             while (true)
             {

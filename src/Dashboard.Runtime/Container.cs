@@ -58,7 +58,7 @@ public sealed partial class Container
                 return ContainerStatus.Stopped;
             }
 
-            if (!Record.Started && File.Exists(Store.FifoPath(Id)))
+            if (Sys.TryStat(Store.FifoPath(Id), follow: false, out _))
             {
                 return ContainerStatus.Created;
             }

@@ -30,12 +30,13 @@ public static class SpecValidator
         }
 
         var rootfs = System.IO.Path.GetFullPath(spec.Root.Path, bundle);
-        if (!Directory.Exists(rootfs))
+        // statx rather than Directory.Exists/DirectoryInfo: create's path stays off FileSystem's code.
+        if (!Linux.Native.Sys.TryStat(rootfs, follow: true, out var target) || (target.Mode & 0xF000) != 0x4000 /* S_IFDIR */)
         {
             throw RuntimeException.InvalidSpec($"rootfs ({rootfs}) does not exist");
         }
 
-        if (new DirectoryInfo(rootfs).LinkTarget is not null)
+        if (Linux.Native.Sys.TryStat(rootfs, follow: false, out var entry) && (entry.Mode & 0xF000) == 0xA000 /* S_IFLNK */)
         {
             throw RuntimeException.InvalidSpec($"rootfs ({rootfs}) is a symlink");
         }

@@ -120,9 +120,31 @@ public sealed class SafeRoot : IDisposable
     /// <summary>Open, or null when the path (or a directory on it) does not exist.</summary>
     public SafeFileHandle? TryOpen(string path, int flags, uint mode = 0)
     {
+        // Answered without an exception where openat2 works: a runtime's init asks this for paths that
+        // usually do not exist (mount targets, readonlyPaths), a dozen per container, and each throw unwinds the stack.
+        ValidatePath(path);
+        if (UsesOpenat2)
+        {
+            var rc = OpenWithOpenat2(path, flags, mode, out var handle);
+            if (rc == 0)
+            {
+                return handle;
+            }
+
+            if (rc == -Errno.ENOENT)
+            {
+                return null;
+            }
+
+            if (rc != -Errno.ENOSYS)
+            {
+                throw new SyscallException("openat2", -rc, path);
+            }
+        }
+
         try
         {
-            return Open(path, flags, mode);
+            return OpenFallback(path, flags, mode);
         }
         catch (SyscallException e) when (e.Errno == Errno.ENOENT)
         {

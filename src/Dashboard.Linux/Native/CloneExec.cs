@@ -79,17 +79,7 @@ public static unsafe class CloneExec
     /// Whether this process has only the main thread and the runtime's finalizer thread (DESIGN.md
     /// §2: the measured-safe state for running managed code in a clone child).
     /// </summary>
-    public static bool IsQuiescent()
-    {
-        try
-        {
-            return Directory.GetDirectories("/proc/self/task").Length <= 2;
-        }
-        catch (IOException)
-        {
-            return false;
-        }
-    }
+    public static bool IsQuiescent() => ProcFs.OwnThreadCount() is > 0 and <= 2;
 
     public static ClonedChild Start(CloneExecRequest request)
     {

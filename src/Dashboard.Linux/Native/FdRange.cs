@@ -9,7 +9,17 @@ public static class FdRange
     /// </summary>
     public static void CloseFromExcept(int first, IEnumerable<int> keep)
     {
-        var kept = keep.Where(fd => fd >= first).Distinct().Order().ToList();
+        // No LINQ: this runs in a container's init, a fresh copy of the runtime where every first-touched code page faults.
+        var kept = new List<int>();
+        foreach (var fd in keep)
+        {
+            if (fd >= first && !kept.Contains(fd))
+            {
+                kept.Add(fd);
+            }
+        }
+
+        kept.Sort();
         var from = first;
         foreach (var fd in kept)
         {

@@ -42,6 +42,7 @@ internal static unsafe partial class LibC
     [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)] internal static partial int symlinkat(string target, int dirfd, string linkpath);
     [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)] internal static partial int mkdirat(int dirfd, string path, uint mode);
     [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)] internal static partial int unlinkat(int dirfd, string path, int flags);
+    [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)] internal static partial int rename(string oldpath, string newpath);
     [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)] internal static partial int fchownat(int dirfd, string path, uint uid, uint gid, int flags);
     [LibraryImport(Lib, SetLastError = true)] internal static partial int fchown(int fd, uint uid, uint gid);
     [LibraryImport(Lib, SetLastError = true)] internal static partial int fchmod(int fd, uint mode);

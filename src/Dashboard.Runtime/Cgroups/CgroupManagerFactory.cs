@@ -26,7 +26,7 @@ public sealed class CgroupHost
 
     /// <summary>This host, from <c>/proc/self/mountinfo</c> and <c>/proc/self/cgroup</c>.</summary>
     public static CgroupHost Current() =>
-        new(CgroupMounts.ReadCurrent(), ProcCgroup.Parse(File.ReadAllText("/proc/self/cgroup")));
+        new(CgroupMounts.ReadCurrent(), ProcCgroup.Parse(Dashboard.Linux.Fs.SmallFiles.ReadAllText("/proc/self/cgroup")));
 }
 
 /// <summary>Picks the driver for the host's layout: v1 for legacy and hybrid hosts, v2 for unified ones.</summary>

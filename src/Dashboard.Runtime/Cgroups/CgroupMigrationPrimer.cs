@@ -138,15 +138,5 @@ public sealed class CgroupMigrationPrimer
         }
     }
 
-    private static int TaskCount()
-    {
-        try
-        {
-            return Directory.GetDirectories("/proc/self/task").Length;
-        }
-        catch (IOException)
-        {
-            return int.MaxValue;
-        }
-    }
+    private static int TaskCount() => ProcFs.OwnThreadCount() is var count and >= 0 ? count : int.MaxValue;
 }

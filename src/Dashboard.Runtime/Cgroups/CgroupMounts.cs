@@ -50,7 +50,7 @@ public sealed class CgroupMounts
     public CgroupMount? FindV1(string controller) =>
         V1.FirstOrDefault(m => m.Controllers.Contains(controller));
 
-    public static CgroupMounts ReadCurrent() => Parse(File.ReadAllText("/proc/self/mountinfo"));
+    public static CgroupMounts ReadCurrent() => Parse(Dashboard.Linux.Fs.SmallFiles.ReadAllText("/proc/self/mountinfo"));
 
     /// <summary>Parses mountinfo text (proc(5)): fields up to " - ", then fstype, source, super options.</summary>
     public static CgroupMounts Parse(string mountInfo)

@@ -23,7 +23,7 @@ public static class CapabilityNames
     {
         try
         {
-            return int.Parse(File.ReadAllText("/proc/sys/kernel/cap_last_cap").Trim(), System.Globalization.CultureInfo.InvariantCulture);
+            return int.Parse(Dashboard.Linux.Fs.SmallFiles.ReadAllText("/proc/sys/kernel/cap_last_cap").Trim(), System.Globalization.CultureInfo.InvariantCulture);
         }
         catch (IOException)
         {

@@ -51,7 +51,7 @@ public sealed partial class RealRuntimeTests
             Assert.True(stopped.State.ExitCode >= 128, $"exit code {stopped.State.ExitCode}");
 
             await engine.Client.Containers.RemoveContainerAsync(c.ID, new ContainerRemoveParameters(), Ct);
-            Assert.False(Directory.Exists(Path.Combine(engine.Options.StateRoot, c.ID)));
+            Assert.DoesNotContain(Directory.EnumerateFileSystemEntries(engine.Options.StateRoot), e => Path.GetFileName(e).Contains(c.ID, StringComparison.Ordinal));
             Assert.False(Directory.Exists($"/sys/fs/cgroup/memory{parent}/{c.ID}"));
         }
         finally

@@ -18,7 +18,7 @@ public sealed class BadInputTests : IDisposable
         Assert.Contains(expected, result.Stderr, StringComparison.Ordinal);
         if (Directory.Exists(_rt.StateRoot) && id.Length < 256 && !id.Contains('/', StringComparison.Ordinal) && id is not ("" or ".." or "."))
         {
-            Assert.False(Directory.Exists(Path.Combine(_rt.StateRoot, id)), "state directory left behind");
+            Assert.False(_rt.StateLeft(id), "state left behind");
         }
 
         if (cgroupsPath is not null)

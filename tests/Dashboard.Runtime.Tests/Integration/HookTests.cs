@@ -63,7 +63,7 @@ public sealed class HookTests : IDisposable
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("createRuntime hook", result.Stderr, StringComparison.Ordinal);
         Assert.Contains("timed out", result.Stderr, StringComparison.Ordinal);
-        Assert.False(Directory.Exists(Path.Combine(_rt.StateRoot, id)));
+        Assert.False(_rt.StateLeft(id));
         Assert.False(Directory.Exists(RuntimeHarness.HostCgroupDir("memory", cgroupsPath!)));
     }
 

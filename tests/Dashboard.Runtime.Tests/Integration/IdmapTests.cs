@@ -120,7 +120,7 @@ public sealed class IdmapTests : IDisposable
             ["-m", "--propagation", "private", "sh", "-c", $"mount -t ramfs ramfs {dir} && exec \"$0\" \"$@\"", _rt.Binary, "--root", _rt.StateRoot, "create", "--bundle", bundle, id]);
         Assert.Equal(1, result.ExitCode);
         Assert.Contains($"mount {dir} to /mnt/idm: ramfs does not support id-mapped mounts on kernel ", result.Stderr, StringComparison.Ordinal);
-        Assert.False(Directory.Exists(Path.Combine(_rt.StateRoot, id)));
+        Assert.False(_rt.StateLeft(id));
     }
 
     [Fact]

@@ -43,14 +43,14 @@ public sealed class LeakTests : IDisposable
                 spec.Linux!.CgroupsPath = cgroupsPath;
                 File.WriteAllText(config, RuntimeJson.Serialize(spec));
                 Cycle(bundle, id);
-                Assert.False(Directory.Exists(Path.Combine(_rt.StateRoot, id)), $"cycle {i}: state directory left behind");
+                Assert.False(_rt.StateLeft(id), $"cycle {i}: state left behind");
                 foreach (var hierarchy in hierarchies)
                 {
                     Assert.False(Directory.Exists(hierarchy + cgroupsPath), $"cycle {i}: cgroup {hierarchy}{cgroupsPath} left behind");
                 }
             }
 
-            Assert.Empty(Directory.GetDirectories(_rt.StateRoot));
+            Assert.Empty(Directory.GetFileSystemEntries(_rt.StateRoot));
             // Other tests and other users of the machine mount and unmount meanwhile: mounts that involve
             // our paths must all be gone, and the whole table must not have grown by anything near one per cycle.
             var mountsAfter = Settled(() => File.ReadAllLines("/proc/self/mountinfo").Length, mountsBefore);

@@ -41,11 +41,11 @@ public class LifecycleTests : IDisposable
         Assert.Equal("created", created.Status);
         Assert.Equal(int.Parse(File.ReadAllText(pidFile)), created.Pid);
         Assert.Equal(bundle, created.Bundle);
-        Assert.True(File.Exists(Path.Combine(_rt.StateRoot, id, "exec.fifo")));
+        Assert.True(File.Exists(_rt.StateFile(id, "exec.fifo")));
 
         Assert.Equal(0, _rt.Run("start", id).ExitCode);
         Assert.Equal("running", RuntimeJson.ParseState(_rt.Run("state", id).Stdout).Status);
-        Assert.False(File.Exists(Path.Combine(_rt.StateRoot, id, "exec.fifo")));
+        Assert.False(File.Exists(_rt.StateFile(id, "exec.fifo")));
 
         var delete = _rt.Run("delete", id);
         Assert.Equal(1, delete.ExitCode);
@@ -55,7 +55,7 @@ public class LifecycleTests : IDisposable
         WaitFor(() => RuntimeJson.ParseState(_rt.Run("state", id).Stdout).Status == "stopped");
         Assert.Equal(0, RuntimeJson.ParseState(_rt.Run("state", id).Stdout).Pid ?? 0);
         Assert.Equal(0, _rt.Run("delete", id).ExitCode);
-        Assert.False(Directory.Exists(Path.Combine(_rt.StateRoot, id)));
+        Assert.False(_rt.StateLeft(id));
         Assert.Equal(1, _rt.Run("state", id).ExitCode);
     }
 
@@ -93,7 +93,7 @@ public class LifecycleTests : IDisposable
 
     private string FreezerState(string id)
     {
-        var record = File.ReadAllText(Path.Combine(_rt.StateRoot, id, "state.json"));
+        var record = File.ReadAllText(_rt.StateFile(id, "state.json"));
         using var doc = JsonDocument.Parse(record);
         var path = doc.RootElement.GetProperty("cgroupPaths").GetProperty("freezer").GetString()!;
         return File.ReadAllText(Path.Combine(path, "freezer.state"));
@@ -115,7 +115,7 @@ public class LifecycleTests : IDisposable
         Assert.Equal(0, _rt.Run("delete", id).ExitCode);
         Assert.False(Directory.Exists(RuntimeHarness.HostCgroupDir("memory", cgroupsPath!)));
         Assert.False(Directory.Exists(RuntimeHarness.HostCgroupDir("pids", cgroupsPath!)));
-        Assert.False(Directory.Exists(Path.Combine(_rt.StateRoot, id)));
+        Assert.False(_rt.StateLeft(id));
     }
 
     [Fact]
@@ -155,7 +155,7 @@ public class LifecycleTests : IDisposable
         var bundle = _rt.Bundle(s => s.Process!.Args = ["sleep", "30"]);
         var id = RuntimeHarness.NewId();
         Assert.Equal(0, _rt.Run("create", "--bundle", bundle, id).ExitCode);
-        var configPath = Path.Combine(_rt.StateRoot, id, "config.json");
+        var configPath = _rt.StateFile(id, "config.json");
         var spec = RuntimeJson.ParseSpec(File.ReadAllText(configPath));
         spec.Process = null;
         File.WriteAllText(configPath, RuntimeJson.Serialize(spec));

@@ -46,7 +46,7 @@ public class MountTargetTests : IDisposable
         var result = _rt.Run("create", "--bundle", bundle, id);
         Assert.Equal(1, result.ExitCode);
         Assert.Contains(expected, result.Stderr, StringComparison.Ordinal);
-        Assert.False(Directory.Exists(Path.Combine(_rt.StateRoot, id)), "state directory left behind");
+        Assert.False(_rt.StateLeft(id), "state left behind");
         if (cgroupsPath is not null)
         {
             Assert.False(Directory.Exists(RuntimeHarness.HostCgroupDir("memory", cgroupsPath)), "cgroup left behind");
@@ -235,7 +235,7 @@ public class MountTargetTests : IDisposable
                 if (result.ExitCode != 0)
                 {
                     failed++;
-                    Assert.False(Directory.Exists(Path.Combine(_rt.StateRoot, id)), "state directory left behind");
+                    Assert.False(_rt.StateLeft(id), "state left behind");
                     continue;
                 }
 

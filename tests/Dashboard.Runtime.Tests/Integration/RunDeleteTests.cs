@@ -37,7 +37,7 @@ public sealed class RunDeleteTests : IDisposable
             Assert.False(Directory.Exists(RuntimeHarness.HostCgroupDir(controller, cgroupsPath!)), controller);
         }
 
-        Assert.False(Directory.Exists(Path.Combine(_rt.StateRoot, id)));
+        Assert.False(_rt.StateLeft(id));
     }
 
     [Fact]
@@ -56,7 +56,7 @@ public sealed class RunDeleteTests : IDisposable
 
         Assert.False(Directory.Exists(RuntimeHarness.HostCgroupDir("memory", cgroupsPath!)));
         Assert.False(Directory.Exists(RuntimeHarness.HostCgroupDir("unified", cgroupsPath!)));
-        Assert.False(Directory.Exists(Path.Combine(_rt.StateRoot, id)));
+        Assert.False(_rt.StateLeft(id));
     }
 
     [Fact]
@@ -85,7 +85,7 @@ public sealed class RunDeleteTests : IDisposable
             Assert.Contains("not empty", result.Stderr, StringComparison.Ordinal);
             Assert.Equal("running", Oci.Runtime.RuntimeJson.ParseState(_rt.Run("state", id).Stdout).Status);
             Assert.True(Directory.Exists(RuntimeHarness.HostCgroupDir("memory", cgroupsPath!)));
-            Assert.False(Directory.Exists(Path.Combine(_rt.StateRoot, other)));
+            Assert.False(_rt.StateLeft(other));
         }
         finally
         {

@@ -120,6 +120,14 @@ public sealed class RuntimeHarness : IDisposable
 
     public Result Run(params string[] args) => RunWith(Binary, ["--root", StateRoot, .. args], environment: ExtraEnvironment);
 
+    /// <summary>A file of container <paramref name="id"/> in the state root: "state.json", "config.json" or "exec.fifo".</summary>
+    public string StateFile(string id, string name) => Path.Combine(StateRoot, id + "@" + name);
+
+    /// <summary>Whether anything of container <paramref name="id"/> is left in the state root: its entry, a file or a temp file.</summary>
+    public bool StateLeft(string id) =>
+        Directory.Exists(StateRoot) && Directory.EnumerateFileSystemEntries(StateRoot).Select(p => Path.GetFileName(p)).Any(name =>
+            name == id || name.StartsWith(id + "@", StringComparison.Ordinal) || name.StartsWith("." + id + "@", StringComparison.Ordinal));
+
     /// <summary>
     /// Runs a runtime command with its output in files, not pipes: a created or detached container
     /// inherits the runtime's stdio (as with runc), and would hold a pipe open for its whole life.

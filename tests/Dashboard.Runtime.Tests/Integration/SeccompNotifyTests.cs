@@ -219,6 +219,6 @@ public sealed unsafe class SeccompNotifyTests : IDisposable
         var result = _rt.Run("create", "--bundle", _rt.Bundle(s => s.Linux!.Seccomp = NotifyMkdir(path)), id);
         Assert.Equal(1, result.ExitCode);
         Assert.Contains($"seccomp listener {path}", result.Stderr, StringComparison.Ordinal);
-        Assert.False(Directory.Exists(Path.Combine(_rt.StateRoot, id)));
+        Assert.False(_rt.StateLeft(id));
     }
 }

@@ -74,7 +74,7 @@ public sealed class SecurityTests : IDisposable
         var links = Directory.GetFileSystemEntries($"/proc/{pid}/fd").Select(p => File.ResolveLinkTarget(p, false)?.ToString() ?? "").ToArray();
         // The waiting init holds nothing of the host but the exec fifo handle (and stdio).
         Assert.DoesNotContain(links, l => l.StartsWith("/sys/fs/cgroup", StringComparison.Ordinal)
-            || (l.StartsWith(rt.StateRoot, StringComparison.Ordinal) && !l.EndsWith("/exec.fifo", StringComparison.Ordinal)));
+            || (l.StartsWith(rt.StateRoot, StringComparison.Ordinal) && !l.EndsWith("@exec.fifo", StringComparison.Ordinal)));
         Assert.True(links.Length <= 6, string.Join(", ", links));
     }
 

@@ -23,7 +23,7 @@ public sealed partial class ShimTests
         // It waits for its request: nothing is created meanwhile.
         Thread.Sleep(200);
         Assert.False(shim.HasExited);
-        Assert.False(Directory.Exists(Path.Combine(_rt.StateRoot, id)));
+        Assert.False(_rt.StateLeft(id));
 
         string[] request = ["--bundle", bundle, "--log-path", Path.Combine(dir, "log"), "--exit-file", Path.Combine(dir, "exit.json"),
             "--control-socket", Path.Combine(dir, "ctl.sock"), id];

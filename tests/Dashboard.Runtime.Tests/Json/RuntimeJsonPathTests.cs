@@ -27,7 +27,6 @@ public sealed class RuntimeJsonPathTests : IDisposable
         CgroupsPath = cgroupsPath,
         CgroupPaths = new() { ["memory"] = "/sys/fs/cgroup/memory/dashboard/box-1", [""] = "/sys/fs/cgroup/unified/dashboard/box-1" },
         Owner = "root",
-        Started = true,
     };
 
     [Theory]
@@ -44,7 +43,7 @@ public sealed class RuntimeJsonPathTests : IDisposable
     public void ContainerRecordJson_Read_MatchesSerializerAndSkipsUnknown()
     {
         var bytes = JsonSerializer.SerializeToUtf8Bytes(SampleRecord("/x"), OldJsonContext.Default.ContainerRecord);
-        var withUnknown = Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(bytes).Replace("{\"id\"", "{\"future\":{\"a\":[1]},\"id\"", StringComparison.Ordinal));
+        var withUnknown = Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(bytes).Replace("{\"id\"", "{\"future\":{\"a\":[1]},\"started\":true,\"id\"", StringComparison.Ordinal));
         foreach (var input in new[] { bytes, withUnknown })
         {
             var old = JsonSerializer.Deserialize(input, OldJsonContext.Default.ContainerRecord)!;
