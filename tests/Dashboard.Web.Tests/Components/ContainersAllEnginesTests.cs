@@ -223,11 +223,17 @@ public sealed class ContainersAllEnginesTests : DashboardTestContext
         cut.WaitForAssertion(() => Assert.Equal("5 selected", cut.Find("[data-testid=bulk-count]").TextContent.Trim()), Wait);
         cut.Click("[data-testid=bulk-stop]");
 
-        cut.WaitForAssertion(() => Assert.Equal(["a2", "c1"], _alpha.Calls.Where(c => c.Action == "stop").Select(c => c.Id).Order(StringComparer.Ordinal)), Wait);
-        Assert.Equal([("stop", "b2")], _beta.Calls);
+        // The items run side by side (BulkParallelism) and each is audited after its engine call: wait for all of it.
+        cut.WaitForAssertion(
+            () =>
+            {
+                Assert.Equal(["a2", "c1"], _alpha.Calls.Where(c => c.Action == "stop").Select(c => c.Id).Order(StringComparer.Ordinal));
+                Assert.Equal([("stop", "b2")], _beta.Calls);
+                Assert.Equal(3, Audit.Recent(20).Count(e => e.Action == "StopContainer" && e.Outcome == AuditOutcome.Succeeded));
+            },
+            Wait);
         Assert.Empty(_gamma.Calls);
         Assert.DoesNotContain(Audit.Recent(20), e => e.Target.StartsWith("container gamma/", StringComparison.Ordinal));
-        Assert.Equal(3, Audit.Recent(20).Count(e => e.Action == "StopContainer" && e.Outcome == AuditOutcome.Succeeded));
     }
 
     [Fact]

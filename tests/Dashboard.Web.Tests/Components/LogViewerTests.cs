@@ -98,8 +98,14 @@ public class LogViewerTests : DashboardTestContext
 
         await Write(Enumerable.Range(0, 25).Select(i => Line($"l{i}")).ToArray());
 
-        cut.WaitForAssertion(() => Assert.StartsWith("15 earlier lines skipped", cut.Find("[data-testid=log-evicted]").TextContent, StringComparison.Ordinal), Wait);
-        Assert.Equal(10, Lines(cut).Count);
+        // The eviction count and the visible rows are published one after the other: wait for both.
+        cut.WaitForAssertion(
+            () =>
+            {
+                Assert.StartsWith("15 earlier lines skipped", cut.Find("[data-testid=log-evicted]").TextContent, StringComparison.Ordinal);
+                Assert.Equal(10, Lines(cut).Count);
+            },
+            Wait);
     }
 
     [Fact]
@@ -109,10 +115,16 @@ public class LogViewerTests : DashboardTestContext
 
         await Write(Enumerable.Range(0, 500).Select(i => Line($"l{i}")).ToArray());
 
-        cut.WaitForAssertion(() => Assert.Equal("500 lines", cut.Find("[data-testid=log-count]").TextContent), Wait);
+        // The count and the rendered window may come from different renders: wait for both.
+        cut.WaitForAssertion(
+            () =>
+            {
+                Assert.Equal("500 lines", cut.Find("[data-testid=log-count]").TextContent);
+                Assert.Equal("l499", Lines(cut)[^1]);
+            },
+            Wait);
         var lines = Lines(cut);
         Assert.Equal(LogViewer.VirtualizeAbove, lines.Count);
-        Assert.Equal("l499", lines[^1]);
         Assert.Equal($"l{500 - LogViewer.VirtualizeAbove}", lines[0]);
     }
 
