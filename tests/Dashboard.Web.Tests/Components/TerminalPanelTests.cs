@@ -138,7 +138,7 @@ public class TerminalPanelTests : DashboardTestContext
         var cut = RenderPanel();
         Connect(cut);
 
-        await cut.Find("[data-testid=terminal-disconnect]").ClickAsync(new());
+        await cut.InvokeAsync(() => cut.Find("[data-testid=terminal-disconnect]").ClickAsync(new()));
 
         Assert.True(Engine.Execs.Single().Session.Disposed);
         Assert.Contains("disconnected by the user", Assert.Single(Audit.Recent(10), e => e.Action == "TerminalEnd").Detail, StringComparison.Ordinal);
