@@ -45,7 +45,7 @@ public sealed class ContainerDetailViewModel(IEngineRegistry engines, IUserAcces
 
         var token = _cts.Token;
         var client = Client;
-        _watch = Task.Run(() => WatchAsync(client, token), token);
+        _watch = await EngineEventSubscription.StartWatchAsync(opened => WatchAsync(client, opened, token), token);
         await RefreshAsync(token);
     }
 
@@ -96,11 +96,11 @@ public sealed class ContainerDetailViewModel(IEngineRegistry engines, IUserAcces
         }
     }
 
-    private async Task WatchAsync(IEngineClient client, CancellationToken token)
+    private async Task WatchAsync(IEngineClient client, TaskCompletionSource opened, CancellationToken token)
     {
         try
         {
-            await foreach (var batch in client.GetEventsAsync(token))
+            await foreach (var batch in client.GetEventsAsync(opened, token))
             {
                 var mine = batch.Any(e => e.IsResync ||
                     (e.Type == EngineEventType.Container && (e.ActorId == Id || (Details is { } d && e.ActorId == d.Id))));

@@ -70,7 +70,7 @@ public sealed class ImagesViewModel(IEngineRegistry engines, IUserAccessSource a
 
         var client = _client;
         var token = _cts.Token;
-        _watch = Task.Run(() => WatchAsync(client, token), token);
+        _watch = await EngineEventSubscription.StartWatchAsync(opened => WatchAsync(client, opened, token), token);
         await ReloadAsync(token);
     }
 
@@ -160,11 +160,11 @@ public sealed class ImagesViewModel(IEngineRegistry engines, IUserAccessSource a
         }
     }
 
-    private async Task WatchAsync(IEngineClient client, CancellationToken token)
+    private async Task WatchAsync(IEngineClient client, TaskCompletionSource opened, CancellationToken token)
     {
         try
         {
-            await foreach (var batch in client.GetEventsAsync(token))
+            await foreach (var batch in client.GetEventsAsync(opened, token))
             {
                 if (batch.Any(e => e.Type == EngineEventType.Image || e.IsResync))
                 {

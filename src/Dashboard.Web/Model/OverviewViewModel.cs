@@ -98,13 +98,9 @@ public sealed class OverviewViewModel(IEngineRegistry engines, IUserAccessSource
         }
 
         Host = host.Read(diskPath);
-        await Task.WhenAll(engines.Names.Select(n => ReloadEngineAsync(n, cancellationToken)));
         var token = _cts.Token;
-        foreach (var name in engines.Names)
-        {
-            _tasks.Add(Task.Run(() => WatchAsync(name, token), token));
-        }
-
+        _tasks.AddRange(await Task.WhenAll(engines.Names.Select(name => EngineEventSubscription.StartWatchAsync(opened => WatchAsync(name, opened, token), token))));
+        await Task.WhenAll(engines.Names.Select(n => ReloadEngineAsync(n, cancellationToken)));
         _tasks.Add(Task.Run(() => TickAsync(token), token));
         ComputeTop();
     }
@@ -171,13 +167,13 @@ public sealed class OverviewViewModel(IEngineRegistry engines, IUserAccessSource
         }
     }
 
-    private async Task WatchAsync(string name, CancellationToken cancellationToken)
+    private async Task WatchAsync(string name, TaskCompletionSource opened, CancellationToken cancellationToken)
     {
         while (!cancellationToken.IsCancellationRequested)
         {
             try
             {
-                await foreach (var batch in engines.Get(name).GetEventsAsync(cancellationToken))
+                await foreach (var batch in engines.Get(name).GetEventsAsync(opened, cancellationToken))
                 {
                     lock (_lock)
                     {
@@ -213,7 +209,8 @@ public sealed class OverviewViewModel(IEngineRegistry engines, IUserAccessSource
                 await NotifyAsync();
             }
 
-            // The stream ended or failed: try again later (the engine may be restarting).
+            // The stream ended or failed: try again later (the engine may be restarting); the first load need not wait.
+            opened.TrySetResult();
             await Task.Delay(TimeSpan.FromSeconds(5), cancellationToken);
             await ReloadEngineAsync(name, cancellationToken);
         }

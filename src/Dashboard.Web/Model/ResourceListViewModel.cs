@@ -47,7 +47,7 @@ public abstract class ResourceListViewModel<T>(IEngineRegistry engines, IUserAcc
 
         var client = _client;
         var token = _cts.Token;
-        _watch = Task.Run(() => WatchAsync(client, token), token);
+        _watch = await EngineEventSubscription.StartWatchAsync(opened => WatchAsync(client, opened, token), token);
         await ReloadAsync(cancellationToken);
     }
 
@@ -94,11 +94,11 @@ public abstract class ResourceListViewModel<T>(IEngineRegistry engines, IUserAcc
     /// <summary>Whether an event may change the list (its own type, or containers coming and going for "used by").</summary>
     protected abstract bool IsRelevant(EngineEvent e);
 
-    private async Task WatchAsync(IEngineClient client, CancellationToken cancellationToken)
+    private async Task WatchAsync(IEngineClient client, TaskCompletionSource opened, CancellationToken cancellationToken)
     {
         try
         {
-            await foreach (var batch in client.GetEventsAsync(cancellationToken))
+            await foreach (var batch in client.GetEventsAsync(opened, cancellationToken))
             {
                 if (batch.Any(e => e.IsResync || IsRelevant(e)))
                 {

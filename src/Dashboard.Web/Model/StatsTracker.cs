@@ -65,7 +65,10 @@ public sealed class StatsTracker : IAsyncDisposable
             foreach (var id in wanted.Where(id => !_streams.ContainsKey(id)))
             {
                 var cts = CancellationTokenSource.CreateLinkedTokenSource(_cts.Token);
-                _streams[id] = (cts, Task.Run(() => FollowAsync(id, cts.Token)));
+
+                // The token is taken here, not in the task: Dispose may cancel and dispose the source before the task runs.
+                var token = cts.Token;
+                _streams[id] = (cts, Task.Run(() => FollowAsync(id, token)));
             }
         }
     }

@@ -45,7 +45,7 @@ public class AlertsPageTests : DashboardTestContext
         cut.WaitForAssertion(() => cut.Find("[data-testid=alerts-mark-read]"), Wait);
         Assert.Empty(cut.FindAll("[data-testid=alerts-message] b"));
 
-        cut.Find("[data-testid=alerts-mark-read]").Click();
+        cut.Click("[data-testid=alerts-mark-read]");
 
         cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[data-testid=alerts-mark-read]")), Wait);
         Assert.Equal(0, await AlertStore.UnreadCountAsync(Access.UserId, [], CancellationToken.None));
@@ -58,9 +58,9 @@ public class AlertsPageTests : DashboardTestContext
         var cut = Render<AlertsPage>();
         cut.WaitForAssertion(() => cut.Find("[data-testid=rule-form]"), Wait);
 
-        FieldInput(cut, "rule-form-name").Input("db died");
-        FieldInput(cut, "rule-form-filter").Input("db");
-        cut.Find("[data-testid=rule-form-add]").Click();
+        cut.Dispatch(() => FieldInput(cut, "rule-form-name"), e => e.Input("db died"));
+        cut.Dispatch(() => FieldInput(cut, "rule-form-filter"), e => e.Input("db"));
+        cut.Click("[data-testid=rule-form-add]");
 
         cut.WaitForAssertion(() => Assert.Equal("db died", cut.Find("[data-testid=rule-name]").TextContent), Wait);
         var rule = Assert.Single(await AlertStore.ListRulesAsync(CancellationToken.None));
@@ -76,7 +76,7 @@ public class AlertsPageTests : DashboardTestContext
         var cut = Render<AlertsPage>();
         cut.WaitForAssertion(() => cut.Find("[data-testid=rule-form]"), Wait);
 
-        cut.Find("[data-testid=rule-form-add]").Click();
+        cut.Click("[data-testid=rule-form-add]");
 
         cut.WaitForAssertion(() => Assert.Equal("alert rule : name must be 1-100 characters", cut.Find("[data-testid=alerts-action-error]").TextContent.Trim()), Wait);
         Assert.Empty(await AlertStore.ListRulesAsync(CancellationToken.None));
@@ -90,7 +90,7 @@ public class AlertsPageTests : DashboardTestContext
         var cut = Render<AlertsPage>();
         cut.WaitForAssertion(() => cut.Find("[data-testid=rule-delete]"), Wait);
 
-        cut.Find("[data-testid=rule-delete]").Click();
+        cut.Click("[data-testid=rule-delete]");
 
         cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[data-testid=rule-name]")), Wait);
         Assert.Empty(await AlertStore.ListRulesAsync(CancellationToken.None));
@@ -103,13 +103,13 @@ public class AlertsPageTests : DashboardTestContext
         var cut = Render<AlertsPage>();
         cut.WaitForAssertion(() => cut.Find("[data-testid=webhook-form]"), Wait);
 
-        FieldInput(cut, "webhook-url").Input("file:///etc/passwd");
-        cut.Find("[data-testid=webhook-save]").Click();
+        cut.Dispatch(() => FieldInput(cut, "webhook-url"), e => e.Input("file:///etc/passwd"));
+        cut.Click("[data-testid=webhook-save]");
         cut.WaitForAssertion(() => Assert.Contains("expected an http:// or https:// URL", cut.Find("[data-testid=alerts-action-error]").TextContent, StringComparison.Ordinal), Wait);
         Assert.Null(await AlertStore.GetWebhookUrlAsync(CancellationToken.None));
 
-        FieldInput(cut, "webhook-url").Input("https://hooks.example/a");
-        cut.Find("[data-testid=webhook-save]").Click();
+        cut.Dispatch(() => FieldInput(cut, "webhook-url"), e => e.Input("https://hooks.example/a"));
+        cut.Click("[data-testid=webhook-save]");
         cut.WaitForAssertion(() => Assert.Equal("https://hooks.example/a", AlertStore.GetWebhookUrlAsync(CancellationToken.None).Result), Wait);
     }
 
@@ -142,7 +142,7 @@ public class NotificationBellTests : DashboardTestContext
         await FireAsync("second");
 
         cut.WaitForAssertion(() => Assert.Equal("alerts, 2 unread", cut.Find("[data-testid=alert-bell]").GetAttribute("aria-label")), Wait);
-        cut.Find("[data-testid=alert-bell]").Click();
+        cut.Click("[data-testid=alert-bell]");
         cut.WaitForAssertion(() => Assert.Equal(["second", "first"], cut.FindAll("[data-testid=alert-message]").Select(m => m.TextContent)), Wait);
     }
 
@@ -152,9 +152,11 @@ public class NotificationBellTests : DashboardTestContext
         await FireAsync("first");
         await FireAsync("second");
         var cut = Render<NotificationBell>();
-        cut.WaitForAssertion(() => cut.Find("[data-testid=alert-bell]").Click(), Wait);
+        cut.WaitForElement("[data-testid=alert-bell]", Wait);
+        cut.Click("[data-testid=alert-bell]");
 
-        cut.WaitForAssertion(() => cut.Find("[data-testid=alert-mark-all]").Click(), Wait);
+        cut.WaitForElement("[data-testid=alert-mark-all]", Wait);
+        cut.Click("[data-testid=alert-mark-all]");
 
         cut.WaitForAssertion(() => Assert.Equal("alerts, 0 unread", cut.Find("[data-testid=alert-bell]").GetAttribute("aria-label")), Wait);
         Assert.Equal(0, await AlertStore.UnreadCountAsync(Access.UserId, [], CancellationToken.None));
@@ -166,8 +168,10 @@ public class NotificationBellTests : DashboardTestContext
         await FireAsync("first");
         await FireAsync("second");
         var alice = Render<NotificationBell>();
-        alice.WaitForAssertion(() => alice.Find("[data-testid=alert-bell]").Click(), Wait);
-        alice.WaitForAssertion(() => alice.Find("[data-testid=alert-mark-all]").Click(), Wait);
+        alice.WaitForElement("[data-testid=alert-bell]", Wait);
+        alice.Click("[data-testid=alert-bell]");
+        alice.WaitForElement("[data-testid=alert-mark-all]", Wait);
+        alice.Click("[data-testid=alert-mark-all]");
         alice.WaitForAssertion(() => Assert.Equal("alerts, 0 unread", alice.Find("[data-testid=alert-bell]").GetAttribute("aria-label")), Wait);
 
         Access.UserId = "user-2";
@@ -175,7 +179,7 @@ public class NotificationBellTests : DashboardTestContext
 
         bob.WaitForAssertion(() => Assert.Equal("alerts, 2 unread", bob.Find("[data-testid=alert-bell]").GetAttribute("aria-label")), Wait);
         Assert.Equal(0, await AlertStore.UnreadCountAsync("user-1", [], CancellationToken.None));
-        bob.Find("[data-testid=alert-bell]").Click();
+        bob.Click("[data-testid=alert-bell]");
         bob.WaitForAssertion(() => Assert.Equal(2, bob.FindAll("[data-testid=alert-mark-read]").Count), Wait);
     }
 
@@ -184,9 +188,12 @@ public class NotificationBellTests : DashboardTestContext
     {
         await FireAsync("only");
         var cut = Render<NotificationBell>();
-        cut.WaitForAssertion(() => cut.Find("[data-testid=alert-bell]").Click(), Wait);
+        cut.WaitForElement("[data-testid=alert-bell]", Wait);
+        cut.Click("[data-testid=alert-bell]");
 
-        cut.WaitForAssertion(() => cut.Find("[data-testid=alert-mark-read]").Click(), Wait);
+        cut.WaitForElement("[data-testid=alert-mark-read]", Wait);
+
+        cut.Click("[data-testid=alert-mark-read]");
 
         cut.WaitForAssertion(() => Assert.Equal("alerts, 0 unread", cut.Find("[data-testid=alert-bell]").GetAttribute("aria-label")), Wait);
         Assert.Equal(1, await AlertStore.UnreadCountAsync("user-2", [], CancellationToken.None));
@@ -204,7 +211,7 @@ public class NotificationBellTests : DashboardTestContext
         var cut = Render<NotificationBell>();
 
         cut.WaitForAssertion(() => Assert.Equal("alerts, 1 unread", cut.Find("[data-testid=alert-bell]").GetAttribute("aria-label")), Wait);
-        cut.Find("[data-testid=alert-bell]").Click();
+        cut.Click("[data-testid=alert-bell]");
         cut.WaitForAssertion(() => Assert.Equal(["seen"], cut.FindAll("[data-testid=alert-message]").Select(m => m.TextContent)), Wait);
     }
 

@@ -28,7 +28,7 @@ public class AuditPageTests : DashboardTestContext
         await Audit.WriteAsync(new AuditEntry(DateTimeOffset.UnixEpoch, "ann", "PullImage", "image local/x", AuditOutcome.Succeeded, null), CancellationToken.None);
         var cut = Render<Audit>();
 
-        cut.Find("input").Input("denied");
+        cut.Input("input", "denied");
 
         cut.WaitForAssertion(() => Assert.Equal(["bob"], cut.FindAll("[data-testid=audit-user]").Select(e => e.TextContent)), Wait);
     }

@@ -35,13 +35,13 @@ public class ContainerCreatePageTests : DashboardTestContext
         Access.Roles = [Roles.Operator];
         var cut = RenderPage();
 
-        cut.Find("[data-testid=field-image]").Input("busybox");
-        cut.Find("[data-testid=field-name]").Input("printer");
-        cut.Find("[data-testid=field-command]").Input("sh -c 'echo hi'");
+        cut.Input("[data-testid=field-image]", "busybox");
+        cut.Input("[data-testid=field-name]", "printer");
+        cut.Input("[data-testid=field-command]", "sh -c 'echo hi'");
         Assert.Equal("docker run -d --name printer busybox sh -c 'echo hi'", cut.Find("[data-testid=run-line]").TextContent);
         Assert.Empty(cut.FindAll("[data-testid=field-privileged]"));
 
-        cut.Find("[data-testid=create-submit]").Click();
+        cut.Click("[data-testid=create-submit]");
 
         cut.WaitForAssertion(() => Assert.Single(Engine.Created), Wait);
         Assert.Equal(["sh", "-c", "echo hi"], Engine.Created.Single().Command);
@@ -55,11 +55,11 @@ public class ContainerCreatePageTests : DashboardTestContext
     {
         Access.Roles = [Roles.Operator];
         var cut = RenderPage();
-        cut.Find("[data-testid=field-image]").Input("busybox");
-        cut.Find("[data-testid=field-volumes]").Input("/:/host");
+        cut.Input("[data-testid=field-image]", "busybox");
+        cut.Input("[data-testid=field-volumes]", "/:/host");
 
         Assert.Contains("bind mount /:/host", cut.Find("[data-testid=policy-warning]").TextContent, StringComparison.Ordinal);
-        cut.Find("[data-testid=create-submit]").Click();
+        cut.Click("[data-testid=create-submit]");
 
         cut.WaitForAssertion(() => Assert.Contains("permission denied", cut.Find("[data-testid=create-error]").TextContent, StringComparison.Ordinal), Wait);
         Assert.Empty(Engine.Created);
@@ -71,10 +71,10 @@ public class ContainerCreatePageTests : DashboardTestContext
     {
         Access.Roles = [Roles.Admin];
         var cut = RenderPage();
-        cut.Find("[data-testid=field-image]").Input("busybox");
-        cut.Find("[data-testid=field-privileged]").Change(true);
+        cut.Input("[data-testid=field-image]", "busybox");
+        cut.Change("[data-testid=field-privileged]", true);
 
-        cut.Find("[data-testid=create-submit]").Click();
+        cut.Click("[data-testid=create-submit]");
 
         cut.WaitForAssertion(() => Assert.True(Assert.Single(Engine.Created).Privileged), Wait);
     }
@@ -97,9 +97,9 @@ public class ContainerCreatePageTests : DashboardTestContext
         Access.Roles = [Roles.Operator];
         var cut = RenderPage("?mode=edit&from=old1");
         cut.WaitForAssertion(() => Assert.Equal("web", cut.Find("[data-testid=field-name]").GetAttribute("value")), Wait);
-        cut.Find("[data-testid=field-env]").Input("A=2");
+        cut.Input("[data-testid=field-env]", "A=2");
 
-        cut.Find("[data-testid=create-submit]").Click();
+        cut.Click("[data-testid=create-submit]");
 
         cut.WaitForAssertion(() => Assert.Contains(("remove", "old1"), Engine.Calls), Wait);
         var created = Assert.Single(Engine.Created);
@@ -117,7 +117,7 @@ public class ContainerCreatePageTests : DashboardTestContext
         var cut = RenderPage("?mode=edit&from=old1");
         cut.WaitForAssertion(() => Assert.Equal("web", cut.Find("[data-testid=field-name]").GetAttribute("value")), Wait);
 
-        cut.Find("[data-testid=create-submit]").Click();
+        cut.Click("[data-testid=create-submit]");
 
         cut.WaitForAssertion(() => Assert.Contains("no such image", cut.Find("[data-testid=create-error]").TextContent, StringComparison.Ordinal), Wait);
         var order = Engine.Calls.Select(c => $"{c.Action} {c.Id}").ToList();

@@ -52,7 +52,7 @@ public class ContainerDetailPageTests : DashboardTestContext
         var cut = RenderPage("abc123");
         cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("[data-testid=action-stop]")), Wait);
 
-        cut.Find("[data-testid=action-stop]").Click();
+        cut.Click("[data-testid=action-stop]");
 
         cut.WaitForAssertion(() => Assert.Contains(("stop", "abc123"), Engine.Calls), Wait);
     }
@@ -115,7 +115,7 @@ public class ContainerDetailPageTests : DashboardTestContext
         cut.WaitForAssertion(() => Assert.Equal("api", cut.Find("[data-testid=container-title]").TextContent), Wait);
 
         Access.Roles = [];
-        cut.FindAll(".mud-tab").Single(t => t.TextContent.Contains("Logs", StringComparison.Ordinal)).Click();
+        cut.Dispatch(() => cut.FindAll(".mud-tab").Single(t => t.TextContent.Contains("Logs", StringComparison.Ordinal)), e => e.Click());
 
         cut.WaitForAssertion(() => Assert.EndsWith("permission denied", cut.Find("[data-testid=log-error]").TextContent.Trim(), StringComparison.Ordinal), Wait);
         Assert.Empty(Engine.LogTails);
@@ -127,7 +127,7 @@ public class ContainerDetailPageTests : DashboardTestContext
         var cut = RenderPage("abc123");
         cut.WaitForAssertion(() => Assert.Equal("api", cut.Find("[data-testid=container-title]").TextContent), Wait);
 
-        cut.FindAll(".mud-tab").Single(t => t.TextContent.Contains("Stats", StringComparison.Ordinal)).Click();
+        cut.Dispatch(() => cut.FindAll(".mud-tab").Single(t => t.TextContent.Contains("Stats", StringComparison.Ordinal)), e => e.Click());
         await Engine.StatsWriter("abc123").WriteAsync([Logs.StatsTrackerTests.Sample("abc123", 7)], Xunit.TestContext.Current.CancellationToken);
 
         cut.WaitForAssertion(() => Assert.Equal("7.0 %", cut.Find("[data-testid=stats-cpu]").TextContent), Wait);

@@ -114,7 +114,7 @@ public sealed class ContainersAllEnginesTests : DashboardTestContext
         var cut = RenderAll();
         cut.WaitForAssertion(() => Assert.Equal(5, Names(cut).Count), Wait);
 
-        Row(cut, "web", "beta").QuerySelector("[data-testid=action-start]")!.Click();
+        cut.Dispatch(() => Row(cut, "web", "beta").QuerySelector("[data-testid=action-start]")!, e => e.Click());
 
         cut.WaitForAssertion(() => Assert.Contains(("start", "c1"), _beta.Calls), Wait);
         Assert.Empty(_alpha.Calls);
@@ -180,7 +180,7 @@ public sealed class ContainersAllEnginesTests : DashboardTestContext
         var cut = RenderAll();
         cut.WaitForAssertion(() => Assert.Equal(5, Names(cut).Count), Wait);
 
-        cut.Find("input[placeholder^=Search]").Input("gamma");
+        cut.Input("input[placeholder^=Search]", "gamma");
 
         cut.WaitForAssertion(() => Assert.Equal(["secret/gamma"], Rows(cut)), Wait);
     }
@@ -221,13 +221,19 @@ public sealed class ContainersAllEnginesTests : DashboardTestContext
 
         SelectAll(cut);
         cut.WaitForAssertion(() => Assert.Equal("5 selected", cut.Find("[data-testid=bulk-count]").TextContent.Trim()), Wait);
-        cut.Find("[data-testid=bulk-stop]").Click();
+        cut.Click("[data-testid=bulk-stop]");
 
-        cut.WaitForAssertion(() => Assert.Equal(["a2", "c1"], _alpha.Calls.Where(c => c.Action == "stop").Select(c => c.Id).Order(StringComparer.Ordinal)), Wait);
-        Assert.Equal([("stop", "b2")], _beta.Calls);
+        // The items run side by side (BulkParallelism) and each is audited after its engine call: wait for all of it.
+        cut.WaitForAssertion(
+            () =>
+            {
+                Assert.Equal(["a2", "c1"], _alpha.Calls.Where(c => c.Action == "stop").Select(c => c.Id).Order(StringComparer.Ordinal));
+                Assert.Equal([("stop", "b2")], _beta.Calls);
+                Assert.Equal(3, Audit.Recent(20).Count(e => e.Action == "StopContainer" && e.Outcome == AuditOutcome.Succeeded));
+            },
+            Wait);
         Assert.Empty(_gamma.Calls);
         Assert.DoesNotContain(Audit.Recent(20), e => e.Target.StartsWith("container gamma/", StringComparison.Ordinal));
-        Assert.Equal(3, Audit.Recent(20).Count(e => e.Action == "StopContainer" && e.Outcome == AuditOutcome.Succeeded));
     }
 
     [Fact]
@@ -242,7 +248,7 @@ public sealed class ContainersAllEnginesTests : DashboardTestContext
         cut.WaitForAssertion(() => Assert.Equal(["bulk-start", "bulk-restart", "bulk-remove"], BulkButtons(cut)), Wait);
         Select(cut, "queue", "beta");
         cut.WaitForAssertion(() => Assert.Equal(["bulk-start", "bulk-stop", "bulk-restart", "bulk-kill", "bulk-pause", "bulk-remove"], BulkButtons(cut)), Wait);
-        cut.Find("[data-testid=bulk-clear]").Click();
+        cut.Click("[data-testid=bulk-clear]");
         cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[data-testid=bulk-bar]")), Wait);
     }
 
@@ -256,7 +262,9 @@ public sealed class ContainersAllEnginesTests : DashboardTestContext
         Select(cut, "web", "alpha");
         Select(cut, "web", "beta");
 
-        cut.Find("[data-testid=bulk-restart]").Click();
+        cut.WaitForElement("[data-testid=bulk-restart]", Wait);
+
+        cut.Click("[data-testid=bulk-restart]");
 
         cut.WaitForAssertion(() => Assert.Equal("web (beta): restart container c1: container is being removed", cut.Find("[data-testid=bulk-failure]").TextContent.Trim()), Wait);
         Assert.Equal([("restart", "c1")], _alpha.Calls);
@@ -274,7 +282,7 @@ public sealed class ContainersAllEnginesTests : DashboardTestContext
         cut.WaitForAssertion(() => Assert.Single(cut.FindAll("[data-testid=bulk-kill]")), Wait);
 
         Access.Roles = [Roles.Viewer];
-        cut.Find("[data-testid=bulk-kill]").Click();
+        cut.Click("[data-testid=bulk-kill]");
 
         cut.WaitForAssertion(() => Assert.Equal(2, cut.FindAll("[data-testid=bulk-failure]").Count), Wait);
         Assert.Empty(_alpha.Calls);
@@ -308,10 +316,23 @@ public sealed class ContainersAllEnginesTests : DashboardTestContext
     }
 
     private static void SelectAll(IRenderedComponent<Containers> cut) =>
-        cut.Find("[data-testid=select-all] input, input[data-testid=select-all]").Change(true);
+        cut.Change("[data-testid=select-all] input, input[data-testid=select-all]", true);
 
-    private static void Select(IRenderedComponent<Containers> cut, string name, string engine) =>
-        Row(cut, name, engine).QuerySelector("[data-testid=select-row] input, input[data-testid=select-row]")!.Change(true);
+    /// <summary>
+    /// Ticks a row and waits until the bulk bar counts it: the checkbox's change reaches the page through MudBlazor's
+    /// async handler, so the bar can render after <c>Change</c> has returned.
+    /// </summary>
+    private static void Select(IRenderedComponent<Containers> cut, string name, string engine)
+    {
+        var before = SelectedCount(cut);
+        cut.Dispatch(() => Row(cut, name, engine).QuerySelector("[data-testid=select-row] input, input[data-testid=select-row]")!, e => e.Change(true));
+        cut.WaitForAssertion(() => Assert.Equal(before + 1, SelectedCount(cut)), Wait);
+    }
+
+    private static int SelectedCount(IRenderedComponent<Containers> cut) =>
+        cut.FindAll("[data-testid=bulk-count]") is [var count]
+            ? int.Parse(count.TextContent.Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture)
+            : 0;
 
     private static AngleSharp.Dom.IElement Row(IRenderedComponent<Containers> cut, string name, string engine) =>
         cut.FindAll("tbody tr").Single(r =>

@@ -31,7 +31,7 @@ public class ContainersPageTests : DashboardTestContext
         var cut = Render<Containers>();
         cut.WaitForAssertion(() => Assert.Equal(3, Names(cut).Count), Wait);
 
-        cut.Find("input[placeholder^=Search]").Input("postgres");
+        cut.Input("input[placeholder^=Search]", "postgres");
 
         cut.WaitForAssertion(() => Assert.Equal(["db"], Names(cut)), Wait);
     }
@@ -42,10 +42,10 @@ public class ContainersPageTests : DashboardTestContext
         var cut = Render<Containers>();
         cut.WaitForAssertion(() => Assert.Equal(3, Names(cut).Count), Wait);
 
-        cut.Find("[data-testid=filter-paused]").Click();
+        cut.Click("[data-testid=filter-paused]");
 
         cut.WaitForAssertion(() => Assert.Equal(["cache"], Names(cut)), Wait);
-        cut.Find("[data-testid=filter-all]").Click();
+        cut.Click("[data-testid=filter-all]");
         cut.WaitForAssertion(() => Assert.Equal(3, Names(cut).Count), Wait);
     }
 
@@ -125,7 +125,7 @@ public class ContainersPageTests : DashboardTestContext
         var cut = Render<Containers>();
         cut.WaitForAssertion(() => Assert.Equal(3, Names(cut).Count), Wait);
 
-        cut.FindAll("tbody tr")[1].QuerySelector("[data-testid=action-start]")!.Click();
+        cut.Dispatch(() => cut.FindAll("tbody tr")[1].QuerySelector("[data-testid=action-start]")!, e => e.Click());
 
         cut.WaitForAssertion(() => Assert.Contains(("start", "bbb222"), Engine.Calls), Wait);
         cut.WaitForAssertion(() => Assert.Contains(Audit.Recent(10), e => e.Action == "StartContainer" && e.Outcome == AuditOutcome.Succeeded), Wait);
@@ -139,7 +139,7 @@ public class ContainersPageTests : DashboardTestContext
         cut.WaitForAssertion(() => Assert.Equal(3, Names(cut).Count), Wait);
 
         Access.Roles = [Roles.Viewer];
-        cut.FindAll("tbody tr")[2].QuerySelector("[data-testid=action-stop]")!.Click();
+        cut.Dispatch(() => cut.FindAll("tbody tr")[2].QuerySelector("[data-testid=action-stop]")!, e => e.Click());
 
         cut.WaitForAssertion(() => Assert.Contains(Audit.Recent(10), e => e.Action == "StopContainer" && e.Outcome == AuditOutcome.Denied), Wait);
         Assert.Empty(Engine.Calls);
@@ -153,7 +153,7 @@ public class ContainersPageTests : DashboardTestContext
         var cut = Render<Containers>();
         cut.WaitForAssertion(() => Assert.Equal(3, Names(cut).Count), Wait);
 
-        cut.FindAll("tbody tr")[2].QuerySelector("[data-testid=action-stop]")!.Click();
+        cut.Dispatch(() => cut.FindAll("tbody tr")[2].QuerySelector("[data-testid=action-stop]")!, e => e.Click());
 
         cut.WaitForAssertion(() => Assert.Contains(Audit.Recent(10), e => e.Outcome == AuditOutcome.Failed), Wait);
     }

@@ -59,16 +59,8 @@ public abstract class DashboardTestContext : BunitContext
 
     protected BunitAuthorizationContext Auth { get; }
 
-    protected static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
+    protected static readonly TimeSpan Wait = Eventually.Timeout;
 
     /// <summary>Polls a condition that no render signals (background subscriptions).</summary>
-    protected static void WaitUntil(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + Wait;
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "condition not met in time");
-            Thread.Sleep(10);
-        }
-    }
+    protected static void WaitUntil(Func<bool> condition) => Eventually.Until(condition);
 }

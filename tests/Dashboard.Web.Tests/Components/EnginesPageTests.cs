@@ -56,8 +56,8 @@ public sealed class EnginesPageTests : DashboardTestContext
     {
         var cut = Render<EnginesPage>();
         cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("[data-testid=engine-row]")), Wait);
-        cut.Find("[data-testid=engine-new-name]").Input(name);
-        cut.Find("[data-testid=engine-new-url]").Input(url);
+        cut.Input("[data-testid=engine-new-name]", name);
+        cut.Input("[data-testid=engine-new-url]", url);
         var inputs = cut.FindComponents<InputFile>();
         inputs[0].UploadFiles(InputFileContent.CreateFromText(ClientFile("ca.pem"), "ca.pem"));
         inputs[1].UploadFiles(InputFileContent.CreateFromText(ClientFile("cert.pem"), "cert.pem"));
@@ -97,7 +97,7 @@ public sealed class EnginesPageTests : DashboardTestContext
         Access.Roles = [Roles.Admin];
         var cut = FillForm("remote1", "tcp://127.0.0.1:9");
 
-        cut.Find("[data-testid=engine-add]").Click();
+        cut.Click("[data-testid=engine-add]");
 
         cut.WaitForAssertion(() => Assert.Equal(["local", "remote1"], cut.FindAll("[data-testid=engine-name]").Select(e => e.TextContent)), Wait);
         Assert.Equal(["local", "remote1"], Registry.Names);
@@ -108,7 +108,7 @@ public sealed class EnginesPageTests : DashboardTestContext
         Assert.DoesNotContain("PRIVATE KEY", cut.Markup, StringComparison.Ordinal);
 
         // Nothing listens on port 9: the health column says so instead of hanging.
-        cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("[data-testid=engine-health-error]")), TimeSpan.FromSeconds(15));
+        cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("[data-testid=engine-health-error]")), Wait);
 
         await using var scope = Services.CreateAsyncScope();
         var row = await scope.ServiceProvider.GetRequiredService<WebDbContext>().Set<RemoteEngine>().SingleAsync(Xunit.TestContext.Current.CancellationToken);
@@ -123,10 +123,10 @@ public sealed class EnginesPageTests : DashboardTestContext
     {
         Access.Roles = [Roles.Admin];
         var cut = FillForm("remote2", "tcp://127.0.0.1:9");
-        cut.Find("[data-testid=engine-add]").Click();
+        cut.Click("[data-testid=engine-add]");
         cut.WaitForAssertion(() => Assert.Single(cut.FindAll("[data-testid=engine-remove]")), Wait);
 
-        cut.Find("[data-testid=engine-remove]").Click();
+        cut.Click("[data-testid=engine-remove]");
 
         cut.WaitForAssertion(() => Assert.Equal(["local"], cut.FindAll("[data-testid=engine-name]").Select(e => e.TextContent)), Wait);
         Assert.Equal(["local"], Registry.Names);
@@ -146,7 +146,7 @@ public sealed class EnginesPageTests : DashboardTestContext
         using var other = TestPki.Issue(otherCa, "x", server: false);
         var cut = FillForm(variant == "local-name" ? "local" : "bad1", url, variant == "other-key" ? other.GetECDsaPrivateKey()!.ExportPkcs8PrivateKeyPem() : null);
 
-        cut.Find("[data-testid=engine-add]").Click();
+        cut.Click("[data-testid=engine-add]");
 
         cut.WaitForAssertion(() => Assert.False(cut.Find("[data-testid=engine-add]").HasAttribute("disabled")), Wait);
         Assert.Equal(["local"], Registry.Names);

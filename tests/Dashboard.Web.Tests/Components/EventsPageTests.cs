@@ -30,7 +30,7 @@ public class EventsPageTests : DashboardTestContext
             new EngineEvent(EngineEventType.Image, "delete", "sha256:x", new Dictionary<string, string>(), DateTimeOffset.UtcNow));
         cut.WaitForAssertion(() => Assert.Equal(2, cut.FindAll("[data-testid=event-action]").Count), Wait);
 
-        cut.Find("[data-testid=events-image]").Click();
+        cut.Click("[data-testid=events-image]");
 
         cut.WaitForAssertion(() => Assert.Equal(["delete"], cut.FindAll("[data-testid=event-action]").Select(e => e.TextContent)), Wait);
     }

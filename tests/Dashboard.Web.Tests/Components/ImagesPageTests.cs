@@ -45,8 +45,8 @@ public class ImagesPageTests : DashboardTestContext
         var cut = Render<Images>();
         cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=pull-form]")), Wait);
 
-        cut.Find("[data-testid=pull-form] input").Input("alpine:3");
-        cut.Find("[data-testid=pull]").Click();
+        cut.Input("[data-testid=pull-form] input", "alpine:3");
+        cut.Click("[data-testid=pull]");
 
         cut.WaitForAssertion(() => Assert.Equal("Status: Downloaded newer image for alpine:3", cut.Find("[data-testid=pull-status]").TextContent), Wait);
         Assert.Equal("Pull complete", cut.Find("[data-testid=layer-status]").TextContent);
@@ -62,8 +62,8 @@ public class ImagesPageTests : DashboardTestContext
         var cut = Render<Images>();
         cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=pull-form]")), Wait);
 
-        cut.Find("[data-testid=pull-form] input").Input("nope:1");
-        cut.Find("[data-testid=pull]").Click();
+        cut.Input("[data-testid=pull-form] input", "nope:1");
+        cut.Click("[data-testid=pull]");
 
         cut.WaitForAssertion(() => Assert.Equal("manifest unknown: <script>", cut.Find("[data-testid=pull-error]").TextContent.Trim()), Wait);
         Assert.Empty(cut.FindAll("[data-testid=pull-progress] script"));
@@ -77,8 +77,8 @@ public class ImagesPageTests : DashboardTestContext
         var cut = Render<Images>();
         cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=pull-form]")), Wait);
 
-        cut.Find("[data-testid=pull-form] input").Input("--help");
-        cut.Find("[data-testid=pull]").Click();
+        cut.Input("[data-testid=pull-form] input", "--help");
+        cut.Click("[data-testid=pull]");
 
         cut.WaitForAssertion(() => Assert.Equal("pull --help: invalid image reference", cut.Find("[data-testid=pull-error]").TextContent.Trim()), Wait);
         Assert.Empty(Engine.Calls);
@@ -91,7 +91,7 @@ public class ImagesPageTests : DashboardTestContext
         var cut = Render<Images>();
         cut.WaitForAssertion(() => Assert.Equal(3, cut.FindAll("[data-testid=image-remove]").Count), Wait);
 
-        cut.FindAll("[data-testid=image-remove]")[1].Click();
+        cut.Dispatch(() => cut.FindAll("[data-testid=image-remove]")[1], e => e.Click());
 
         cut.WaitForAssertion(() => Assert.Contains(("remove-image", "sha256:bbbbbbbbbbbbbbbbbbbb"), Engine.Calls), Wait);
     }

@@ -57,7 +57,7 @@ public class LogViewerTests : DashboardTestContext
         cut.WaitForAssertion(() => Assert.Single(Lines(cut)), Wait);
         Assert.Empty(cut.FindAll("[data-testid=log-ts]"));
 
-        cut.Find("[data-testid=toggle-timestamps] input, input[data-testid=toggle-timestamps]").Change(true);
+        cut.Change("[data-testid=toggle-timestamps] input, input[data-testid=toggle-timestamps]", true);
 
         cut.WaitForAssertion(() => Assert.Equal("2026-11-30 07:00:00.000", cut.Find("[data-testid=log-ts]").TextContent.Trim()), Wait);
     }
@@ -69,7 +69,7 @@ public class LogViewerTests : DashboardTestContext
         await Write(Line("out"), Line("err", LogStream.Stderr));
         cut.WaitForAssertion(() => Assert.Equal(2, Lines(cut).Count), Wait);
 
-        cut.Find("[data-testid=toggle-stderr] input, input[data-testid=toggle-stderr]").Change(false);
+        cut.Change("[data-testid=toggle-stderr] input, input[data-testid=toggle-stderr]", false);
 
         cut.WaitForAssertion(() => Assert.Equal(["out"], Lines(cut)), Wait);
     }
@@ -81,12 +81,13 @@ public class LogViewerTests : DashboardTestContext
         await Write(Line("a"));
         cut.WaitForAssertion(() => Assert.Single(Lines(cut)), Wait);
 
-        cut.Find("[data-testid=toggle-pause]").Click();
+        // Awaited: a click still queued behind a render would let "b" and "c" in before the pause.
+        await cut.Find("[data-testid=toggle-pause]").ClickAsync(new());
         await Write(Line("b"), Line("c"));
 
         cut.WaitForAssertion(() => Assert.Equal("2 new lines while paused", cut.Find("[data-testid=log-pending]").TextContent), Wait);
         Assert.Equal(["a"], Lines(cut));
-        cut.Find("[data-testid=toggle-pause]").Click();
+        cut.Click("[data-testid=toggle-pause]");
         cut.WaitForAssertion(() => Assert.Equal(["a", "b", "c"], Lines(cut)), Wait);
     }
 
@@ -97,8 +98,14 @@ public class LogViewerTests : DashboardTestContext
 
         await Write(Enumerable.Range(0, 25).Select(i => Line($"l{i}")).ToArray());
 
-        cut.WaitForAssertion(() => Assert.StartsWith("15 earlier lines skipped", cut.Find("[data-testid=log-evicted]").TextContent, StringComparison.Ordinal), Wait);
-        Assert.Equal(10, Lines(cut).Count);
+        // The eviction count and the visible rows are published one after the other: wait for both.
+        cut.WaitForAssertion(
+            () =>
+            {
+                Assert.StartsWith("15 earlier lines skipped", cut.Find("[data-testid=log-evicted]").TextContent, StringComparison.Ordinal);
+                Assert.Equal(10, Lines(cut).Count);
+            },
+            Wait);
     }
 
     [Fact]
@@ -108,10 +115,16 @@ public class LogViewerTests : DashboardTestContext
 
         await Write(Enumerable.Range(0, 500).Select(i => Line($"l{i}")).ToArray());
 
-        cut.WaitForAssertion(() => Assert.Equal("500 lines", cut.Find("[data-testid=log-count]").TextContent), Wait);
+        // The count and the rendered window may come from different renders: wait for both.
+        cut.WaitForAssertion(
+            () =>
+            {
+                Assert.Equal("500 lines", cut.Find("[data-testid=log-count]").TextContent);
+                Assert.Equal("l499", Lines(cut)[^1]);
+            },
+            Wait);
         var lines = Lines(cut);
         Assert.Equal(LogViewer.VirtualizeAbove, lines.Count);
-        Assert.Equal("l499", lines[^1]);
         Assert.Equal($"l{500 - LogViewer.VirtualizeAbove}", lines[0]);
     }
 

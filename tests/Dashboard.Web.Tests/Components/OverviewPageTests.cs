@@ -50,7 +50,10 @@ public sealed class OverviewPageTests : DashboardTestContext
         cut.WaitForAssertion(() => cut.Find("[data-testid=host-cpu-value]"), Wait);
 
         // 100 more busy jiffies out of 200 more in total: 50 %.
-        File.WriteAllText(Path.Combine(_proc, "stat"), "cpu  150 0 150 900 0 0 0 0 0 0\n");
+        // Replaced in one rename: the page reads the file every 50 ms and a half-written line would become its baseline.
+        var next = Path.Combine(_proc, "stat.next");
+        File.WriteAllText(next, "cpu  150 0 150 900 0 0 0 0 0 0\n");
+        File.Move(next, Path.Combine(_proc, "stat"), overwrite: true);
 
         cut.WaitForAssertion(() => Assert.Equal("50.0 %", cut.Find("[data-testid=host-cpu-value]").TextContent.Trim()), Wait);
     }
@@ -65,8 +68,14 @@ public sealed class OverviewPageTests : DashboardTestContext
         await Engine.StatsWriter("c1").WriteAsync([new ContainerStatsSample("c1", DateTimeOffset.UtcNow, 12.5, 300UL << 20, 1UL << 30, null, null, null)], Xunit.TestContext.Current.CancellationToken);
         await Engine.StatsWriter("c2").WriteAsync([new ContainerStatsSample("c2", DateTimeOffset.UtcNow, 80, 100UL << 20, 1UL << 30, null, null, null)], Xunit.TestContext.Current.CancellationToken);
 
-        cut.WaitForAssertion(() => Assert.Equal(["db-180.0 %", "web-112.5 %"], cut.FindAll("[data-testid=top-cpu]").Select(e => e.TextContent)), Wait);
-        Assert.Equal(["web-1300.0 MiB", "db-1100.0 MiB"], cut.FindAll("[data-testid=top-memory]").Select(e => e.TextContent));
+        // Both lists are published one after the other by the refresh tick: wait for both.
+        cut.WaitForAssertion(
+            () =>
+            {
+                Assert.Equal(["db-180.0 %", "web-112.5 %"], cut.FindAll("[data-testid=top-cpu]").Select(e => e.TextContent));
+                Assert.Equal(["web-1300.0 MiB", "db-1100.0 MiB"], cut.FindAll("[data-testid=top-memory]").Select(e => e.TextContent));
+            },
+            Wait);
 
         Engine.SetContainer(FakeEngineClient.Container("c3", "job", ContainerState.Running));
         await Engine.PublishAsync(new EngineEvent(EngineEventType.Container, "start", "c3", new Dictionary<string, string> { ["name"] = "job" }, DateTimeOffset.UtcNow));

@@ -40,13 +40,13 @@ public class RegistriesPanelTests : DashboardTestContext
         var cut = Render<Images>();
         cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=registry-form]")), Wait);
 
-        cut.Find("[data-testid=registry-input]").Input("localhost:5000");
-        cut.Find("[data-testid=registry-username-input]").Input("alice");
-        cut.Find("[data-testid=registry-password-input]").Input(Secret);
-        cut.Find("[data-testid=registry-insecure-input]").Change(true);
-        Assert.NotNull(cut.Find("[data-testid=registry-insecure-warning]"));
+        cut.Input("[data-testid=registry-input]", "localhost:5000");
+        cut.Input("[data-testid=registry-username-input]", "alice");
+        cut.Input("[data-testid=registry-password-input]", Secret);
+        cut.Change("[data-testid=registry-insecure-input]", true);
+        Assert.NotNull(cut.WaitForElement("[data-testid=registry-insecure-warning]", Wait));
         Assert.DoesNotContain(Secret, cut.Markup, StringComparison.Ordinal);
-        cut.Find("[data-testid=registry-form]").Submit();
+        cut.Submit("[data-testid=registry-form]");
 
         cut.WaitForAssertion(() => Assert.Equal(2, cut.FindAll("[data-testid=registry-row]").Count), Wait);
         Assert.Equal(("alice", Secret, true), Engine.Registries["localhost:5000"]);
@@ -68,12 +68,12 @@ public class RegistriesPanelTests : DashboardTestContext
         var cut = Render<Images>();
         cut.WaitForAssertion(() => Assert.Single(cut.FindAll("[data-testid=registry-row]")), Wait);
 
-        cut.Find("[data-testid=registry-edit]").Click();
-        Assert.Equal("ghcr.io", cut.Find("[data-testid=registry-input]").GetAttribute("value"));
+        cut.Click("[data-testid=registry-edit]");
+        cut.WaitForAssertion(() => Assert.Equal("ghcr.io", cut.Find("[data-testid=registry-input]").GetAttribute("value")), Wait);
         Assert.True(string.IsNullOrEmpty(cut.Find("[data-testid=registry-password-input]").GetAttribute("value")));
-        cut.Find("[data-testid=registry-username-input]").Input("");
-        cut.Find("[data-testid=registry-insecure-input]").Change(true);
-        cut.Find("[data-testid=registry-form]").Submit();
+        cut.Input("[data-testid=registry-username-input]", "");
+        cut.Change("[data-testid=registry-insecure-input]", true);
+        cut.Submit("[data-testid=registry-form]");
 
         cut.WaitForAssertion(() => Assert.Equal("yes", cut.Find("[data-testid=registry-insecure]").TextContent), Wait);
         Assert.Equal(("bob", "old-secret", true), Engine.Registries["ghcr.io"]);
@@ -86,9 +86,9 @@ public class RegistriesPanelTests : DashboardTestContext
         var cut = Render<Images>();
         cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=registry-form]")), Wait);
 
-        cut.Find("[data-testid=registry-input]").Input("ghcr.io");
-        cut.Find("[data-testid=registry-username-input]").Input("carol");
-        cut.Find("[data-testid=registry-form]").Submit();
+        cut.Input("[data-testid=registry-input]", "ghcr.io");
+        cut.Input("[data-testid=registry-username-input]", "carol");
+        cut.Submit("[data-testid=registry-form]");
 
         cut.WaitForAssertion(() => Assert.Contains("a username needs a password", cut.Find("[data-testid=registries-error]").TextContent, StringComparison.Ordinal), Wait);
         Assert.DoesNotContain(Engine.Calls, c => c.Action == "set-registry");
@@ -102,12 +102,14 @@ public class RegistriesPanelTests : DashboardTestContext
         var cut = Render<Images>();
         cut.WaitForAssertion(() => Assert.Single(cut.FindAll("[data-testid=registry-row]")), Wait);
 
-        cut.Find("[data-testid=registry-remove]").Click();
+        cut.Click("[data-testid=registry-remove]");
+        cut.WaitForElement("[data-testid=registry-remove-no]", Wait);
+        cut.Click("[data-testid=registry-remove-no]");
+        cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[data-testid=registry-remove-confirm]")), Wait);
         Assert.DoesNotContain(Engine.Calls, c => c.Action == "remove-registry");
-        cut.Find("[data-testid=registry-remove-no]").Click();
-        Assert.Empty(cut.FindAll("[data-testid=registry-remove-confirm]"));
-        cut.Find("[data-testid=registry-remove]").Click();
-        cut.Find("[data-testid=registry-remove-yes]").Click();
+        cut.Click("[data-testid=registry-remove]");
+        cut.WaitForElement("[data-testid=registry-remove-yes]", Wait);
+        cut.Click("[data-testid=registry-remove-yes]");
 
         cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[data-testid=registry-row]")), Wait);
         Assert.Contains(("remove-registry", "ghcr.io"), Engine.Calls);

@@ -41,7 +41,7 @@ public class SmallControlsTests : DashboardTestContext
             .Add(c => c.State, ContainerState.Paused)
             .Add(c => c.Access, access)
             .Add(c => c.OnAction, a => raised = a));
-        cut.Find("[data-testid=action-unpause]").Click();
+        cut.Click("[data-testid=action-unpause]");
 
         Assert.Equal(ContainerAction.Unpause, raised);
     }

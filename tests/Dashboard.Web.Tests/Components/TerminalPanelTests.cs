@@ -52,9 +52,9 @@ public class TerminalPanelTests : DashboardTestContext
     {
         Access.Roles = [Roles.Operator];
         var cut = RenderPanel();
-        cut.Find("[data-testid=terminal-shell]").Change("ash");
+        cut.Change("[data-testid=terminal-shell]", "ash");
 
-        cut.Find("[data-testid=terminal-connect]").Click();
+        cut.Click("[data-testid=terminal-connect]");
 
         cut.WaitForAssertion(() => Assert.Equal("connected (ash)", cut.Find("[data-testid=terminal-status]").TextContent), Wait);
         var (id, request, _) = Assert.Single(Engine.Execs);
@@ -72,9 +72,7 @@ public class TerminalPanelTests : DashboardTestContext
     {
         Access.Roles = [Roles.Operator];
         var cut = RenderPanel();
-        cut.Find("[data-testid=terminal-connect]").Click();
-        cut.WaitForAssertion(() => Assert.Single(Engine.Execs), Wait);
-        var session = Engine.Execs.Single().Session;
+        var session = Connect(cut);
         var bytes = Encoding.UTF8.GetBytes("héllo\r\n");
 
         // "é" is two bytes; the first read ends in the middle of it.
@@ -89,9 +87,7 @@ public class TerminalPanelTests : DashboardTestContext
     {
         Access.Roles = [Roles.Operator];
         var cut = RenderPanel();
-        cut.Find("[data-testid=terminal-connect]").Click();
-        cut.WaitForAssertion(() => Assert.Single(Engine.Execs), Wait);
-        var session = Engine.Execs.Single().Session;
+        var session = Connect(cut);
 
         await cut.InvokeAsync(() => cut.Instance.OnInput("echo ünï\r"));
         await cut.InvokeAsync(() => cut.Instance.OnResize(120, 40));
@@ -106,9 +102,7 @@ public class TerminalPanelTests : DashboardTestContext
     {
         Access.Roles = [Roles.Operator];
         var cut = RenderPanel();
-        cut.Find("[data-testid=terminal-connect]").Click();
-        cut.WaitForAssertion(() => Assert.Single(Engine.Execs), Wait);
-        var session = Engine.Execs.Single().Session;
+        var session = Connect(cut);
 
         session.Exit(3);
 
@@ -124,9 +118,7 @@ public class TerminalPanelTests : DashboardTestContext
     {
         Access.Roles = [Roles.Operator];
         var cut = RenderPanel();
-        cut.Find("[data-testid=terminal-connect]").Click();
-        cut.WaitForAssertion(() => Assert.Single(Engine.Execs), Wait);
-        var session = Engine.Execs.Single().Session;
+        var session = Connect(cut);
 
         Access.Roles = [Roles.Viewer];
         await Task.Delay(ExecActions.RecheckInterval + TimeSpan.FromMilliseconds(100), Xunit.TestContext.Current.CancellationToken);
@@ -144,10 +136,9 @@ public class TerminalPanelTests : DashboardTestContext
     {
         Access.Roles = [Roles.Operator];
         var cut = RenderPanel();
-        cut.Find("[data-testid=terminal-connect]").Click();
-        cut.WaitForAssertion(() => Assert.Single(Engine.Execs), Wait);
+        Connect(cut);
 
-        await cut.Find("[data-testid=terminal-disconnect]").ClickAsync(new());
+        await cut.InvokeAsync(() => cut.Find("[data-testid=terminal-disconnect]").ClickAsync(new()));
 
         Assert.True(Engine.Execs.Single().Session.Disposed);
         Assert.Contains("disconnected by the user", Assert.Single(Audit.Recent(10), e => e.Action == "TerminalEnd").Detail, StringComparison.Ordinal);
@@ -191,6 +182,18 @@ public class TerminalPanelTests : DashboardTestContext
         await Assert.ThrowsAsync<EngineException>(() => exec.StartAsync(user, "local", "../x", "sh", 80, 24, CancellationToken.None));
 
         Assert.Empty(Engine.Execs);
+    }
+
+    /// <summary>
+    /// Connects and waits until the panel holds the session: the engine sees the exec before the panel has stored it,
+    /// and input, resize or disconnect sent in between would find no session.
+    /// </summary>
+    private FakeExecSession Connect(IRenderedComponent<TerminalPanel> cut)
+    {
+        cut.Click("[data-testid=terminal-connect]");
+        cut.WaitForAssertion(() => Assert.Equal("connected (sh)", cut.Find("[data-testid=terminal-status]").TextContent), Wait);
+        cut.WaitForElement("[data-testid=terminal-disconnect]", Wait);
+        return Assert.Single(Engine.Execs).Session;
     }
 
     private IRenderedComponent<TerminalPanel> RenderPanel() =>

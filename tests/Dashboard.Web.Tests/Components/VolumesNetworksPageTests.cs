@@ -38,7 +38,7 @@ public class VolumesPageTests : DashboardTestContext
         var cut = Render<VolumesPage>();
         cut.WaitForAssertion(() => Assert.Equal(2, cut.FindAll("[data-testid=volume-inspect]").Count), Wait);
 
-        cut.FindAll("[data-testid=volume-inspect]")[0].Click();
+        cut.Dispatch(() => cut.FindAll("[data-testid=volume-inspect]")[0], e => e.Click());
 
         cut.WaitForAssertion(() => Assert.Contains("\"Mountpoint\": \"/v/appdata/_data\"", cut.Find("[data-testid=volume-inspect-json]").TextContent, StringComparison.Ordinal), Wait);
     }
@@ -51,11 +51,11 @@ public class VolumesPageTests : DashboardTestContext
         cut.WaitForAssertion(() => cut.Find("[data-testid=volume-create-form]"), Wait);
         Assert.Empty(cut.FindAll("[data-testid=volumes-prune]"));
 
-        FieldInput(cut, "volume-name").Input("cache");
-        cut.Find("[data-testid=volume-create]").Click();
+        cut.Dispatch(() => FieldInput(cut, "volume-name"), e => e.Input("cache"));
+        cut.Click("[data-testid=volume-create]");
         cut.WaitForAssertion(() => Assert.Contains("cache", cut.FindAll("[data-testid=volume-row-name]").Select(e => e.TextContent)), Wait);
 
-        cut.FindAll("[data-testid=volume-remove]")[^1].Click();
+        cut.Dispatch(() => cut.FindAll("[data-testid=volume-remove]")[^1], e => e.Click());
         cut.WaitForAssertion(() => Assert.Contains(("remove-volume", "old"), Engine.Calls), Wait);
         Assert.Contains(Audit.Recent(10), e => e.Action == "CreateVolume" && e.Outcome == AuditOutcome.Succeeded);
     }
@@ -67,8 +67,8 @@ public class VolumesPageTests : DashboardTestContext
         var cut = Render<VolumesPage>();
         cut.WaitForAssertion(() => cut.Find("[data-testid=volume-create-form]"), Wait);
 
-        FieldInput(cut, "volume-name").Input("../etc");
-        cut.Find("[data-testid=volume-create]").Click();
+        cut.Dispatch(() => FieldInput(cut, "volume-name"), e => e.Input("../etc"));
+        cut.Click("[data-testid=volume-create]");
 
         cut.WaitForAssertion(() => Assert.StartsWith("volume name ../etc:", cut.Find("[data-testid=volumes-action-error]").TextContent.Trim(), StringComparison.Ordinal), Wait);
         Assert.Empty(Engine.Calls);
@@ -81,7 +81,7 @@ public class VolumesPageTests : DashboardTestContext
         var cut = Render<VolumesPage>();
         cut.WaitForAssertion(() => cut.Find("[data-testid=volumes-prune]"), Wait);
 
-        cut.Find("[data-testid=volumes-prune]").Click();
+        cut.Click("[data-testid=volumes-prune]");
 
         cut.WaitForAssertion(() => Assert.Equal("removed 1 unused volume(s), 4.0 KiB reclaimed", cut.Find("[data-testid=volumes-pruned]").TextContent.Trim()), Wait);
         Assert.Equal(["appdata"], cut.FindAll("[data-testid=volume-row-name]").Select(e => e.TextContent));
@@ -146,14 +146,20 @@ public class NetworksPageTests : DashboardTestContext
     {
         Access.Roles = [Roles.Operator];
         var cut = Render<NetworksPage>();
-        cut.WaitForAssertion(() => cut.Find("[data-testid=network-create-form]"), Wait);
-        Assert.Single(cut.FindAll("[data-testid=network-remove]"));
+        // The form shows with the role, the rows once the list has loaded: wait for both.
+        cut.WaitForAssertion(
+            () =>
+            {
+                cut.Find("[data-testid=network-create-form]");
+                Assert.Single(cut.FindAll("[data-testid=network-remove]"));
+            },
+            Wait);
 
-        FieldInput(cut, "network-name").Input("backend");
-        cut.Find("[data-testid=network-create]").Click();
+        cut.Dispatch(() => FieldInput(cut, "network-name"), e => e.Input("backend"));
+        cut.Click("[data-testid=network-create]");
         cut.WaitForAssertion(() => Assert.Contains("backend", cut.FindAll("[data-testid=network-row-name]").Select(e => e.TextContent)), Wait);
 
-        cut.FindAll("[data-testid=network-remove]")[0].Click();
+        cut.Dispatch(() => cut.FindAll("[data-testid=network-remove]")[0], e => e.Click());
         cut.WaitForAssertion(() => Assert.Contains(("remove-network", AppId), Engine.Calls), Wait);
     }
 
@@ -163,7 +169,7 @@ public class NetworksPageTests : DashboardTestContext
         var cut = Render<NetworksPage>();
         cut.WaitForAssertion(() => Assert.Equal(2, cut.FindAll("[data-testid=network-inspect]").Count), Wait);
 
-        cut.FindAll("[data-testid=network-inspect]")[1].Click();
+        cut.Dispatch(() => cut.FindAll("[data-testid=network-inspect]")[1], e => e.Click());
 
         cut.WaitForAssertion(() => Assert.Contains("\"Name\": \"bridge\"", cut.Find("[data-testid=network-inspect-json]").TextContent, StringComparison.Ordinal), Wait);
     }
@@ -175,7 +181,7 @@ public class NetworksPageTests : DashboardTestContext
         var cut = Render<NetworksPage>();
         cut.WaitForAssertion(() => cut.Find("[data-testid=networks-prune]"), Wait);
 
-        cut.Find("[data-testid=networks-prune]").Click();
+        cut.Click("[data-testid=networks-prune]");
 
         cut.WaitForAssertion(() => Assert.Equal("removed app", cut.Find("[data-testid=networks-pruned]").TextContent.Trim()), Wait);
         Assert.Contains(Audit.Recent(10), e => e.Action == "PruneNetworks" && e.Outcome == AuditOutcome.Succeeded);
@@ -189,7 +195,7 @@ public class NetworksPageTests : DashboardTestContext
         var cut = Render<NetworksPage>();
         cut.WaitForAssertion(() => cut.Find("[data-testid=network-remove]"), Wait);
 
-        cut.Find("[data-testid=network-remove]").Click();
+        cut.Click("[data-testid=network-remove]");
 
         cut.WaitForAssertion(() => Assert.Equal("remove network app: network has active endpoints <b>", cut.Find("[data-testid=networks-action-error]").TextContent.Trim()), Wait);
         Assert.Contains(Audit.Recent(10), e => e.Action == "RemoveNetwork" && e.Outcome == AuditOutcome.Failed);

@@ -11,5 +11,5 @@ namespace Dashboard.Web.Tests.Components;
 internal static class WaitTimeouts
 {
     [ModuleInitializer]
-    internal static void Initialize() => BunitContext.DefaultWaitTimeout = TimeSpan.FromSeconds(30);
+    internal static void Initialize() => BunitContext.DefaultWaitTimeout = Eventually.Timeout;
 }

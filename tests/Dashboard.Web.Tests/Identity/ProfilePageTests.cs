@@ -41,15 +41,15 @@ public sealed class ProfilePageTests : DashboardTestContext
         await SignInAsync("page-owner");
         var cut = Render<Profile>();
 
-        cut.Find("[data-testid=token-name]").Input("backup script");
-        cut.Find("[data-testid=token-create]").Click();
+        cut.Input("[data-testid=token-name]", "backup script");
+        cut.Click("[data-testid=token-create]");
         var token = cut.WaitForElement("[data-testid=new-token]").TextContent;
 
         Assert.StartsWith(ApiTokenService.Prefix, token, StringComparison.Ordinal);
         Assert.Contains("backup script", Assert.Single(cut.FindAll("[data-testid=token-row]")).TextContent, StringComparison.Ordinal);
         Assert.NotNull(await ValidateAsync(token));
 
-        cut.Find("[data-testid=token-revoke]").Click();
+        cut.Click("[data-testid=token-revoke]");
 
         cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[data-testid=token-row]")));
         Assert.Empty(cut.FindAll("[data-testid=new-token]"));
@@ -62,7 +62,7 @@ public sealed class ProfilePageTests : DashboardTestContext
         await SignInAsync("page-empty");
         var cut = Render<Profile>();
 
-        cut.Find("[data-testid=token-create]").Click();
+        cut.Click("[data-testid=token-create]");
 
         Assert.Contains("token name", cut.WaitForElement("[data-testid=profile-error]").TextContent, StringComparison.Ordinal);
         Assert.Empty(cut.FindAll("[data-testid=token-row]"));
@@ -86,17 +86,17 @@ public sealed class ProfilePageTests : DashboardTestContext
         var cut = Render<Profile>();
         Assert.Equal("Off.", cut.Find("[data-testid=totp-status]").TextContent.Trim());
 
-        cut.Find("[data-testid=totp-begin]").Click();
+        cut.Click("[data-testid=totp-begin]");
         var key = cut.WaitForElement("[data-testid=totp-key]").TextContent;
         Assert.StartsWith("otpauth://totp/", cut.Find("[data-testid=totp-uri]").GetAttribute("href"), StringComparison.Ordinal);
-        cut.Find("[data-testid=totp-code]").Input(Rfc6238.Current(key));
-        cut.Find("[data-testid=totp-enable]").Click();
+        cut.Input("[data-testid=totp-code]", Rfc6238.Current(key));
+        cut.Click("[data-testid=totp-enable]");
 
         cut.WaitForAssertion(() => Assert.Equal(10, cut.FindAll("[data-testid=recovery-code]").Count));
         Assert.StartsWith("On (10 recovery codes left)", cut.Find("[data-testid=totp-status]").TextContent.Trim(), StringComparison.Ordinal);
 
-        cut.Find("[data-testid=totp-code]").Input(Rfc6238.Current(key));
-        cut.Find("[data-testid=totp-disable]").Click();
+        cut.Input("[data-testid=totp-code]", Rfc6238.Current(key));
+        cut.Click("[data-testid=totp-disable]");
 
         cut.WaitForAssertion(() => Assert.Equal("Off.", cut.Find("[data-testid=totp-status]").TextContent.Trim()));
         Assert.Empty(cut.FindAll("[data-testid=recovery-code]"));
@@ -107,12 +107,12 @@ public sealed class ProfilePageTests : DashboardTestContext
     {
         await SignInAsync("page-totp-wrong");
         var cut = Render<Profile>();
-        cut.Find("[data-testid=totp-begin]").Click();
+        cut.Click("[data-testid=totp-begin]");
         var key = cut.WaitForElement("[data-testid=totp-key]").TextContent;
         var right = Rfc6238.Current(key);
 
-        cut.Find("[data-testid=totp-code]").Input(right == "123456" ? "654321" : "123456");
-        cut.Find("[data-testid=totp-enable]").Click();
+        cut.Input("[data-testid=totp-code]", right == "123456" ? "654321" : "123456");
+        cut.Click("[data-testid=totp-enable]");
 
         Assert.Contains("not valid", cut.WaitForElement("[data-testid=profile-error]").TextContent, StringComparison.Ordinal);
         Assert.Equal("Off.", cut.Find("[data-testid=totp-status]").TextContent.Trim());

@@ -37,7 +37,7 @@ public sealed class TotpQrCodeTests : DashboardTestContext
         var cut = Render<Profile>();
         Assert.Empty(cut.FindAll("[data-testid=totp-qr]"));
 
-        cut.Find("[data-testid=totp-begin]").Click();
+        cut.Click("[data-testid=totp-begin]");
 
         var key = cut.WaitForElement("[data-testid=totp-key]").TextContent.Replace(" ", "", StringComparison.Ordinal).ToUpperInvariant();
         var uri = cut.Find("[data-testid=totp-uri]").GetAttribute("href")!;

@@ -7,7 +7,6 @@ namespace Dashboard.Web.Tests.Logs;
 
 public class LogFollowServiceTests
 {
-    private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(5);
     private readonly FakeEngineClient _engine = new();
     private readonly LogFollowService _follows = new();
 
@@ -125,15 +124,7 @@ public class LogFollowServiceTests
     private async Task Write(params string[] texts) =>
         await _engine.LogWriter("c1").WriteAsync(texts.Select(t => new LogLine(null, LogStream.Stdout, t)).ToList(), TestContext.Current.CancellationToken);
 
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + s_timeout;
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "condition not reached in time");
-            await Task.Delay(10, TestContext.Current.CancellationToken);
-        }
-    }
+    private static Task WaitUntilAsync(Func<bool> condition) => Eventually.UntilAsync(condition);
 
     private sealed class Recorder : ILogFollower
     {

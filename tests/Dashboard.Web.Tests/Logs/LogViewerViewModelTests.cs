@@ -7,7 +7,6 @@ namespace Dashboard.Web.Tests.Logs;
 
 public class LogViewerViewModelTests
 {
-    private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(30);
     private readonly FakeEngineClient _engine = new();
 
     [Fact]
@@ -130,13 +129,5 @@ public class LogViewerViewModelTests
 
     private static LogLine Line(string text, LogStream stream = LogStream.Stdout) => new(DateTimeOffset.UnixEpoch, stream, text);
 
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + s_timeout;
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "condition not met in time");
-            await Task.Delay(10, TestContext.Current.CancellationToken);
-        }
-    }
+    private static Task WaitUntilAsync(Func<bool> condition) => Eventually.UntilAsync(condition);
 }

@@ -67,13 +67,5 @@ public class StatsTrackerTests
     public static ContainerStatsSample Sample(string id, double cpu) =>
         new(id, DateTimeOffset.UtcNow, cpu, 64 * 1024 * 1024, 256 * 1024 * 1024, 1, 2, 3);
 
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "condition not met in time");
-            await Task.Delay(10, TestContext.Current.CancellationToken);
-        }
-    }
+    private static Task WaitUntilAsync(Func<bool> condition) => Eventually.UntilAsync(condition);
 }

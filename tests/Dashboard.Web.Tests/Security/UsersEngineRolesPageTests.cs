@@ -73,7 +73,7 @@ public sealed class UsersEngineRolesPageTests : DashboardTestContext
         var cut = Render<Users>();
         cut.WaitForAssertion(() => Assert.Equal(["a", "b"], cut.FindAll("[data-testid=engine-roles-engine]").Select(e => e.TextContent)), Wait);
 
-        cut.Find("[data-testid=engine-role][data-user=bob][data-engine=b]").Change(EngineRoleAdministration.NoRole);
+        cut.Change("[data-testid=engine-role][data-user=bob][data-engine=b]", EngineRoleAdministration.NoRole);
 
         cut.WaitForAssertion(() => Assert.Equal(1, Volatile.Read(ref notified)), Wait);
         var now = await CurrentAccessAsync(bob);
@@ -92,12 +92,12 @@ public sealed class UsersEngineRolesPageTests : DashboardTestContext
         var cut = Render<Users>();
         cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("[data-testid=engine-role][data-user=carol]")), Wait);
 
-        cut.Find("[data-testid=engine-role][data-user=carol][data-engine=a]").Change(Roles.Operator);
+        cut.Change("[data-testid=engine-role][data-user=carol][data-engine=a]", Roles.Operator);
         cut.WaitForAssertion(() => Assert.Equal(Roles.Operator, cut.Find("[data-testid=engine-role][data-user=carol][data-engine=a]").GetAttribute("value")), Wait);
         Assert.True((await CurrentAccessAsync(carol)).Can(DashboardAction.StopContainer, "a"));
         Assert.False((await CurrentAccessAsync(carol)).Can(DashboardAction.StopContainer, "b"));
 
-        cut.Find("[data-testid=engine-role][data-user=carol][data-engine=a]").Change("");
+        cut.Change("[data-testid=engine-role][data-user=carol][data-engine=a]", "");
 
         cut.WaitForAssertion(() => Assert.Equal("", cut.Find("[data-testid=engine-role][data-user=carol][data-engine=a]").GetAttribute("value")), Wait);
         Assert.False((await CurrentAccessAsync(carol)).Can(DashboardAction.StopContainer, "a"));
