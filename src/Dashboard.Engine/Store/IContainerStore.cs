@@ -85,7 +85,10 @@ public interface IContainerStore
 
     Task<IReadOnlyList<ExecRecord>> ListExecsAsync(string containerId, CancellationToken cancellationToken = default);
 
-    /// <summary>Adds or replaces samples (key: container, resolution, time).</summary>
+    /// <summary>
+    /// Adds or replaces samples (key: container, resolution, time), all in one transaction. Samples of a container that
+    /// is gone (removed during a sampling round) are skipped, not an error; the others are stored.
+    /// </summary>
     Task AddStatsAsync(IReadOnlyList<StatsSample> samples, CancellationToken cancellationToken = default);
 
     Task<IReadOnlyList<StatsSample>> QueryStatsAsync(string containerId, int resolution, long fromSeconds, long toSeconds, CancellationToken cancellationToken = default);

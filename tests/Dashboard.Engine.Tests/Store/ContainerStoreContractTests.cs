@@ -228,6 +228,23 @@ public abstract class ContainerStoreContractTests : IAsyncLifetime
         Assert.Equal(1, await Store.PruneStatsAsync(10, 105, Ct));
     }
 
+    /// <summary>The stats sampler stores a round's rollups after a container may have been removed; it relies on this.</summary>
+    [Fact]
+    public async Task AddStats_ContainerRemovedMeanwhile_SkipsItsSamplesKeepsOthers()
+    {
+        await Store.AddContainerAsync(Container(Id('a'), "web"), Ct);
+        await Store.AddContainerAsync(Container(Id('b'), "gone"), Ct);
+        Assert.True(await Store.RemoveContainerAsync(Id('b'), Ct));
+        await Store.AddStatsAsync(
+        [
+            new StatsSample(Id('b'), 10, 100, 1, 0, 4, 0, 0, 1, 0, 0, 0, 0),
+            new StatsSample(Id('a'), 10, 100, 1, 0, 5, 0, 0, 1, 0, 0, 0, 0),
+            new StatsSample(Id('b'), 10, 110, 1, 0, 6, 0, 0, 1, 0, 0, 0, 0),
+        ], Ct);
+        Assert.Equal([5L], (await Store.QueryStatsAsync(Id('a'), 10, 0, 200, Ct)).Select(s => s.MemoryUsage));
+        Assert.Empty(await Store.QueryStatsAsync(Id('b'), 10, 0, 200, Ct));
+    }
+
     [Fact]
     public async Task ConcurrentCreates_SameName_ExactlyOneWins()
     {
