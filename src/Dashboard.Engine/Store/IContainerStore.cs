@@ -4,8 +4,9 @@ namespace Dashboard.Engine.Store;
 
 /// <summary>
 /// The engine's persistent state (podman's <c>State</c> seam): containers, events, volumes, networks,
-/// images, exec sessions and stats history. Lookups are exact (no LIKE wildcards, case-sensitive:
-/// security.md E5 c). Every method is safe to call concurrently.
+/// exec sessions and stats history (image records, in the same database, are
+/// <see cref="Dashboard.Engine.Images.SqliteImageRecordStore"/>'s). Lookups are exact (no LIKE wildcards,
+/// case-sensitive: security.md E5 c). Every method is safe to call concurrently.
 /// </summary>
 public interface IContainerStore
 {
@@ -65,16 +66,6 @@ public interface IContainerStore
     Task<IReadOnlyList<NetworkRecord>> ListNetworksAsync(CancellationToken cancellationToken = default);
 
     Task<bool> RemoveNetworkAsync(string id, CancellationToken cancellationToken = default);
-
-    /// <summary>Adds an image or replaces its references; a reference moves from any other image to this one (tag semantics).</summary>
-    Task PutImageAsync(ImageRecord image, CancellationToken cancellationToken = default);
-
-    /// <summary>Full id (<c>sha256:…</c>) or exact reference.</summary>
-    Task<ImageRecord?> GetImageAsync(string idOrReference, CancellationToken cancellationToken = default);
-
-    Task<IReadOnlyList<ImageRecord>> ListImagesAsync(CancellationToken cancellationToken = default);
-
-    Task<bool> RemoveImageAsync(string id, CancellationToken cancellationToken = default);
 
     /// <summary>Adds an exec session; NotFound when its container is gone.</summary>
     Task AddExecAsync(ExecRecord exec, CancellationToken cancellationToken = default);

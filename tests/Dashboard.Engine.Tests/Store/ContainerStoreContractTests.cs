@@ -191,20 +191,6 @@ public abstract class ContainerStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Images_TagMovesBetweenImages()
-    {
-        var a = "sha256:" + Id('a');
-        var b = "sha256:" + Id('b');
-        await Store.PutImageAsync(new ImageRecord(a, ["busybox:latest", "busybox:1"], DateTimeOffset.UtcNow, 10, "{}"), Ct);
-        await Store.PutImageAsync(new ImageRecord(b, ["busybox:latest"], DateTimeOffset.UtcNow, 20, "{}"), Ct);
-        Assert.Equal(b, (await Store.GetImageAsync("busybox:latest", Ct))!.Id);
-        Assert.Equal(["busybox:1"], (await Store.GetImageAsync(a, Ct))!.References);
-        Assert.True(await Store.RemoveImageAsync(a, Ct));
-        Assert.Null(await Store.GetImageAsync("busybox:1", Ct));
-        Assert.Single(await Store.ListImagesAsync(Ct));
-    }
-
-    [Fact]
     public async Task Exec_AddUpdateList_UnknownContainerNotFound()
     {
         await Store.AddContainerAsync(Container(Id('a'), "web"), Ct);
