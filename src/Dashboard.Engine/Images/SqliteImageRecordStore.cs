@@ -35,17 +35,9 @@ public sealed class SqliteImageRecordStore(EngineDatabase database) : IImageReco
             entity = ReadEntity(reader);
         }
 
-        command.CommandText = "SELECT Reference FROM image_references WHERE ImageId = $id";
-        var names = new List<string>();
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
-        {
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                names.Add(reader.GetString(0));
-            }
-        }
-
-        return ToRecord(entity, names);
+        command.CommandText = "SELECT Reference, ImageId FROM image_references WHERE ImageId = $id";
+        var names = await ReadReferencesAsync(command, cancellationToken);
+        return ToRecord(entity, names.Select(n => n.Reference));
     }
 
     public async Task<IReadOnlyList<ImageRecord>> ListAsync(CancellationToken cancellationToken = default)
@@ -53,15 +45,7 @@ public sealed class SqliteImageRecordStore(EngineDatabase database) : IImageReco
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
         command.CommandText = "SELECT Reference, ImageId FROM image_references";
-        var references = new List<(string Reference, string ImageId)>();
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
-        {
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                references.Add((reader.GetString(0), reader.GetString(1)));
-            }
-        }
-
+        var references = await ReadReferencesAsync(command, cancellationToken);
         var names = references.ToLookup(r => r.ImageId, r => r.Reference, StringComparer.Ordinal);
         command.CommandText = $"SELECT {Columns} FROM images";
         var list = new List<ImageRecord>();
@@ -77,7 +61,7 @@ public sealed class SqliteImageRecordStore(EngineDatabase database) : IImageReco
         return list.OrderBy(r => r.Id.ToString(), StringComparer.Ordinal).ToList();
     }
 
-    /// <summary>The row (its config JSON, written elsewhere, left as it is) and exactly these names, in one transaction.</summary>
+    /// <summary>The row (ConfigJson stays <c>{}</c>: the config is read from the image store) and exactly these names, in one transaction.</summary>
     public async Task PutAsync(ImageRecord record, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(record);
@@ -140,6 +124,19 @@ public sealed class SqliteImageRecordStore(EngineDatabase database) : IImageReco
         command.CommandText = "SELECT ImageId FROM image_references WHERE Reference = $name LIMIT 1";
         command.Parameters.AddWithValue("$name", normalizedName);
         return await command.ExecuteScalarAsync(cancellationToken) is string id ? Digest.Parse(id) : null;
+    }
+
+    /// <summary>The rows of a <c>SELECT Reference, ImageId FROM image_references …</c>.</summary>
+    private static async Task<List<(string Reference, string ImageId)>> ReadReferencesAsync(SqliteCommand command, CancellationToken cancellationToken)
+    {
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var references = new List<(string Reference, string ImageId)>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            references.Add((reader.GetString(0), reader.GetString(1)));
+        }
+
+        return references;
     }
 
     private static ImageEntity ReadEntity(SqliteDataReader reader) => new()

@@ -120,15 +120,9 @@ public sealed class StatsSampler : BackgroundService
 
         if (finished.Count > 0)
         {
-            try
-            {
-                await _store.AddStatsAsync(finished, cancellationToken);
-            }
-            catch (Exception e) when (e is EngineException or Microsoft.EntityFrameworkCore.DbUpdateException)
-            {
-                // A container removed during the round takes its history with it (cascade); nothing else to keep.
-                _log.LogDebug("stats rollup not stored: {Error}", e.Message);
-            }
+            // A container removed during the round needs no catch: the store skips its samples (its history went with
+            // it) and keeps the others'; any other failure fails the round, which ExecuteAsync logs.
+            await _store.AddStatsAsync(finished, cancellationToken);
         }
 
         if (now - _lastPrune > s_pruneEvery)

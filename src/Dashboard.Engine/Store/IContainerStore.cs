@@ -4,8 +4,9 @@ namespace Dashboard.Engine.Store;
 
 /// <summary>
 /// The engine's persistent state (podman's <c>State</c> seam): containers, events, volumes, networks,
-/// images, exec sessions and stats history. Lookups are exact (no LIKE wildcards, case-sensitive:
-/// security.md E5 c). Every method is safe to call concurrently.
+/// exec sessions and stats history (image records, in the same database, are
+/// <see cref="Dashboard.Engine.Images.SqliteImageRecordStore"/>'s). Lookups are exact (no LIKE wildcards,
+/// case-sensitive: security.md E5 c). Every method is safe to call concurrently.
 /// </summary>
 public interface IContainerStore
 {
@@ -66,16 +67,6 @@ public interface IContainerStore
 
     Task<bool> RemoveNetworkAsync(string id, CancellationToken cancellationToken = default);
 
-    /// <summary>Adds an image or replaces its references; a reference moves from any other image to this one (tag semantics).</summary>
-    Task PutImageAsync(ImageRecord image, CancellationToken cancellationToken = default);
-
-    /// <summary>Full id (<c>sha256:…</c>) or exact reference.</summary>
-    Task<ImageRecord?> GetImageAsync(string idOrReference, CancellationToken cancellationToken = default);
-
-    Task<IReadOnlyList<ImageRecord>> ListImagesAsync(CancellationToken cancellationToken = default);
-
-    Task<bool> RemoveImageAsync(string id, CancellationToken cancellationToken = default);
-
     /// <summary>Adds an exec session; NotFound when its container is gone.</summary>
     Task AddExecAsync(ExecRecord exec, CancellationToken cancellationToken = default);
 
@@ -85,7 +76,10 @@ public interface IContainerStore
 
     Task<IReadOnlyList<ExecRecord>> ListExecsAsync(string containerId, CancellationToken cancellationToken = default);
 
-    /// <summary>Adds or replaces samples (key: container, resolution, time).</summary>
+    /// <summary>
+    /// Adds or replaces samples (key: container, resolution, time), all in one transaction. Samples of a container that
+    /// is gone (removed during a sampling round) are skipped, not an error; the others are stored.
+    /// </summary>
     Task AddStatsAsync(IReadOnlyList<StatsSample> samples, CancellationToken cancellationToken = default);
 
     Task<IReadOnlyList<StatsSample>> QueryStatsAsync(string containerId, int resolution, long fromSeconds, long toSeconds, CancellationToken cancellationToken = default);

@@ -28,13 +28,6 @@ public sealed record NetworkRecord(
     DateTimeOffset Created,
     IReadOnlyDictionary<string, string> Labels);
 
-public sealed record ImageRecord(
-    string Id,
-    IReadOnlyList<string> References,
-    DateTimeOffset Created,
-    long Size,
-    string ConfigJson);
-
 public sealed record ExecRecord(
     string Id,
     string ContainerId,

@@ -291,126 +291,6 @@ public sealed partial class SqliteContainerStore(EngineDatabase database) : ICon
     public Task<bool> RemoveNetworkAsync(string id, CancellationToken cancellationToken = default) =>
         DeleteAsync("DELETE FROM networks WHERE Id = $key", id, cancellationToken);
 
-    /// <summary>
-    /// One transaction: the row (a new one with the entity's defaults for the columns this record has no value for;
-    /// an existing one keeps its creation time), then exactly these references, each taken from whichever image had it.
-    /// </summary>
-    public async Task PutImageAsync(ImageRecord image, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(image);
-        var defaults = new ImageEntity();
-        await using var connection = await database.OpenAsync(cancellationToken);
-        await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
-        await using (var upsert = connection.CreateCommand())
-        {
-            upsert.Transaction = tx;
-            upsert.CommandText = """
-                INSERT INTO images (Id, CreatedNano, Size, ConfigJson, ManifestDigest, ManifestMediaType, Os, Architecture)
-                VALUES ($id, $created, $size, $config, $manifest, $mediaType, $os, $arch)
-                ON CONFLICT (Id) DO UPDATE SET Size = excluded.Size, ConfigJson = excluded.ConfigJson
-                """;
-            upsert.Parameters.AddWithValue("$id", image.Id);
-            upsert.Parameters.AddWithValue("$created", ToNano(image.Created)!.Value);
-            upsert.Parameters.AddWithValue("$size", image.Size);
-            upsert.Parameters.AddWithValue("$config", image.ConfigJson);
-            upsert.Parameters.AddWithValue("$manifest", defaults.ManifestDigest);
-            upsert.Parameters.AddWithValue("$mediaType", defaults.ManifestMediaType);
-            upsert.Parameters.AddWithValue("$os", defaults.Os);
-            upsert.Parameters.AddWithValue("$arch", defaults.Architecture);
-            await upsert.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        await ReplaceReferencesAsync(connection, tx, image.Id, image.References, cancellationToken);
-        await tx.CommitAsync(cancellationToken);
-    }
-
-    /// <summary>Inside <paramref name="tx"/>: <paramref name="imageId"/> ends with exactly <paramref name="references"/>, moved from any other image.</summary>
-    internal static async Task ReplaceReferencesAsync(SqliteConnection connection, SqliteTransaction tx, string imageId, IEnumerable<string> references, CancellationToken cancellationToken)
-    {
-        await using var names = connection.CreateCommand();
-        names.Transaction = tx;
-        names.CommandText = "DELETE FROM image_references WHERE ImageId = $id";
-        names.Parameters.AddWithValue("$id", imageId);
-        await names.ExecuteNonQueryAsync(cancellationToken);
-        var name = names.Parameters.Add("$name", SqliteType.Text);
-        foreach (var n in references.Distinct(StringComparer.Ordinal))
-        {
-            name.Value = n;
-            names.CommandText = "DELETE FROM image_references WHERE Reference = $name";
-            await names.ExecuteNonQueryAsync(cancellationToken);
-            names.CommandText = "INSERT INTO image_references (Reference, ImageId) VALUES ($name, $id)";
-            await names.ExecuteNonQueryAsync(cancellationToken);
-        }
-    }
-
-    public async Task<ImageRecord?> GetImageAsync(string idOrReference, CancellationToken cancellationToken = default)
-    {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        await using var command = connection.CreateCommand();
-        command.Parameters.AddWithValue("$key", idOrReference);
-        command.CommandText = "SELECT Id, CreatedNano, Size, ConfigJson FROM images WHERE Id = $key LIMIT 1";
-        var image = await ReadImageRowAsync(command, cancellationToken);
-        if (image is null)
-        {
-            command.CommandText = """
-                SELECT i.Id, i.CreatedNano, i.Size, i.ConfigJson FROM image_references r JOIN images i ON i.Id = r.ImageId
-                WHERE r.Reference = $key LIMIT 1
-                """;
-            image = await ReadImageRowAsync(command, cancellationToken);
-        }
-
-        if (image is not { } row)
-        {
-            return null;
-        }
-
-        command.CommandText = "SELECT Reference FROM image_references WHERE ImageId = $id";
-        command.Parameters.AddWithValue("$id", row.Id);
-        var references = new List<string>();
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
-        {
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                references.Add(reader.GetString(0));
-            }
-        }
-
-        references.Sort(StringComparer.Ordinal);
-        return new ImageRecord(row.Id, references, FromNano(row.CreatedNano), row.Size, row.ConfigJson);
-    }
-
-    public async Task<IReadOnlyList<ImageRecord>> ListImagesAsync(CancellationToken cancellationToken = default)
-    {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT Reference, ImageId FROM image_references";
-        var references = new List<(string Reference, string ImageId)>();
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
-        {
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                references.Add((reader.GetString(0), reader.GetString(1)));
-            }
-        }
-
-        var byImage = references.ToLookup(r => r.ImageId, r => r.Reference, StringComparer.Ordinal);
-        command.CommandText = "SELECT Id, CreatedNano, Size, ConfigJson FROM images ORDER BY CreatedNano DESC";
-        var images = new List<ImageRecord>();
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
-        {
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                var id = reader.GetString(0);
-                images.Add(new ImageRecord(id, byImage[id].Order(StringComparer.Ordinal).ToList(), FromNano(reader.GetInt64(1)), reader.GetInt64(2), reader.GetString(3)));
-            }
-        }
-
-        return images;
-    }
-
-    public Task<bool> RemoveImageAsync(string id, CancellationToken cancellationToken = default) =>
-        DeleteAsync("DELETE FROM images WHERE Id = $key", id, cancellationToken);
-
     public async Task AddExecAsync(ExecRecord exec, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(exec);
@@ -560,12 +440,6 @@ public sealed partial class SqliteContainerStore(EngineDatabase database) : ICon
         command.CommandText = sql;
         command.Parameters.AddWithValue("$key", key);
         return await command.ExecuteNonQueryAsync(cancellationToken) > 0;
-    }
-
-    private static async Task<(string Id, long CreatedNano, long Size, string ConfigJson)?> ReadImageRowAsync(SqliteCommand command, CancellationToken cancellationToken)
-    {
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken) ? (reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetString(3)) : null;
     }
 
     private static async Task<List<ContainerRecord>> ReadContainersAsync(SqliteCommand command, CancellationToken cancellationToken)

@@ -83,6 +83,20 @@ public sealed class EngineJsonContextTests
         Assert.Empty(missing);
     }
 
+    /// <summary>
+    /// Every type the engine's source names in <c>Info&lt;T&gt;</c> or <c>ReadBodyAsync&lt;T&gt;</c> has a contract in the
+    /// context: a missing one still compiles and throws NotSupportedException only when that line runs.
+    /// </summary>
+    [Fact]
+    public void Context_EveryTypeNamedInInfoOrReadBody_HasAContract()
+    {
+        var uses = JsonContractUses.Scan(Path.Combine(Store.MigrationTests.RepoRoot(), "src", "Dashboard.Engine"));
+        Assert.Contains(uses, u => u.Text == "ContainerCreateBody" && u.Type == typeof(ContainerCreateBody));
+        Assert.Contains(uses, u => u.Text == "ContainerWaitResponse" && u.Type == typeof(ContainerWaitResponse));
+        Assert.Empty(uses.Where(u => u.Type is null).Select(u => $"{u.File}:{u.Line}: {u.Text} names no type"));
+        Assert.Empty(uses.Where(u => EngineJsonContext.Default.GetTypeInfo(u.Type!) is null).Select(u => $"{u.File}:{u.Line}: {u.Text}"));
+    }
+
     [Theory]
     [MemberData(nameof(RootsByOptions))]
     public void Root_EveryMemberSet_WritesAndReadsLikeReflection(string type, string set)

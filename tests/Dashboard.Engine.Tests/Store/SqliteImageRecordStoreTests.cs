@@ -72,6 +72,25 @@ public sealed class SqliteImageRecordStoreTests : IAsyncDisposable
         Assert.Equal(2, (await store.ListAsync(Ct)).Count);
     }
 
+    [Fact]
+    public async Task Delete_ImageWithNames_NamesGoWithItListOrderedById()
+    {
+        var store = await NewStoreAsync();
+        var records = new[] { Record("a", "x:1", "x:latest"), Record("b", "y:1"), Record("c") };
+        foreach (var r in records.OrderByDescending(r => r.Id.ToString(), StringComparer.Ordinal))
+        {
+            await store.PutAsync(r, Ct);
+        }
+
+        Assert.True(await store.DeleteAsync(records[0].Id, Ct));
+        Assert.False(await store.DeleteAsync(records[0].Id, Ct));
+        Assert.Null(await store.GetAsync(records[0].Id, Ct));
+        Assert.Null(await store.FindByNameAsync("x:latest", Ct));
+        Assert.Equal(records[1].Id, await store.FindByNameAsync("y:1", Ct));
+        var expected = records[1..].Select(r => r.Id.ToString()).Order(StringComparer.Ordinal);
+        Assert.Equal(expected, (await store.ListAsync(Ct)).Select(r => r.Id.ToString()));
+    }
+
     private sealed class RecordComparer : IEqualityComparer<ImageRecord>
     {
         public bool Equals(ImageRecord? x, ImageRecord? y) =>
