@@ -27,7 +27,7 @@ public sealed class ContainerRecord
 }
 
 /// <summary>
-/// state.json by hand over Utf8JsonReader/Utf8JsonWriter, with the output the source-generated
+/// state.json by hand over Utf8JsonReader and <see cref="JsonText"/>, with the output the source-generated
 /// serializer gave it (compact, nulls left out, declaration order): every CLI verb reads or writes it, and JsonSerializer's first use costs
 /// more than the rest of the file handling.
 /// </summary>
@@ -37,40 +37,34 @@ public static class ContainerRecordJson
 
     public static byte[] Write(ContainerRecord record)
     {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>(512);
-        using (var w = new Utf8JsonWriter(buffer))
+        var w = new JsonText()
+            .StartObject()
+            .String("id", record.Id)
+            .String("bundle", record.Bundle)
+            .String("rootfs", record.Rootfs)
+            .Number("pid", record.Pid)
+            .Number("pidStartTime", record.PidStartTime)
+            .Time("created", record.Created)
+            .String("cgroupsPath", record.CgroupsPath);
+        if (record.CgroupPaths is { } paths)
         {
-            w.WriteStartObject();
-            WriteString(w, "id"u8, record.Id);
-            WriteString(w, "bundle"u8, record.Bundle);
-            WriteString(w, "rootfs"u8, record.Rootfs);
-            w.WriteNumber("pid"u8, record.Pid);
-            w.WriteNumber("pidStartTime"u8, record.PidStartTime);
-            w.WriteString("created"u8, record.Created);
-            WriteString(w, "cgroupsPath"u8, record.CgroupsPath);
-            if (record.CgroupPaths is { } paths)
+            w.StartObject("cgroupPaths");
+            foreach (var (key, value) in paths)
             {
-                w.WriteStartObject("cgroupPaths"u8);
-                foreach (var (key, value) in paths)
+                if (value is null)
                 {
-                    if (value is null)
-                    {
-                        w.WriteNull(key);
-                    }
-                    else
-                    {
-                        w.WriteString(key, value);
-                    }
+                    w.Null(key);
                 }
-
-                w.WriteEndObject();
+                else
+                {
+                    w.String(key, value);
+                }
             }
 
-            WriteString(w, "owner"u8, record.Owner);
-            w.WriteEndObject();
+            w.EndObject();
         }
 
-        return buffer.WrittenSpan.ToArray();
+        return w.String("owner", record.Owner).EndObject().ToUtf8();
     }
 
     /// <summary>Reads state.json; null for a JSON null document. Unknown properties are skipped.</summary>
@@ -103,14 +97,6 @@ public static class ContainerRecordJson
             else if (r.ValueTextEquals("cgroupPaths"u8)) record.CgroupPaths = ReadMap(ref r);
             else if (r.ValueTextEquals("owner"u8)) record.Owner = ReadString(ref r, "owner");
             else r.Skip();
-        }
-    }
-
-    private static void WriteString(Utf8JsonWriter w, ReadOnlySpan<byte> name, string? value)
-    {
-        if (value is not null)
-        {
-            w.WriteString(name, value);
         }
     }
 

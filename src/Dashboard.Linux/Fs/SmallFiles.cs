@@ -30,13 +30,16 @@ public static unsafe class SmallFiles
 
         try
         {
-            var buffer = new byte[InitialBuffer];
+            // A stack buffer first, so a small file costs one array of its exact size.
+            Span<byte> buffer = stackalloc byte[InitialBuffer];
             var length = 0;
             while (true)
             {
                 if (length == buffer.Length)
                 {
-                    Array.Resize(ref buffer, buffer.Length * 2);
+                    var bigger = new byte[buffer.Length * 2];
+                    buffer.CopyTo(bigger);
+                    buffer = bigger;
                 }
 
                 nint n;
@@ -64,7 +67,7 @@ public static unsafe class SmallFiles
                 length += (int)n;
             }
 
-            data = length == buffer.Length ? buffer : buffer.AsSpan(0, length).ToArray();
+            data = buffer[..length].ToArray();
             return 0;
         }
         finally

@@ -58,6 +58,33 @@ internal class CgroupFs
         }
     }
 
+    /// <summary>Each value as its own request (write) to one control file, opened once.</summary>
+    public virtual void WriteEach(string path, IReadOnlyList<string> values)
+    {
+        var fd = -1;
+        var value = values.Count > 0 ? values[0] : "";
+        try
+        {
+            fd = CgroupSyscalls.OpenWriteOnly(Map(path));
+            foreach (var each in values)
+            {
+                value = each;
+                CgroupSyscalls.WriteValue(fd, Map(path), each);
+            }
+        }
+        catch (SyscallException e)
+        {
+            throw new CgroupException(CgroupErrorKind.Io, $"failed to write \"{value.TrimEnd('\n')}\": {e.Message}", e);
+        }
+        finally
+        {
+            if (fd >= 0)
+            {
+                CgroupSyscalls.Close(fd);
+            }
+        }
+    }
+
     public virtual bool Exists(string path) => Path.Exists(Map(path));
 
     /// <summary>mkdir; true when the directory was created, false when it existed.</summary>

@@ -53,47 +53,61 @@ public sealed class CgroupMounts
     public static CgroupMounts ReadCurrent() => Parse(Dashboard.Linux.Fs.SmallFiles.ReadAllText("/proc/self/mountinfo"));
 
     /// <summary>Parses mountinfo text (proc(5)): fields up to " - ", then fstype, source, super options.</summary>
+    /// <remarks>Over spans, making strings only for cgroup mounts: every create parses the whole table.</remarks>
     public static CgroupMounts Parse(string mountInfo)
     {
         var v1 = new List<CgroupMount>();
         var seenControllers = new HashSet<string>();
         var v2 = new List<CgroupMount>();
-        foreach (var rawLine in mountInfo.Split('\n'))
+        var rest = mountInfo.AsSpan();
+        while (!rest.IsEmpty)
         {
-            var line = rawLine.TrimEnd('\r');
+            var newline = rest.IndexOf('\n');
+            var line = newline < 0 ? rest : rest[..newline];
+            rest = newline < 0 ? [] : rest[(newline + 1)..];
+            line = line.TrimEnd('\r');
             var separator = line.IndexOf(" - ", StringComparison.Ordinal);
             if (separator < 0)
             {
                 continue;
             }
 
-            var pre = line[..separator].Split(' ');
-            var post = line[(separator + 3)..].Split(' ');
-            if (pre.Length < 6 || post.Length < 3)
+            var pre = line[..separator];
+            var post = line[(separator + 3)..];
+            if (FieldCount(pre) < 6 || FieldCount(post) < 3)
             {
                 continue;
             }
 
-            var root = Unescape(pre[3]);
-            var mountPoint = Unescape(pre[4]);
-            switch (post[0])
+            var fstype = Field(post, 0);
+            var isV2 = fstype is "cgroup2";
+            if (!isV2 && fstype is not "cgroup")
             {
-                case "cgroup2":
-                    v2.Add(new CgroupMount(mountPoint, root, true, []));
-                    break;
-                case "cgroup":
-                    var controllers = post[2].Split(',')
-                        .Where(o => s_v1Controllers.Contains(o) || o.StartsWith("name=", StringComparison.Ordinal))
-                        .ToList();
+                continue;
+            }
 
-                    // A hierarchy mounted twice (bind mounts, nested runtimes) is the same hierarchy: keep the first.
-                    if (controllers.Count > 0 && !controllers.Any(seenControllers.Contains))
-                    {
-                        seenControllers.UnionWith(controllers);
-                        v1.Add(new CgroupMount(mountPoint, root, false, controllers));
-                    }
+            var root = Unescape(Field(pre, 3).ToString());
+            var mountPoint = Unescape(Field(pre, 4).ToString());
+            if (isV2)
+            {
+                v2.Add(new CgroupMount(mountPoint, root, true, []));
+                continue;
+            }
 
-                    break;
+            var controllers = new List<string>();
+            foreach (var option in Field(post, 2).ToString().Split(','))
+            {
+                if (s_v1Controllers.Contains(option) || option.StartsWith("name=", StringComparison.Ordinal))
+                {
+                    controllers.Add(option);
+                }
+            }
+
+            // A hierarchy mounted twice (bind mounts, nested runtimes) is the same hierarchy: keep the first.
+            if (controllers.Count > 0 && !controllers.Any(seenControllers.Contains))
+            {
+                seenControllers.UnionWith(controllers);
+                v1.Add(new CgroupMount(mountPoint, root, false, controllers));
             }
         }
 
@@ -109,6 +123,20 @@ public sealed class CgroupMounts
         return unified is not null
             ? new CgroupMounts(CgroupLayout.Unified, [], unified)
             : throw new CgroupException(CgroupErrorKind.Unsupported, "no cgroup filesystem is mounted");
+    }
+
+    /// <summary>Fields separated by single spaces, as string.Split(' ') counts them (empty ones included).</summary>
+    private static int FieldCount(ReadOnlySpan<char> text) => text.Count(' ') + 1;
+
+    private static ReadOnlySpan<char> Field(ReadOnlySpan<char> text, int index)
+    {
+        for (var i = 0; i < index; i++)
+        {
+            text = text[(text.IndexOf(' ') + 1)..];
+        }
+
+        var end = text.IndexOf(' ');
+        return end < 0 ? text : text[..end];
     }
 
     /// <summary>mountinfo escapes space, tab, newline and backslash as \ooo octal.</summary>

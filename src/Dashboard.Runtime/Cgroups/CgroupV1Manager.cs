@@ -322,13 +322,25 @@ internal sealed class CgroupV1Manager : CgroupManagerBase
             return;
         }
 
-        Fs.Write(dir + "/devices.deny", "a");
+        // Reset, then replay the rules in order; runs of the same kind go to one open file.
+        var kind = "/devices.deny";
+        var run = new List<string> { "a" };
         foreach (var (allow, ruleLines) in lines)
         {
-            foreach (var line in ruleLines)
+            var file = allow ? "/devices.allow" : "/devices.deny";
+            if (file != kind && run.Count > 0)
             {
-                Fs.Write(dir + (allow ? "/devices.allow" : "/devices.deny"), line);
+                Fs.WriteEach(dir + kind, run);
+                run = [];
             }
+
+            kind = file;
+            run.AddRange(ruleLines);
+        }
+
+        if (run.Count > 0)
+        {
+            Fs.WriteEach(dir + kind, run);
         }
     }
 

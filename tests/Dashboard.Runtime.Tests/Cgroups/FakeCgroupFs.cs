@@ -26,6 +26,14 @@ internal sealed class FakeCgroupFs : CgroupFs, IDisposable
 
     public override void ApplyDeviceFilter(string dir, ulong[] program) => DeviceFilters.Add((dir, program));
 
+    public override void WriteEach(string path, IReadOnlyList<string> values)
+    {
+        foreach (var value in values)
+        {
+            Write(path, value);
+        }
+    }
+
     public override void Write(string path, string value)
     {
         Writes.Add((path, value));

@@ -39,6 +39,28 @@ public sealed class RuntimeJsonPathTests : IDisposable
         Assert.Equal(Encoding.UTF8.GetString(expected), Encoding.UTF8.GetString(ContainerRecordJson.Write(record)));
     }
 
+    public static TheoryData<string, long> Escapes => new()
+    {
+        { "plain/ascii_path-1.2~x", 0 },
+        { "\u0000\u0001\b\t\n\u000b\f\r\u001f \"&'+<>\\`\u007f\u0080é\u00ff\u2028\u2029\uffff", 1 },
+        { "emoji \ud83d\ude00 and a lone \ud83d surrogate", 1_230_000 },
+        { "~!@#$%^*()_=[]{}|;:,./?", 9_999_999 },
+        { "", 10_000 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Escapes))]
+    public void ContainerRecordJson_Write_EscapesAndTimesLikeSerializer(string text, long fractionTicks)
+    {
+        var record = SampleRecord("/p/" + text);
+        record.Bundle = text;
+        record.Owner = text;
+        record.Created = new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.FromHours(-5.5)).AddTicks(fractionTicks);
+        record.CgroupPaths = new() { [text] = text, ["null"] = null! };
+        var expected = JsonSerializer.SerializeToUtf8Bytes(record, OldJsonContext.Default.ContainerRecord);
+        Assert.Equal(Encoding.UTF8.GetString(expected), Encoding.UTF8.GetString(ContainerRecordJson.Write(record)));
+    }
+
     [Fact]
     public void ContainerRecordJson_Read_MatchesSerializerAndSkipsUnknown()
     {
