@@ -119,25 +119,38 @@ public sealed partial class Container
             var manager = CgroupManagerFactory.Create(options.Id, spec.Linux?.CgroupsPath, cgroupHost);
             var resources = spec.Linux?.Resources ?? new Resources();
             resources.Devices = CgroupDeviceRules.Effective(spec.Linux);
-            IReadOnlyList<string> warnings;
-            try
+            void CreateCgroup()
             {
-                warnings = manager.Create(resources);
-            }
-            catch (CgroupException e) when (e.Kind == CgroupErrorKind.InvalidState)
-            {
-                // The cgroup holds processes that are not ours (another container given the same
-                // cgroupsPath): the clean-up below must neither kill them nor remove their cgroup.
-                throw RuntimeException.Wrap("create container", e);
+                IReadOnlyList<string> warnings;
+                try
+                {
+                    warnings = manager.Create(resources);
+                }
+                catch (CgroupException e) when (e.Kind == CgroupErrorKind.InvalidState)
+                {
+                    // The cgroup holds processes that are not ours (another container given the same
+                    // cgroupsPath): the clean-up below must neither kill them nor remove their cgroup.
+                    throw RuntimeException.Wrap("create container", e);
+                }
+
+                cgroup = manager;
+                foreach (var warning in warnings)
+                {
+                    options.Warn?.Invoke(warning);
+                }
+
+                PhaseTimer.Mark("create: cgroup created");
             }
 
-            cgroup = manager;
-            foreach (var warning in warnings)
+            // A pure cgroup2 host clones init straight into its cgroup, which must exist by then. On v1 and hybrid
+            // hosts init joins its hierarchies through cgroup.procs anyway, so they are made after the clone, while
+            // init sets up its mounts (it waits for them before it mounts cgroupfs): ~1 ms off the critical path.
+            var createAfterClone = manager.Layout != CgroupLayout.Unified;
+            if (!createAfterClone)
             {
-                options.Warn?.Invoke(warning);
+                CreateCgroup();
             }
 
-            PhaseTimer.Mark("create: cgroup created");
             var fifoPath = store.FifoPath(options.Id);
             var oldUmask = Sys.Umask(0);
             try
@@ -163,7 +176,8 @@ public sealed partial class Container
                 CloneFlags = newNs.Where(t => t is not ("cgroup" or "time")).Aggregate(0UL, (f, t) => f | s_cloneFlags[t]),
                 ExtraFds = [fifo, .. mountFds.Values],
                 ConsoleSocket = options.ConsoleSocket,
-                Cgroup = cgroup,
+                Cgroup = manager,
+                CreateCgroup = createAfterClone ? CreateCgroup : null,
                 UidMappings = spec.Linux?.UidMappings,
                 GidMappings = spec.Linux?.GidMappings,
             };
@@ -185,7 +199,7 @@ public sealed partial class Container
                 NewCgroupNamespace = newNs.Contains("cgroup"),
                 NewTimeNamespace = newNs.Contains("time"),
                 UserNamespace = namespaces.Any(n => n.Type == "user"),
-                CgroupPaths = cgroup.Paths.ToDictionary(p => p.Key, p => p.Value),
+                CgroupPaths = manager.Paths.ToDictionary(p => p.Key, p => p.Value),
                 ParentHooks = spec.Hooks?.Prestart is { Count: > 0 } || spec.Hooks?.CreateRuntime is { Count: > 0 },
                 JoinNamespaces = l.InitJoins,
                 MountFds = mountFds,
@@ -238,8 +252,8 @@ public sealed partial class Container
                 Pid = child.Pid,
                 PidStartTime = ProcFs.StartTime(child.Pid),
                 Created = DateTimeOffset.UtcNow,
-                CgroupsPath = cgroup.CgroupPath,
-                CgroupPaths = cgroup.Paths.ToDictionary(p => p.Key, p => p.Value),
+                CgroupsPath = manager.CgroupPath,
+                CgroupPaths = manager.Paths.ToDictionary(p => p.Key, p => p.Value),
                 Owner = Sys.Geteuid() == 0 ? "root" : Environment.UserName,
             };
             store.Save(record);
@@ -252,7 +266,7 @@ public sealed partial class Container
             var pidfd = child.PidFd;
             child = null;
             // The manager made here already knows the paths: a later verb of this process need not read mountinfo again.
-            return (new Container(store, record, spec) { _cgroup = cgroup }, pidfd);
+            return (new Container(store, record, spec) { _cgroup = manager }, pidfd);
         }
         catch (Exception e)
         {
@@ -316,6 +330,9 @@ public sealed partial class Container
         public string? ConsoleSocket { get; init; }
 
         public ICgroupManager? Cgroup { get; init; }
+
+        /// <summary>Makes <see cref="Cgroup"/> once init is cloned (v1 and hybrid hosts); null when it exists already.</summary>
+        public Action? CreateCgroup { get; init; }
 
         /// <summary>Sub-cgroups to join instead of the container's cgroup (exec --cgroup).</summary>
         public IReadOnlyDictionary<string, string>? Subgroups { get; init; }
@@ -413,7 +430,7 @@ public sealed partial class Container
                 }
 
                 var initSync = childSync;
-                var cgroupFd = Subgroups is { Count: > 0 } ? -1 : Cgroup?.OpenCloneTarget() ?? -1;
+                var cgroupFd = Subgroups is { Count: > 0 } || CreateCgroup is not null ? -1 : Cgroup?.OpenCloneTarget() ?? -1;
                 if (cgroupFd >= 0)
                 {
                     fds.Add(cgroupFd);
@@ -460,9 +477,10 @@ public sealed partial class Container
                         ProcFs.Write($"/proc/{child.Pid}/gid_map", FormatMappings(GidMappings));
                     }
 
-                    // The child runs its mount setup while this thread moves it into its cgroups:
-                    // a cgroup migration waits for an RCU grace period (cgroup_threadgroup_rwsem,
-                    // several ms), which so overlaps with init's work instead of preceding it. The
+                    // The child runs its mount setup while this thread makes its cgroups (v1 and hybrid
+                    // hosts) and moves it into them: a cgroup migration waits for an RCU grace period
+                    // (cgroup_threadgroup_rwsem, several ms), which so overlaps with init's work instead
+                    // of preceding it (init waits for the join before it mounts cgroupfs). The
                     // pid frame sent after the join tells init it is in place; init waits for it
                     // before anything that must happen inside the cgroups (unsharing the cgroup
                     // namespace, hooks, the handshake, exec).
@@ -475,6 +493,7 @@ public sealed partial class Container
 
                     try
                     {
+                        CreateCgroup?.Invoke();
                         if (Subgroups is { Count: > 0 })
                         {
                             Cgroup?.JoinSubgroups(child.Pid, Subgroups);

@@ -382,9 +382,10 @@ public sealed class RuntimeCliOciRuntime : IOciRuntime, IDisposable
 
     public async Task DeleteAsync(string id, bool force, CancellationToken cancellationToken)
     {
-        // The runtime keeps each container's state in <root>/<id> (made first, by mkdir, on create): without that
-        // directory there is nothing to delete, and a first start need not pay for a runtime process.
-        if (!Directory.Exists(Path.Combine(_stateRoot, Id(id))))
+        // The runtime reserves each id with an entry <root>/<id> (made first on create, removed last on delete; a
+        // directory in earlier versions, a file now): without it there is nothing to delete, and a first start need
+        // not pay for a runtime process.
+        if (!Path.Exists(Path.Combine(_stateRoot, Id(id))))
         {
             return;
         }

@@ -177,7 +177,8 @@ public static class ContainerInit
             }
         }
 
-        var rootfs = new RootfsSetup(config);
+        // The runtime may still be making the cgroups while the other mounts are set up (v1 and hybrid hosts).
+        var rootfs = new RootfsSetup(config) { BeforeCgroupMount = () => WaitForCgroups(sync, config) };
         rootfs.PrepareRoot();
         rootfs.MountAll();
         PhaseTimer.Mark("init: mounts done");

@@ -33,6 +33,9 @@ internal sealed class RootfsSetup
         _rootfs = config.Rootfs;
     }
 
+    /// <summary>Called before the first cgroup mount: init waits there until the runtime has made and joined its cgroups.</summary>
+    public Action? BeforeCgroupMount { get; init; }
+
     private static string FdPath(SafeFileHandle handle) => $"/proc/thread-self/fd/{handle.DangerousGetHandle()}";
 
     /// <summary>Makes the mount tree private to us and the rootfs a mount point (runc prepareRoot).</summary>
@@ -346,6 +349,7 @@ internal sealed class RootfsSetup
 
     private void MountCgroup(SafeRoot root, Mount mount, MountOptions options)
     {
+        BeforeCgroupMount?.Invoke();
         var dest = SafeRoot.Clean(mount.Destination);
         var readOnly = (options.Flags & MountFlags.MS_RDONLY) != 0;
         var baseFlags = options.Flags & ~MountFlags.MS_RDONLY;
