@@ -122,6 +122,9 @@ public sealed partial class Container
             void CreateCgroup()
             {
                 IReadOnlyList<string> warnings;
+
+                // Recorded first, so that a failure part-way (a limit the kernel refuses) removes what was made.
+                cgroup = manager;
                 try
                 {
                     warnings = manager.Create(resources);
@@ -130,10 +133,10 @@ public sealed partial class Container
                 {
                     // The cgroup holds processes that are not ours (another container given the same
                     // cgroupsPath): the clean-up below must neither kill them nor remove their cgroup.
+                    cgroup = null;
                     throw RuntimeException.Wrap("create container", e);
                 }
 
-                cgroup = manager;
                 foreach (var warning in warnings)
                 {
                     options.Warn?.Invoke(warning);

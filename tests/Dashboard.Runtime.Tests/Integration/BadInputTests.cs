@@ -120,6 +120,22 @@ public sealed class BadInputTests : IDisposable
     }
 
     [Fact]
+    public void LimitTheKernelRefuses_LeavesNoCgroupInAnyHierarchy()
+    {
+        // cpuset.cpus names CPUs the host does not have: the write fails after every hierarchy's directory was made.
+        string? cgroupsPath = null;
+        AssertFailsCleanly(_rt.Bundle(s =>
+        {
+            s.Linux!.Resources = new Resources { Cpu = new CpuResources { Cpus = "4095" } };
+            cgroupsPath = s.Linux.CgroupsPath;
+        }), "failed to write \"4095\"", cgroupsPath: cgroupsPath);
+        foreach (var hierarchy in Directory.GetDirectories("/sys/fs/cgroup"))
+        {
+            Assert.False(Directory.Exists(hierarchy + cgroupsPath), $"cgroup {hierarchy}{cgroupsPath} left behind");
+        }
+    }
+
+    [Fact]
     public void RlimitSoftAboveHard_IsRejected() =>
         AssertFailsCleanly(_rt.Bundle(s => s.Process!.Rlimits = [new Rlimit { Type = "RLIMIT_NOFILE", Soft = 10, Hard = 5 }]), "soft limit");
 

@@ -178,7 +178,9 @@ public sealed class RuntimeHarness : IDisposable
 
     public void Dispose()
     {
-        foreach (var id in Directory.Exists(StateRoot) ? Directory.GetDirectories(StateRoot) : [])
+        // Each container's entry: a file named by its id (a directory in the layout of earlier versions).
+        var entries = Directory.Exists(StateRoot) ? Directory.GetFileSystemEntries(StateRoot) : [];
+        foreach (var id in entries.Where(e => !Path.GetFileName(e).StartsWith('.') && !Path.GetFileName(e).Contains('@', StringComparison.Ordinal)))
         {
             RunWith(Binary, ["--root", StateRoot, "delete", "--force", Path.GetFileName(id)], environment: ExtraEnvironment);
         }
