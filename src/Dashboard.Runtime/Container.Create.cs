@@ -213,10 +213,23 @@ public sealed partial class Container
             fds.Add(sync);
             PhaseTimer.Mark("create: init released");
 
-            // Written while init sets up its mounts: only later verbs read it, and the state that lets
-            // them find this container is saved after it, once init is ready.
+            // Written while init sets up its mounts: only later verbs read them. The state that lets them
+            // find this container is staged here and published (renamed into place) once init is ready.
             store.SaveConfig(options.Id, specJson);
-            PhaseTimer.Mark("create: config saved");
+            var record = new ContainerRecord
+            {
+                Id = options.Id,
+                Bundle = bundle,
+                Rootfs = rootfs,
+                Pid = child.Pid,
+                PidStartTime = ProcFs.StartTime(child.Pid),
+                Created = DateTimeOffset.UtcNow,
+                CgroupsPath = manager.CgroupPath,
+                CgroupPaths = manager.Paths.ToDictionary(p => p.Key, p => p.Value),
+                Owner = Sys.Geteuid() == 0 ? "root" : Environment.UserName,
+            };
+            store.Stage(record);
+            PhaseTimer.Mark("create: config saved, state staged");
             while (true)
             {
                 var message = InitChannel.Receive(sync) ?? throw new RuntimeException(ErrorKind.Internal, "container init exited before it was ready");
@@ -247,19 +260,7 @@ public sealed partial class Container
             }
 
             PhaseTimer.Mark("create: init ready");
-            var record = new ContainerRecord
-            {
-                Id = options.Id,
-                Bundle = bundle,
-                Rootfs = rootfs,
-                Pid = child.Pid,
-                PidStartTime = ProcFs.StartTime(child.Pid),
-                Created = DateTimeOffset.UtcNow,
-                CgroupsPath = manager.CgroupPath,
-                CgroupPaths = manager.Paths.ToDictionary(p => p.Key, p => p.Value),
-                Owner = Sys.Geteuid() == 0 ? "root" : Environment.UserName,
-            };
-            store.Save(record);
+            store.Publish(options.Id);
             if (options.PidFile is { } pidFile)
             {
                 WritePidFile(pidFile, child.Pid);

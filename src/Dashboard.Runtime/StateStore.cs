@@ -275,10 +275,15 @@ public sealed class StateStore
     /// </summary>
     public void Save(ContainerRecord record)
     {
-        var tmp = StateTempPath(record.Id);
-        SmallFiles.WriteAllBytes(tmp, ContainerRecordJson.Write(record));
-        SmallFiles.Rename(tmp, StatePath(record.Id));
+        Stage(record);
+        Publish(record.Id);
     }
+
+    /// <summary>The first half of <see cref="Save"/>: writes the state to its temp file, which no verb reads.</summary>
+    public void Stage(ContainerRecord record) => SmallFiles.WriteAllBytes(StateTempPath(record.Id), ContainerRecordJson.Write(record));
+
+    /// <summary>The second half of <see cref="Save"/>: renames the staged state into place, where later verbs find it.</summary>
+    public void Publish(string id) => SmallFiles.Rename(StateTempPath(id), StatePath(id));
 
     public void SaveConfig(string id, Spec spec) => SaveConfig(id, RuntimeJson.SerializeToUtf8(spec));
 
