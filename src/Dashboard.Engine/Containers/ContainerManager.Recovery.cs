@@ -34,6 +34,15 @@ public sealed partial class ContainerManager
                 _log.LogWarning("runtime delete of half-created container {ContainerId}: {Error}", id, e.Message);
             }
 
+            try
+            {
+                await _networking.TeardownOrphanAsync(id, dir, CancellationToken.None);
+            }
+            catch (EngineException e)
+            {
+                _log.LogWarning("network teardown of half-created container {ContainerId}: {Error}", id, e.Message);
+            }
+
             await _volumes.AbandonAsync(dir);
             _images.RemoveContainerDirectory(dir);
         }

@@ -790,9 +790,12 @@ public sealed partial class ContainerManager : IAsyncDisposable
     /// </summary>
     public async Task ReconcileAsync(CancellationToken cancellationToken)
     {
-        await _networking.InitializeAsync(cancellationToken);
+        // Containers without a row first, while their network namespaces are still there: networking's start-up
+        // removes namespaces no row owns, and without one the bridge plugin's DEL releases the address but not its
+        // iptables rules.
         var all = await _store.ListContainersAsync(cancellationToken);
         await RemoveHalfCreatedAsync(all);
+        await _networking.InitializeAsync(cancellationToken);
         foreach (var container in all)
         {
             if (container.State.Status == ContainerPhase.Removing)

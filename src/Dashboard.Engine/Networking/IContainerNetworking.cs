@@ -18,4 +18,11 @@ public interface IContainerNetworking
 
     /// <summary>Detaches (CNI DEL) and removes the namespace; safe to repeat, also after a crash.</summary>
     Task TeardownAsync(ContainerRecord container, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// <see cref="TeardownAsync"/> for a container that has no row (an engine killed between create and record, or a
+    /// restore to a backup taken before the container was made): its network state is read from <paramref name="bundleDir"/>,
+    /// and the CNI plugins release its address and iptables rules by its id.
+    /// </summary>
+    Task TeardownOrphanAsync(string id, string bundleDir, CancellationToken cancellationToken);
 }

@@ -31,7 +31,7 @@ public sealed partial class NetworkManager
                 return;
             }
 
-            await DetachAllAsync(container, state);
+            await DetachAllAsync(container.Id, container.BundleDir, state);
             switch (state.Mode)
             {
                 case "host":
@@ -66,7 +66,7 @@ public sealed partial class NetworkManager
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 _log.LogWarning("network setup of container {ContainerId} failed: {Error}", container.Id, e.Message);
-                await DetachAllAsync(container, state);
+                await DetachAllAsync(container.Id, container.BundleDir, state);
                 if (e is EngineException)
                 {
                     throw;
@@ -76,7 +76,7 @@ public sealed partial class NetworkManager
             }
             catch (OperationCanceledException)
             {
-                await DetachAllAsync(container, state);
+                await DetachAllAsync(container.Id, container.BundleDir, state);
                 throw;
             }
 
@@ -149,11 +149,28 @@ public sealed partial class NetworkManager
             }
 
             var detached = state.Endpoints.Where(e => e.Attached is not null).ToList();
-            await DetachAllAsync(container, state);
+            await DetachAllAsync(container.Id, container.BundleDir, state);
             await RewriteHostsAsync(CancellationToken.None);
             foreach (var endpoint in detached)
             {
                 await PublishAsync("disconnect", endpoint.NetworkId, endpoint.NetworkName, container.Id);
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async Task TeardownOrphanAsync(string id, string bundleDir, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (ContainerNetworkState.Read(bundleDir) is { } state && (state.Netns is not null || state.Endpoints.Any(e => e.Attached is not null)))
+            {
+                // No events and no /etc/hosts rewrite: without a row the container was never listed anywhere.
+                await DetachAllAsync(id, bundleDir, state);
             }
         }
         finally
@@ -254,7 +271,7 @@ public sealed partial class NetworkManager
     }
 
     /// <summary>DEL in reverse plugin order, each with the result it returned at ADD as prevResult (CNI SPEC "DEL").</summary>
-    private async Task DetachAsync(ContainerRecord container, ContainerNetworkState state, Endpoint endpoint)
+    private async Task DetachAsync(string containerId, string bundleDir, ContainerNetworkState state, Endpoint endpoint)
     {
         if (endpoint.Attached is not { } attached)
         {
@@ -273,40 +290,41 @@ public sealed partial class NetworkManager
 
                 try
                 {
-                    await _cni.ExecAsync("DEL", config, container.Id, state.Netns, attached.IfName, null, CancellationToken.None);
+                    await _cni.ExecAsync("DEL", config, containerId, state.Netns, attached.IfName, null, CancellationToken.None);
                 }
                 catch (EngineException e)
                 {
-                    _log.LogWarning("cni DEL of container {ContainerId} on network {Network}: {Error}", container.Id, endpoint.NetworkName, e.Message);
+                    _log.LogWarning("cni DEL of container {ContainerId} on network {Network}: {Error}", containerId, endpoint.NetworkName, e.Message);
                 }
             }
         }
         else
         {
-            // Without the namespace the plugins can still release the address and the iptables rules (they key both on the container id).
+            // Without the namespace the plugins still release the address (keyed on the container id); the bridge plugin's
+            // masquerade rules need the namespace's addresses, so callers tear down while it exists (see TeardownOrphanAsync).
             foreach (var plugin in attached.Plugins.AsEnumerable().Reverse())
             {
                 try
                 {
-                    await _cni.ExecAsync("DEL", (JsonObject)plugin.DeepClone(), container.Id, "", attached.IfName, null, CancellationToken.None);
+                    await _cni.ExecAsync("DEL", (JsonObject)plugin.DeepClone(), containerId, "", attached.IfName, null, CancellationToken.None);
                 }
                 catch (EngineException e)
                 {
-                    _log.LogWarning("cni DEL of container {ContainerId} without namespace: {Error}", container.Id, e.Message);
+                    _log.LogWarning("cni DEL of container {ContainerId} without namespace: {Error}", containerId, e.Message);
                 }
             }
         }
 
         endpoint.Attached = null;
-        state.Write(container.BundleDir);
-        await RemoveUnusedBridgeAsync(endpoint.NetworkId, container.Id);
+        state.Write(bundleDir);
+        await RemoveUnusedBridgeAsync(endpoint.NetworkId, containerId);
     }
 
-    private async Task DetachAllAsync(ContainerRecord container, ContainerNetworkState state)
+    private async Task DetachAllAsync(string containerId, string bundleDir, ContainerNetworkState state)
     {
         foreach (var endpoint in state.Endpoints)
         {
-            await DetachAsync(container, state, endpoint);
+            await DetachAsync(containerId, bundleDir, state, endpoint);
         }
 
         if (state.Netns is not null)
@@ -315,7 +333,7 @@ public sealed partial class NetworkManager
             state.Netns = null;
         }
 
-        state.Write(container.BundleDir);
+        state.Write(bundleDir);
     }
 
     private JsonObject BridgeConfig(NetworkRecord network) => new()

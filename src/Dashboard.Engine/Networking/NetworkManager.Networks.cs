@@ -286,7 +286,7 @@ public sealed partial class NetworkManager
                 }
                 catch
                 {
-                    await DetachAsync(container, state, endpoint);
+                    await DetachAsync(container.Id, container.BundleDir, state, endpoint);
                     state.Endpoints.Remove(endpoint);
                     state.Write(container.BundleDir);
                     throw;
@@ -318,7 +318,7 @@ public sealed partial class NetworkManager
 
             var endpoint = state?.Endpoints.FirstOrDefault(e => e.NetworkId == network.Id)
                 ?? throw new EngineException(ErrorKind.PermissionDenied, $"container {container.Id} is not connected to network {network.Name}");
-            await DetachAsync(container, state!, endpoint);
+            await DetachAsync(container.Id, container.BundleDir, state!, endpoint);
             state!.Endpoints.Remove(endpoint);
             state.Write(container.BundleDir);
             await RewriteHostsAsync(CancellationToken.None);

@@ -35,6 +35,7 @@ public sealed partial class EngineRestartTests
 
             var later = await RunAsync(engine.Client, "later", Logger);
             var laterPid = (await engine.Client.Containers.InspectContainerAsync(later, Ct)).State!.Pid;
+            Assert.Contains(later, await Networking.NetworkTestSupport.IptablesSaveAsync(), StringComparison.Ordinal);
 
             // Refused uploads change nothing and leave no temp file.
             await AssertRefusedAsync(http, new byte[] { 1, 2, 3 }, "uploaded backup: ");
@@ -68,6 +69,8 @@ public sealed partial class EngineRestartTests
 
             Assert.Equal(startTime, ProcFs.StartTime(engine.Pid));
             Assert.False(Directory.Exists($"/proc/{laterPid}") && !File.ReadAllText($"/proc/{laterPid}/stat").Contains(") Z ", StringComparison.Ordinal), "the later container's process is gone");
+            // Its network attachment too: the CNI plugins' iptables rules are keyed (and commented) by the container id.
+            Assert.DoesNotContain(later, await Networking.NetworkTestSupport.IptablesSaveAsync(), StringComparison.Ordinal);
             var inspect = await engine.Client.Containers.InspectContainerAsync(kept, Ct);
             Assert.True(inspect.State!.Running, $"kept is {inspect.State.Status}");
             Assert.Equal(keptPid, inspect.State.Pid);

@@ -35,6 +35,12 @@ public sealed class FakeContainerNetworking : IContainerNetworking
         return Task.CompletedTask;
     }
 
+    public Task TeardownOrphanAsync(string id, string bundleDir, CancellationToken cancellationToken)
+    {
+        Calls.Enqueue(("teardown-orphan", id));
+        return Task.CompletedTask;
+    }
+
     public Task SetupAsync(ContainerRecord container, CancellationToken cancellationToken)
     {
         Calls.Enqueue(("setup", container.Id));
