@@ -72,6 +72,7 @@ public sealed partial class Container
         {
             throw new SyscallException("unlink", errno, fifoPath);
         }
+
         // state.json is not written again: "created" is the exec fifo's existence (above), and replacing the
         // file would make ext4 allocate its blocks at once (auto_da_alloc), which its deletion then pays a
         // synchronous discard for on a discard-mounted state root.

@@ -115,7 +115,6 @@ public static class ContainerRecordJson
 
     private static string? ReadNullableString(ref Utf8JsonReader r, string field) => JsonFields.NullableString(ref r, Doc, field);
 
-
     private static int ReadInt32(ref Utf8JsonReader r, string field) => JsonFields.Int32(ref r, Doc, field);
 
     private static ulong ReadUInt64(ref Utf8JsonReader r, string field)
@@ -201,19 +200,22 @@ public sealed class StateStore
         return System.IO.Path.Combine(Root, id);
     }
 
-    public string FifoPath(string id) => PathOf(id, FifoSuffix, LegacyFifoFile);
+    public string FifoPath(string id) => PathOf(id, id + FifoSuffix, LegacyFifoFile);
 
-    public string ConfigPath(string id) => PathOf(id, ConfigSuffix, LegacyConfigFile);
+    public string ConfigPath(string id) => PathOf(id, id + ConfigSuffix, LegacyConfigFile);
 
-    private string StatePath(string id) => PathOf(id, StateSuffix, LegacyStateFile);
+    private string StatePath(string id) => PathOf(id, id + StateSuffix, LegacyStateFile);
 
-    private string StateTempPath(string id) =>
-        IsLegacy(EntryOf(id)) ? System.IO.Path.Combine(EntryOf(id), LegacyStateTempFile) : System.IO.Path.Combine(Root, "." + id + StateSuffix + ".tmp");
+    private string StateTempPath(string id) => PathOf(id, StateTempName(id), LegacyStateTempFile);
 
-    private string PathOf(string id, string suffix, string legacyName)
+    /// <summary>Starts with '.', which no id does, so it never names another container's file.</summary>
+    private static string StateTempName(string id) => "." + id + StateSuffix + ".tmp";
+
+    /// <summary><paramref name="flatName"/> in the root, or <paramref name="legacyName"/> in the container's directory of an earlier version.</summary>
+    private string PathOf(string id, string flatName, string legacyName)
     {
         var entry = EntryOf(id);
-        return IsLegacy(entry) ? System.IO.Path.Combine(entry, legacyName) : entry + suffix;
+        return IsLegacy(entry) ? System.IO.Path.Combine(entry, legacyName) : System.IO.Path.Combine(Root, flatName);
     }
 
     private static bool IsLegacy(string entry) => Sys.TryStat(entry, follow: false, out var st) && (st.Mode & 0xF000) == 0x4000 /* S_IFDIR */;
@@ -300,8 +302,9 @@ public sealed class StateStore
             return;
         }
 
-        foreach (var path in (string[])[entry + FifoSuffix, entry + ConfigSuffix, StateTempPath(id), entry + StateSuffix, entry])
+        foreach (var name in (string[])[id + FifoSuffix, id + ConfigSuffix, StateTempName(id), id + StateSuffix, id])
         {
+            var path = System.IO.Path.Combine(Root, name);
             var errno = Sys.TryUnlinkAt(OpenFlags.AT_FDCWD, path, 0);
             if (errno is not (0 or Errno.ENOENT))
             {

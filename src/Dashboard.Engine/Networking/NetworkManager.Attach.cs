@@ -142,8 +142,7 @@ public sealed partial class NetworkManager
         await _gate.WaitAsync(cancellationToken);
         try
         {
-            var state = ContainerNetworkState.Read(container.BundleDir);
-            if (state is null || (state.Netns is null && state.Endpoints.All(e => e.Attached is null)))
+            if (ContainerNetworkState.Read(container.BundleDir) is not { } state || !HoldsAnything(state))
             {
                 return;
             }
@@ -167,7 +166,7 @@ public sealed partial class NetworkManager
         await _gate.WaitAsync(cancellationToken);
         try
         {
-            if (ContainerNetworkState.Read(bundleDir) is { } state && (state.Netns is not null || state.Endpoints.Any(e => e.Attached is not null)))
+            if (ContainerNetworkState.Read(bundleDir) is { } state && HoldsAnything(state))
             {
                 // No events and no /etc/hosts rewrite: without a row the container was never listed anywhere.
                 await DetachAllAsync(id, bundleDir, state);
@@ -178,6 +177,9 @@ public sealed partial class NetworkManager
             _gate.Release();
         }
     }
+
+    /// <summary>Whether a teardown has anything to release: a namespace or an attached endpoint.</summary>
+    private static bool HoldsAnything(ContainerNetworkState state) => state.Netns is not null || state.Endpoints.Any(e => e.Attached is not null);
 
     /// <summary>Engine-wide conflicts first ("port is already allocated"), then a test bind against host processes (the userland proxy's error).</summary>
     private async Task<List<PortMapping>> ReservePortsAsync(ContainerRecord container, List<PortMapping> requested, CancellationToken cancellationToken)

@@ -97,7 +97,12 @@ public sealed class SafeRoot : IDisposable
     /// Opens a path inside the root. A final symlink is followed (in-root) unless flags contain
     /// O_NOFOLLOW; with O_CREAT a missing final name is created in its in-root parent.
     /// </summary>
-    public SafeFileHandle Open(string path, int flags, uint mode = 0)
+    public SafeFileHandle Open(string path, int flags, uint mode = 0) => OpenCore(path, flags, mode, nullWhenMissing: false)!;
+
+    /// <summary>Open, or null when the path (or a directory on it) does not exist.</summary>
+    public SafeFileHandle? TryOpen(string path, int flags, uint mode = 0) => OpenCore(path, flags, mode, nullWhenMissing: true);
+
+    private SafeFileHandle? OpenCore(string path, int flags, uint mode, bool nullWhenMissing)
     {
         ValidatePath(path);
         if (UsesOpenat2)
@@ -108,30 +113,9 @@ public sealed class SafeRoot : IDisposable
                 return handle!;
             }
 
-            if (rc != -Errno.ENOSYS)
-            {
-                throw new SyscallException("openat2", -rc, path);
-            }
-        }
-
-        return OpenFallback(path, flags, mode);
-    }
-
-    /// <summary>Open, or null when the path (or a directory on it) does not exist.</summary>
-    public SafeFileHandle? TryOpen(string path, int flags, uint mode = 0)
-    {
-        // Answered without an exception where openat2 works: a runtime's init asks this for paths that
-        // usually do not exist (mount targets, readonlyPaths), a dozen per container, and each throw unwinds the stack.
-        ValidatePath(path);
-        if (UsesOpenat2)
-        {
-            var rc = OpenWithOpenat2(path, flags, mode, out var handle);
-            if (rc == 0)
-            {
-                return handle;
-            }
-
-            if (rc == -Errno.ENOENT)
+            // Answered without an exception where openat2 works: a runtime's init asks TryOpen for paths that usually
+            // do not exist (mount targets, readonlyPaths), a dozen per container, and each throw unwinds the stack.
+            if (rc == -Errno.ENOENT && nullWhenMissing)
             {
                 return null;
             }
@@ -146,7 +130,7 @@ public sealed class SafeRoot : IDisposable
         {
             return OpenFallback(path, flags, mode);
         }
-        catch (SyscallException e) when (e.Errno == Errno.ENOENT)
+        catch (SyscallException e) when (nullWhenMissing && e.Errno == Errno.ENOENT)
         {
             return null;
         }

@@ -14,10 +14,8 @@ namespace Dashboard.Linux.Fs;
 /// first touches page by page, and a first-touched page is a page fault (5–15 µs each on the hosts
 /// measured). Errors are <see cref="SyscallException"/>s, which are <see cref="IOException"/>s.
 /// </remarks>
-public static unsafe class SmallFiles
+public static class SmallFiles
 {
-    private const int InitialBuffer = 4096;
-
     /// <summary>Reads the whole file; returns 0, or the errno of the failed open or read (then <paramref name="data"/> is empty).</summary>
     public static int TryReadAllBytes(string path, out byte[] data)
     {
@@ -30,45 +28,12 @@ public static unsafe class SmallFiles
 
         try
         {
-            // A stack buffer first, so a small file costs one array of its exact size.
-            Span<byte> buffer = stackalloc byte[InitialBuffer];
-            var length = 0;
-            while (true)
-            {
-                if (length == buffer.Length)
-                {
-                    var bigger = new byte[buffer.Length * 2];
-                    buffer.CopyTo(bigger);
-                    buffer = bigger;
-                }
-
-                nint n;
-                fixed (byte* p = buffer)
-                {
-                    n = LibC.read(fd, p + length, buffer.Length - length);
-                }
-
-                if (n < 0)
-                {
-                    var errno = Marshal.GetLastPInvokeError();
-                    if (errno == Errno.EINTR)
-                    {
-                        continue;
-                    }
-
-                    return errno;
-                }
-
-                if (n == 0)
-                {
-                    break;
-                }
-
-                length += (int)n;
-            }
-
-            data = buffer[..length].ToArray();
+            data = Sys.ReadToEnd(fd, int.MaxValue, path);
             return 0;
+        }
+        catch (SyscallException e)
+        {
+            return e.Errno;
         }
         finally
         {

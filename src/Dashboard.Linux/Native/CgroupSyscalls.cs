@@ -22,47 +22,12 @@ public static unsafe partial class CgroupSyscalls
     private const uint IN_MODIFY = 0x2;
 
     /// <summary>Reads a whole control file (cgroupfs reports size 0, so read until EOF).</summary>
-    /// <remarks>Into a stack buffer first: a create reads a dozen of these, and a heap buffer each was most of its allocation.</remarks>
     public static string ReadFile(string path)
     {
         var fd = Open(path, O_RDONLY | O_CLOEXEC, "open");
         try
         {
-            Span<byte> buffer = stackalloc byte[4096];
-            var total = 0;
-            while (true)
-            {
-                if (total == buffer.Length)
-                {
-                    var bigger = new byte[buffer.Length * 2];
-                    buffer.CopyTo(bigger);
-                    buffer = bigger;
-                }
-
-                nint n;
-                fixed (byte* p = buffer)
-                {
-                    n = read(fd, p + total, buffer.Length - total);
-                }
-
-                if (n < 0)
-                {
-                    var errno = Marshal.GetLastPInvokeError();
-                    if (errno == Errno.EINTR)
-                    {
-                        continue;
-                    }
-
-                    throw new SyscallException("read", errno, path);
-                }
-
-                if (n == 0)
-                {
-                    return total == 0 ? string.Empty : Encoding.UTF8.GetString(buffer[..total]);
-                }
-
-                total += (int)n;
-            }
+            return Encoding.UTF8.GetString(Sys.ReadToEnd(fd, int.MaxValue, path));
         }
         finally
         {
@@ -92,10 +57,9 @@ public static unsafe partial class CgroupSyscalls
     /// One request to an open control file, with one write(2) (see <see cref="WriteFile"/>): a list of requests
     /// to one file (the v1 device rules) then costs one path lookup, not one per request.
     /// </summary>
-    public static void WriteValue(int fd, string path, string value) => WriteOnce(fd, path, Encoding.UTF8.GetBytes(value));
-
-    private static void WriteOnce(int fd, string path, byte[] bytes)
+    public static void WriteValue(int fd, string path, string value)
     {
+        var bytes = Encoding.UTF8.GetBytes(value);
         while (true)
         {
             nint n;

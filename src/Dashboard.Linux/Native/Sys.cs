@@ -131,7 +131,7 @@ public static unsafe class Sys
         }
     }
 
-    public static int Read(int fd, Span<byte> buffer)
+    public static int Read(int fd, Span<byte> buffer, string? what = null)
     {
         fixed (byte* p = buffer)
         {
@@ -146,7 +146,7 @@ public static unsafe class Sys
                 var errno = Marshal.GetLastPInvokeError();
                 if (errno != Errno.EINTR)
                 {
-                    throw new SyscallException("read", errno);
+                    throw new SyscallException("read", errno, what);
                 }
             }
         }
@@ -176,23 +176,34 @@ public static unsafe class Sys
         }
     }
 
-    /// <summary>Reads until EOF or <paramref name="limit"/> bytes.</summary>
-    public static byte[] ReadToEnd(int fd, int limit = 16 << 20)
+    /// <summary>Reads until EOF or <paramref name="limit"/> bytes; <paramref name="what"/> names the file in errors.</summary>
+    /// <remarks>
+    /// Into a stack buffer first, doubled on the heap only when full: a small file (state, config, cgroupfs and procfs
+    /// entries, read a dozen times by every create) costs one array of its exact size.
+    /// </remarks>
+    public static byte[] ReadToEnd(int fd, int limit = 16 << 20, string? what = null)
     {
-        using var ms = new MemoryStream();
-        var buffer = new byte[16384];
-        while (ms.Length < limit)
+        Span<byte> buffer = stackalloc byte[4096];
+        var length = 0;
+        while (length < limit)
         {
-            var n = Read(fd, buffer);
+            if (length == buffer.Length)
+            {
+                var bigger = new byte[buffer.Length * 2];
+                buffer.CopyTo(bigger);
+                buffer = bigger;
+            }
+
+            var n = Read(fd, buffer[length..], what);
             if (n == 0)
             {
                 break;
             }
 
-            ms.Write(buffer, 0, n);
+            length += n;
         }
 
-        return ms.ToArray();
+        return buffer[..length].ToArray();
     }
 
     public static (int Read, int Write) Pipe(bool cloexec = true)
