@@ -4,8 +4,7 @@ namespace Dashboard.Web.Engines;
 
 /// <summary>
 /// Reading an engine's events so that a list or inspect made once the stream is open misses no change: a view that
-/// loads first and subscribes afterwards loses every event that falls between the two (the container list does
-/// the same inline).
+/// loads first and subscribes afterwards loses every event that falls between the two.
 /// </summary>
 public static class EngineEventSubscription
 {

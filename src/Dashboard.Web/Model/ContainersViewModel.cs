@@ -338,18 +338,11 @@ public sealed partial class ContainersViewModel(IEngineRegistry engines, IUserAc
     {
         try
         {
-            var events = feed.Client.GetEventsAsync(token).GetAsyncEnumerator(token);
-            await using (events)
+            // Lists come after the stream is open, so no change falls between (EngineEventSubscription).
+            await foreach (var batch in feed.Client.GetEventsAsync(subscribed, token))
             {
-                // The enumerator has opened the stream once MoveNextAsync starts; list after that so no change falls between.
-                var next = events.MoveNextAsync();
-                subscribed.TrySetResult();
-                while (await next)
-                {
-                    await ApplyAsync(feed, events.Current, token);
-                    await NotifyAsync();
-                    next = events.MoveNextAsync();
-                }
+                await ApplyAsync(feed, batch, token);
+                await NotifyAsync();
             }
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
